@@ -1,0 +1,190 @@
+//! The fully connected layer.
+
+use nalgebra::{Const, Dyn, OMatrix};
+use rand::RngCore;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::kernels::{gemm, gemm_nt, gemm_tn};
+use crate::{
+    BatchStorage, HeapMatrix, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar,
+};
+
+/// `y = x·W + b`: `I` inputs, `O` outputs.
+///
+/// Backward, for a batch `x` of shape `(N, I)`:
+/// - `dx = dout·Wᵀ`
+/// - `dW = xᵀ·dout`
+/// - `db = Σ dout`, summed over the batch.
+///
+/// `W` and `b` live on the heap, however large `I` and `O` are.
+#[derive(Clone, Debug)]
+pub struct Affine<T: Scalar, const I: usize, const O: usize> {
+    /// The weights `W`, `I × O`.
+    pub w: HeapMatrix<T, I, O>,
+    /// The bias `b`, one per output.
+    pub b: HeapMatrix<T, 1, O>,
+    /// `dL/dW` from the last backward pass.
+    pub dw: HeapMatrix<T, I, O>,
+    /// `dL/db` from the last backward pass.
+    pub db: HeapMatrix<T, 1, O>,
+    out: OMatrix<T, Dyn, Const<O>>,
+    dx: OMatrix<T, Dyn, Const<I>>,
+}
+
+impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
+    /// A layer with the given weights and bias.
+    pub fn from_params(w: HeapMatrix<T, I, O>, b: HeapMatrix<T, 1, O>) -> Self {
+        Affine {
+            w,
+            b,
+            dw: HeapMatrix::zeros(),
+            db: HeapMatrix::zeros(),
+            out: BatchStorage::zeros(0),
+            dx: BatchStorage::zeros(0),
+        }
+    }
+}
+
+impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
+    type In = Const<I>;
+    type Out = Const<O>;
+
+    fn init(rng: &mut dyn RngCore, init: Init) -> Self {
+        let Init::Normal { std } = init;
+        let w = HeapMatrix::from_fn(|_, _| {
+            let z: f64 = StandardNormal.sample(rng);
+            T::of_f64(std * z)
+        });
+        Self::from_params(w, HeapMatrix::zeros())
+    }
+
+    fn forward(&mut self, x: &OMatrix<T, Dyn, Const<I>>) -> &OMatrix<T, Dyn, Const<O>> {
+        self.out.set_batch_size(x.nrows());
+        // Every row starts as b; the product is added on top.
+        for (mut column, &b) in self.out.column_iter_mut().zip(self.b.as_slice()) {
+            column.fill(b);
+        }
+        gemm(T::one(), x, &self.w.view(), T::one(), &mut self.out);
+        &self.out
+    }
+
+    fn backward(
+        &mut self,
+        x: &OMatrix<T, Dyn, Const<I>>,
+        dout: &OMatrix<T, Dyn, Const<O>>,
+    ) -> &OMatrix<T, Dyn, Const<I>> {
+        self.backward_params(x, dout);
+        self.dx.set_batch_size(dout.nrows());
+        // dx = dout·Wᵀ
+        gemm_nt(T::one(), dout, &self.w.view(), T::zero(), &mut self.dx);
+        &self.dx
+    }
+
+    fn backward_params(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
+        // dW = xᵀ·dout
+        gemm_tn(T::one(), x, dout, T::zero(), &mut self.dw.view_mut());
+        // db = Σ dout over the batch
+        for (db, column) in self.db.as_mut_slice().iter_mut().zip(dout.column_iter()) {
+            *db = column.sum();
+        }
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
+        f(ParamRef {
+            name: ParamName {
+                base: "W",
+                index: 0,
+            },
+            shape: ParamShape::Matrix { rows: I, cols: O },
+            value: self.w.as_slice(),
+            grad: self.dw.as_slice(),
+        });
+        f(ParamRef {
+            name: ParamName {
+                base: "b",
+                index: 0,
+            },
+            shape: ParamShape::Vector(O),
+            value: self.b.as_slice(),
+            grad: self.db.as_slice(),
+        });
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
+        f(ParamMut {
+            name: ParamName {
+                base: "W",
+                index: 0,
+            },
+            shape: ParamShape::Matrix { rows: I, cols: O },
+            value: self.w.as_mut_slice(),
+            grad: self.dw.as_mut_slice(),
+        });
+        f(ParamMut {
+            name: ParamName {
+                base: "b",
+                index: 0,
+            },
+            shape: ParamShape::Vector(O),
+            value: self.b.as_mut_slice(),
+            grad: self.db.as_mut_slice(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch<const F: usize>(rows: &[f64]) -> OMatrix<f64, Dyn, Const<F>> {
+        OMatrix::from_row_slice_generic(Dyn(rows.len() / F), Const::<F>, rows)
+    }
+
+    /// The book's example: `dY = [[1, 2, 3], [4, 5, 6]]` gives `dB = [5, 7, 9]`.
+    #[test]
+    fn bias_gradient_sums_over_the_batch() {
+        let mut affine = Affine::<f64, 2, 3>::from_params(HeapMatrix::zeros(), HeapMatrix::zeros());
+        let x = batch::<2>(&[1.0, 2.0, 3.0, 4.0]);
+        affine.forward(&x);
+        let dy = batch::<3>(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        affine.backward(&x, &dy);
+        assert_eq!(affine.db.as_slice(), &[5.0, 7.0, 9.0]);
+    }
+
+    #[test]
+    fn forward_and_backward_follow_the_chapter() {
+        // W = [[1, 2, 3], [4, 5, 6]], b = [10, 20, 30]
+        let w = HeapMatrix::from_fn(|i, j| (3 * i + j + 1) as f64);
+        let b = HeapMatrix::from_fn(|_, j| 10.0 * (j + 1) as f64);
+        let mut affine = Affine::<f64, 2, 3>::from_params(w, b);
+        let x = batch::<2>(&[1.0, 2.0, 3.0, 4.0]);
+
+        let y = affine.forward(&x).clone();
+        assert_eq!(y, batch::<3>(&[19.0, 32.0, 45.0, 29.0, 46.0, 63.0]));
+
+        let dout = batch::<3>(&[1.0, 0.0, 2.0, 0.0, 1.0, 1.0]);
+        let dx = affine.backward(&x, &dout).clone();
+        // dx = dout·Wᵀ
+        assert_eq!(dx, batch::<2>(&[7.0, 16.0, 5.0, 11.0]));
+        // dW = xᵀ·dout = [[1, 3, 5], [2, 4, 8]]
+        assert_eq!(affine.dw.view()[(0, 0)], 1.0);
+        assert_eq!(affine.dw.view()[(0, 1)], 3.0);
+        assert_eq!(affine.dw.view()[(0, 2)], 5.0);
+        assert_eq!(affine.dw.view()[(1, 0)], 2.0);
+        assert_eq!(affine.dw.view()[(1, 1)], 4.0);
+        assert_eq!(affine.dw.view()[(1, 2)], 8.0);
+        assert_eq!(affine.db.as_slice(), &[1.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn book_init_draws_small_weights_and_zero_biases() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        let affine = Affine::<f64, 784, 50>::init(&mut rng, Init::BOOK);
+        let w = affine.w.as_slice();
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        let std = (w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / w.len() as f64).sqrt();
+        assert!(mean.abs() < 1e-3, "mean {mean}");
+        assert!((std - 0.01).abs() < 5e-4, "std {std}");
+        assert!(affine.b.as_slice().iter().all(|&b| b == 0.0));
+    }
+}

@@ -1,0 +1,32 @@
+//! The core of staticnet: the layers of the backpropagation chapter of
+//! *Deep Learning from Scratch*, each with `forward` and `backward`, on
+//! nalgebra matrices whose feature dimensions are part of their types.
+//!
+//! A batch of `N` samples with `F` features is an `N × F` matrix, as in the
+//! book, with the batch dimension dynamic and the feature dimension static:
+//! [`Batch<T, Const<F>>`](Batch) is `OMatrix<T, Dyn, Const<F>>`. Layers say
+//! which shapes they accept and produce through [`Layer::In`] and
+//! [`Layer::Out`], so chaining two layers that disagree is a type error.
+#![deny(missing_docs)]
+
+pub mod data;
+mod gradient_check;
+mod kernels;
+mod layer;
+pub mod layers;
+mod network;
+mod param;
+mod scalar;
+mod shape;
+
+pub use gradient_check::{GradientCheck, gradient_check};
+pub use layer::{Init, Layer, LossLayer, Targets};
+pub use layers::{
+    AddLayer, Affine, IdentityWithSquaredLoss, MulLayer, Relu, Sigmoid, SoftmaxWithLoss,
+};
+pub use nalgebra::{self, Const, Dyn, OMatrix};
+pub use network::{Gradient, Gradients, Network};
+pub use param::{HeapMatrix, ParamMut, ParamName, ParamRef, ParamShape};
+pub use rand;
+pub use scalar::Scalar;
+pub use shape::{Batch, BatchStorage, Shape, batch_from_rows};

@@ -1,0 +1,186 @@
+//! Parameters: heap-allocated fixed-size matrices, and how they are named
+//! and visited.
+
+use core::fmt;
+
+use nalgebra::{Const, MatrixView, MatrixViewMut};
+
+use crate::Scalar;
+
+/// An `R × C` matrix whose shape is part of its type but whose values live
+/// on the heap, in column-major order.
+///
+/// nalgebra's `SMatrix` keeps its values inline, so an `Affine<784, 2048>`
+/// would put 12 MiB on the stack; this type never does, even in debug
+/// builds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeapMatrix<T, const R: usize, const C: usize> {
+    values: Box<[T]>,
+}
+
+impl<T: Scalar, const R: usize, const C: usize> HeapMatrix<T, R, C> {
+    /// A matrix of zeros.
+    pub fn zeros() -> Self {
+        Self::from_fn(|_, _| T::zero())
+    }
+
+    /// A matrix whose entry `(i, j)` is `f(i, j)`, filled column by column.
+    pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let values = (0..R * C).map(|k| f(k % R, k / R)).collect();
+        HeapMatrix { values }
+    }
+
+    /// The matrix as a statically-sized nalgebra view.
+    pub fn view(&self) -> MatrixView<'_, T, Const<R>, Const<C>> {
+        MatrixView::from_slice_generic(&self.values, Const::<R>, Const::<C>)
+    }
+
+    /// The matrix as a statically-sized, mutable nalgebra view.
+    pub fn view_mut(&mut self) -> MatrixViewMut<'_, T, Const<R>, Const<C>> {
+        MatrixViewMut::from_slice_generic(&mut self.values, Const::<R>, Const::<C>)
+    }
+
+    /// The values, column by column.
+    pub fn as_slice(&self) -> &[T] {
+        &self.values
+    }
+
+    /// The values, column by column, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.values
+    }
+}
+
+/// The name of a parameter as the book writes it: `W1`, `b2`, …
+///
+/// A layer names its parameters (`W`, `b`); the network numbers the layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParamName {
+    /// The layer's own name for the parameter, such as `W` or `b`.
+    pub base: &'static str,
+    /// The number of the layer among its kind, from 1; 0 for a lone layer.
+    pub index: usize,
+}
+
+impl fmt::Display for ParamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.index == 0 {
+            f.write_str(self.base)
+        } else {
+            write!(f, "{}{}", self.base, self.index)
+        }
+    }
+}
+
+/// The shape of a parameter, with how its values are ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamShape {
+    /// A vector of this length, such as a bias.
+    Vector(usize),
+    /// A matrix stored column by column, such as a weight.
+    Matrix {
+        /// Number of rows.
+        rows: usize,
+        /// Number of columns.
+        cols: usize,
+    },
+}
+
+impl ParamShape {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match *self {
+            ParamShape::Vector(n) => n,
+            ParamShape::Matrix { rows, cols } => rows * cols,
+        }
+    }
+
+    /// Whether the parameter holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The dimensions in the book's (row-major) order: `[n]` or `[rows, cols]`.
+    pub fn dims(&self) -> Vec<usize> {
+        match *self {
+            ParamShape::Vector(n) => vec![n],
+            ParamShape::Matrix { rows, cols } => vec![rows, cols],
+        }
+    }
+}
+
+impl fmt::Display for ParamShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ParamShape::Vector(n) => write!(f, "({n},)"),
+            ParamShape::Matrix { rows, cols } => write!(f, "({rows}, {cols})"),
+        }
+    }
+}
+
+/// A parameter and its gradient, read-only.
+#[derive(Debug)]
+pub struct ParamRef<'a, T> {
+    /// The parameter's name.
+    pub name: ParamName,
+    /// Its shape.
+    pub shape: ParamShape,
+    /// Its values, in the order `shape` gives.
+    pub value: &'a [T],
+    /// The gradient of the loss with respect to it, from the last backward pass.
+    pub grad: &'a [T],
+}
+
+/// A parameter and its gradient, with the values writable (for optimizers
+/// and loading).
+#[derive(Debug)]
+pub struct ParamMut<'a, T> {
+    /// The parameter's name.
+    pub name: ParamName,
+    /// Its shape.
+    pub shape: ParamShape,
+    /// Its values, in the order `shape` gives.
+    pub value: &'a mut [T],
+    /// The gradient of the loss with respect to it, from the last backward pass.
+    pub grad: &'a mut [T],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_matrix_is_column_major() {
+        let m = HeapMatrix::<f64, 2, 3>::from_fn(|i, j| (10 * i + j) as f64);
+        assert_eq!(m.as_slice(), &[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
+        assert_eq!(m.view()[(1, 2)], 12.0);
+    }
+
+    #[test]
+    fn names_print_as_in_the_book() {
+        assert_eq!(
+            ParamName {
+                base: "W",
+                index: 1
+            }
+            .to_string(),
+            "W1"
+        );
+        assert_eq!(
+            ParamName {
+                base: "b",
+                index: 0
+            }
+            .to_string(),
+            "b"
+        );
+        assert_eq!(
+            ParamShape::Matrix {
+                rows: 784,
+                cols: 50
+            }
+            .to_string(),
+            "(784, 50)"
+        );
+    }
+}
