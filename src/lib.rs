@@ -6,6 +6,21 @@
 //! from Scratch* — [`MulLayer`], [`AddLayer`], [`Relu`], [`Sigmoid`],
 //! [`Affine`], [`SoftmaxWithLoss`] — and [`network!`] stacks them:
 //!
+//! ```
+//! use staticnet::prelude::*;
+//!
+//! network! {
+//!     /// The book's two-layer net.
+//!     pub struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
+//! }
+//!
+//! let mut rng = StdRng::seed_from_u64(0);
+//! let mut net = TwoLayerNet::<f32>::new(&mut rng);
+//! let x = Batch::<f32, Const<784>>::zeros(3);
+//! let t = vec![1, 2, 3];
+//! let loss = net.loss(&x, &t);
+//! assert!((loss - 10f32.ln()).abs() < 1e-3);
+//! ```
 #![deny(missing_docs)]
 
 // Lets the code `network!` generates name `::staticnet` inside this crate's

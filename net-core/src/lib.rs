@@ -11,6 +11,7 @@
 
 pub mod data;
 mod gradient_check;
+pub mod io;
 mod kernels;
 mod layer;
 pub mod layers;
@@ -18,6 +19,12 @@ mod network;
 mod param;
 mod scalar;
 mod shape;
+pub mod train;
+
+// Items only the code `network!` generates uses; see `private.rs`.
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use layer::{Init, Layer, LossLayer, Targets};

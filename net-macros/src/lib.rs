@@ -1,9 +1,157 @@
-//! The `network!` macro of staticnet.
+//! The `network!` macro of staticnet: parse a declared list of layers,
+//! check that their shapes agree, and expand to a struct implementing
+//! `staticnet::Network`.
+//!
+//! Use it through the `staticnet` crate, which re-exports it; the
+//! expansion names `::staticnet`.
+//!
+//! The crate is laid out like `serde_derive`: `parse` keeps the user's
+//! tokens, `validate` collects every mistake in one pass, and `expand`
+//! generates the code (or, after errors, a fallback item).
+#![deny(missing_docs)]
+
 use proc_macro::TokenStream;
 
-/// Declares a network.
+mod catalog;
+mod cursor;
+mod expand;
+mod items;
+mod layer_list;
+mod parse;
+mod print;
+mod size;
+mod validate;
+
+/// Declares a neural network as a list of layers whose shapes the compiler
+/// checks.
+///
+/// # Syntax
+///
+/// ```text
+/// network! {
+///     /// Docs and #[attributes] go on the struct.
+///     pub struct Name<Layer, Layer, …, LossLayer>
+/// }
+/// ```
+///
+/// - The visibility is optional; the layers are separated by commas, on one
+///   line or one per line, and a trailing comma is allowed.
+/// - `Affine<inputs, outputs>` is a fully connected layer. Each size is a
+///   whole number (`784`), a constant (`HIDDEN`, `sizes::HIDDEN`) or a const
+///   expression (`{ 28 * 28 }`, or just `28 * 28`).
+/// - `Relu` and `Sigmoid` keep the width of the layer before them, and take
+///   no sizes. They cannot come first: the first layer is an `Affine`.
+/// - The last layer, and only the last, is a loss layer — `SoftmaxWithLoss`
+///   or `IdentityWithSquaredLoss` — which takes the width of the layer
+///   before it.
+///
+/// # What it expands to
+///
+/// For `pub struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>`:
+///
+/// ```text
+/// #[derive(Clone, Debug)]
+/// pub struct TwoLayerNet<T: Scalar = f32> {
+///     pub affine1: Affine<T, 784, 50>,
+///     pub relu1: Relu<T, Const<50>>,
+///     pub affine2: Affine<T, 50, 10>,
+///     pub loss: SoftmaxWithLoss<T, 10>,
+/// }
+///
+/// impl<T: Scalar> TwoLayerNet<T> {
+///     pub const LAYERS: &'static [&'static str] =
+///         &["Affine<784, 50>", "Relu", "Affine<50, 10>", "SoftmaxWithLoss"];
+/// }
+///
+/// impl<T: Scalar> Network<T> for TwoLayerNet<T> {
+///     type In = Const<784>;
+///     type Out = Const<10>;
+///     fn init(rng, init) -> Self { /* each layer's `init`, the loss's `new` */ }
+///     fn predict(&mut self, x) -> &Batch<T, Const<10>> {
+///         let h1 = self.affine1.forward(x);
+///         let h2 = self.relu1.forward(h1);
+///         self.affine2.forward(h2)
+///     }
+///     fn forward_loss(&mut self, x, t) -> T { /* the same chain, then */ self.loss.forward(h3, t) }
+///     fn forward_backward(&mut self, x, t) -> T {
+///         // forward, keeping each layer's input, then backward in reverse:
+///         let d = self.loss.backward(t);
+///         let d = self.affine2.backward(h2, d);
+///         let d = self.relu1.backward(h1, d);
+///         self.affine1.backward_params(x, d); // no input gradient for the first layer
+///         loss
+///     }
+///     fn visit_params(&self, f) { /* W1, b1, W2, b2: each Affine numbered among the Affines */ }
+///     fn visit_params_mut(&mut self, f) { /* the same, mutably */ }
+/// }
+/// ```
+///
+/// The fields are named as the book names its layers: `affine1`, `relu1`,
+/// `affine2`, `sigmoid1`, …, and `loss`. `T` is `f32` unless given:
+/// `TwoLayerNet::<f64>::new(&mut rng)`. Everything else —
+/// `new`, `loss`, `gradient`, `numerical_gradient`, `accuracy`, `sgd_step`
+/// — comes from the `Network` trait.
+///
+/// # Example
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// const HIDDEN: usize = 50;
+///
+/// network! {
+///     /// The book's two-layer net.
+///     pub struct TwoLayerNet<Affine<{ 28 * 28 }, HIDDEN>, Relu, Affine<HIDDEN, 10>, SoftmaxWithLoss>
+/// }
+///
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let mut net = TwoLayerNet::<f32>::new(&mut rng);
+/// let x = Batch::<f32, Const<784>>::zeros(2);
+/// let loss = net.loss(&x, &[3, 7]);
+/// assert!((loss - 10f32.ln()).abs() < 1e-3);
+/// let names: Vec<String> = net.gradient(&x, &[3, 7]).iter().map(|g| g.name.to_string()).collect();
+/// assert_eq!(names, ["W1", "b1", "W2", "b2"]);
+/// ```
+///
+/// # Errors
+///
+/// Every mistake is reported in the same compile, once, at the tokens that
+/// are wrong. Two layers whose sizes are written as numbers and disagree:
+///
+/// ```compile_fail
+/// use staticnet::prelude::*;
+/// network! {
+///     struct Net<Affine<784, 50>, Relu, Affine<60, 10>, SoftmaxWithLoss>
+/// }
+/// ```
+///
+/// ```text
+/// error: `Affine<60, 10>` expects 60 inputs, but the layer before it, `Relu`, outputs 50 (the width of `Affine<784, 50>`)
+///  --> src/main.rs:3:39
+///   |
+/// 3 |     struct Net<Affine<784, 50>, Relu, Affine<60, 10>, SoftmaxWithLoss>
+///   |                                       ^^^^^^^^^^^^^^
+/// ```
+///
+/// When a size is a named constant, the macro cannot see its value; the
+/// compiler checks it instead, and a mismatch is reported at the later
+/// layer, naming both:
+///
+/// ```text
+/// error[E0277]: `Affine<T, 60, 10>` cannot follow `Relu<T, Const<50>>`: it expects `Const<60>` inputs, but that layer outputs `Const<50>`
+/// ```
+///
+/// Other mistakes — an empty network, a loss layer that is not last, no loss
+/// layer, an unknown layer (the message lists the known ones), a size of
+/// zero, the wrong number of sizes, sizes on `Relu`, a fraction or a
+/// negative size, a missing comma, `<` or `>` — each get one error saying
+/// what to write instead. After errors the macro still declares the struct
+/// (with `unimplemented!()` methods), so code that uses it adds no errors of
+/// its own.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    match syn::parse::<parse::NetworkDecl>(input) {
+        Ok(decl) => expand::expand(&decl).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
 }

@@ -1,0 +1,401 @@
+//! The book's `train_neuralnet.py`: the two-layer net learns MNIST with
+//! mini-batch SGD, reporting train and test accuracy once per epoch.
+//!
+//! ```text
+//! cargo run --release --example mnist
+//! cargo run --release --example mnist -- --dataset fashion --save fashion.safetensors --plot curves.png
+//! ```
+//!
+//! It ends with one line for scripts:
+//! `RESULT test_acc=<0.xxxx> train_acc=<0.xxxx> train_s=<seconds> total_s=<seconds>`.
+
+mod plot;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use staticnet::data::{Dataset, LoadOptions, Mnist, load_mnist, resolve_data_dir};
+use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
+use staticnet::prelude::*;
+use staticnet::train::{ImageSamples, TrainConfig, Trainer, evaluate, mean_loss};
+
+use plot::EpochRecord;
+
+network! {
+    /// The book's two-layer net, 50 hidden units.
+    struct TwoLayerNet50<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
+}
+network! { struct TwoLayerNet100<Affine<784, 100>, Relu, Affine<100, 10>, SoftmaxWithLoss> }
+network! { struct TwoLayerNet128<Affine<784, 128>, Relu, Affine<128, 10>, SoftmaxWithLoss> }
+network! { struct TwoLayerNet256<Affine<784, 256>, Relu, Affine<256, 10>, SoftmaxWithLoss> }
+network! { struct TwoLayerNet512<Affine<784, 512>, Relu, Affine<512, 10>, SoftmaxWithLoss> }
+network! { struct TwoLayerNet1000<Affine<784, 1000>, Relu, Affine<1000, 10>, SoftmaxWithLoss> }
+network! { struct TwoLayerNet1024<Affine<784, 1024>, Relu, Affine<1024, 10>, SoftmaxWithLoss> }
+
+/// The hidden sizes compiled in; each is its own network type.
+const HIDDEN_SIZES: [usize; 7] = [50, 100, 128, 256, 512, 1000, 1024];
+
+/// Samples per forward pass when measuring accuracy and loss.
+const EVAL_CHUNK: usize = 2000;
+
+#[derive(Parser, Debug)]
+#[command(about = "Train the book's two-layer net on MNIST with mini-batch SGD")]
+struct Args {
+    /// SGD steps.
+    #[arg(long, default_value_t = 10_000)]
+    iters: usize,
+    /// Samples per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Hidden units: 50, 100, 128, 256, 512, 1000 or 1024.
+    #[arg(long, default_value_t = 50, value_parser = parse_hidden)]
+    hidden: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    lr: f64,
+    /// Seed of the initial weights and of every mini-batch.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Directory holding the four IDX files (else $MNIST_DIR or
+    /// $FASHION_MNIST_DIR, else a per-user cache directory).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Which dataset.
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    dataset: DatasetArg,
+    /// Base URL to download missing files from; may be repeated (else
+    /// $STATICNET_MIRROR, else the public mirrors).
+    #[arg(long = "mirror", value_name = "URL")]
+    mirrors: Vec<String>,
+    /// Write a checkpoint (the weights under the book's names, plus the
+    /// iteration and seed) here at every epoch and at the end.
+    #[arg(long, value_name = "PATH")]
+    save: Option<PathBuf>,
+    /// Continue from a checkpoint written by --save.
+    #[arg(long, value_name = "PATH")]
+    resume: Option<PathBuf>,
+    /// Write the loss and accuracy curves to this PNG.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
+    /// Print only the RESULT line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DatasetArg {
+    /// MNIST handwritten digits.
+    Mnist,
+    /// Zalando's Fashion-MNIST.
+    Fashion,
+}
+
+fn parse_hidden(text: &str) -> Result<usize, String> {
+    let hidden: usize = text.parse().map_err(|e| format!("{e}"))?;
+    if HIDDEN_SIZES.contains(&hidden) {
+        Ok(hidden)
+    } else {
+        Err(format!(
+            "{hidden} is not compiled in; choose one of {HIDDEN_SIZES:?}"
+        ))
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let dataset = match args.dataset {
+        DatasetArg::Mnist => Dataset::Mnist,
+        DatasetArg::Fashion => Dataset::Fashion,
+    };
+    let dir = resolve_data_dir(args.data.as_deref(), dataset);
+    fetch_missing_files(&dir, dataset, args)?;
+    let mnist = load_mnist(&dir, &LoadOptions::default())?;
+
+    macro_rules! train_with {
+        ($($hidden:literal => $net:ty),*) => {
+            match args.hidden {
+                $($hidden => train::<$net>(args, &mnist, started),)*
+                other => Err(format!("hidden size {other} is not compiled in").into()),
+            }
+        };
+    }
+    train_with!(
+        50 => TwoLayerNet50,
+        100 => TwoLayerNet100,
+        128 => TwoLayerNet128,
+        256 => TwoLayerNet256,
+        512 => TwoLayerNet512,
+        1000 => TwoLayerNet1000,
+        1024 => TwoLayerNet1024
+    )
+}
+
+#[cfg(feature = "download")]
+fn fetch_missing_files(dir: &Path, dataset: Dataset, args: &Args) -> Result<(), BoxError> {
+    use staticnet::data::{DownloadEvent, ensure_downloaded};
+
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(
+                "{msg:28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        )
+    });
+    ensure_downloaded(dir, dataset, &args.mirrors, &mut |event| match event {
+        DownloadEvent::Started { file, url, total } => match &bar {
+            Some(bar) => {
+                bar.reset();
+                bar.set_length(total.unwrap_or(0));
+                bar.set_message(file.to_string());
+            }
+            None if !args.quiet => eprintln!("downloading {url}"),
+            None => {}
+        },
+        DownloadEvent::Progress { bytes, .. } => {
+            if let Some(bar) = &bar {
+                bar.set_position(bytes);
+            }
+        }
+        DownloadEvent::MirrorFailed { url, reason, .. } if !args.quiet => {
+            eprintln!("{url} failed: {reason}");
+        }
+        DownloadEvent::Finished { path, bytes, .. } if !args.quiet => {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            eprintln!(
+                "saved {} ({bytes} bytes, checksum verified)",
+                path.display()
+            );
+        }
+        _ => {}
+    })?;
+    Ok(())
+}
+
+#[cfg(not(feature = "download"))]
+fn fetch_missing_files(_dir: &Path, _dataset: Dataset, _args: &Args) -> Result<(), BoxError> {
+    // Without downloads, a missing file is reported by the loader.
+    Ok(())
+}
+
+/// Where progress goes: a bar on a terminal, plain lines otherwise, or
+/// nowhere with --quiet.
+enum Progress {
+    Bar(ProgressBar),
+    Lines,
+    Quiet,
+}
+
+impl Progress {
+    fn new(quiet: bool, total: u64) -> Self {
+        if quiet {
+            Progress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total).with_style(
+                ProgressStyle::with_template(
+                    "[{elapsed_precise}] {bar:40} {pos}/{len} iters {msg}",
+                )
+                .expect("the template is valid"),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(text),
+            Progress::Lines => println!("{text}"),
+            Progress::Quiet => {}
+        }
+    }
+
+    fn step(&self, iteration: usize, loss: f32) {
+        if let Progress::Bar(bar) = self {
+            bar.set_position(iteration as u64);
+            if iteration % 100 == 0 {
+                bar.set_message(format!("loss {loss:.4}"));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// What the training loop hands to the evaluating thread: a copy of the
+/// network at an epoch boundary.
+struct Snapshot<N> {
+    epoch: usize,
+    iteration: usize,
+    train_loss: f64,
+    net: N,
+}
+
+fn train<N>(args: &Args, mnist: &Mnist, started: Instant) -> Result<(), BoxError>
+where
+    N: Network<f32, In = Const<784>, Out = Const<10>> + Clone + Send,
+{
+    let mut net = N::new(&mut StdRng::seed_from_u64(args.seed));
+    let mut seed = args.seed;
+    let mut start = 0;
+    if let Some(path) = &args.resume {
+        let checkpoint = load_checkpoint(&mut net, path)?;
+        start = usize::try_from(checkpoint.iteration)?;
+        seed = checkpoint.seed;
+        if !args.quiet {
+            println!("resumed from {} at iteration {start}", path.display());
+        }
+    }
+    let config = TrainConfig {
+        iters: args.iters,
+        batch_size: args.batch,
+        learning_rate: args.lr,
+        seed,
+    };
+    let train_set = ImageSamples {
+        split: &mnist.train,
+        normalize: true,
+    };
+    let test_set = ImageSamples {
+        split: &mnist.test,
+        normalize: true,
+    };
+    let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())?;
+    let per_epoch = config.iters_per_epoch(mnist.train.len());
+    let progress = Progress::new(args.quiet, args.iters as u64);
+
+    let save = |net: &N, iteration: usize| -> Result<(), BoxError> {
+        if let Some(path) = &args.save {
+            let meta = CheckpointMeta {
+                iteration: iteration as u64,
+                seed,
+                optimizer: "sgd",
+            };
+            save_checkpoint(net, &meta, &[], path)?;
+        }
+        Ok(())
+    };
+
+    // Accuracy on all 70,000 images costs about as much as 1,500 training
+    // steps, so it runs on another thread, on a copy of the network.
+    let (history, train_seconds) = std::thread::scope(|scope| -> Result<_, BoxError> {
+        let (snapshots, inbox) = mpsc::channel::<Snapshot<N>>();
+        let progress = &progress;
+        let evaluator = scope.spawn(move || -> Result<Vec<EpochRecord>, BoxError> {
+            let mut history = Vec::new();
+            for Snapshot { epoch, iteration, train_loss, mut net } in inbox {
+                let record = EpochRecord {
+                    epoch,
+                    iteration,
+                    train_loss,
+                    test_loss: mean_loss(&mut net, &test_set, EVAL_CHUNK)?,
+                    train_acc: evaluate(&mut net, &train_set, EVAL_CHUNK)?,
+                    test_acc: evaluate(&mut net, &test_set, EVAL_CHUNK)?,
+                };
+                progress.line(&format!(
+                    "epoch {epoch:>3}  iter {iteration:>6}  train acc {:.4}  test acc {:.4}  test loss {:.4}",
+                    record.train_acc, record.test_acc, record.test_loss
+                ));
+                history.push(record);
+            }
+            Ok(history)
+        });
+
+        let training = Instant::now();
+        let mut loss_sum = 0.0;
+        let mut loss_count = 0usize;
+        for iteration in start..args.iters {
+            if iteration % per_epoch == 0 {
+                let train_loss = if loss_count == 0 {
+                    f64::NAN
+                } else {
+                    loss_sum / loss_count as f64
+                };
+                (loss_sum, loss_count) = (0.0, 0);
+                snapshots
+                    .send(Snapshot {
+                        epoch: iteration / per_epoch,
+                        iteration,
+                        train_loss,
+                        net: net.clone(),
+                    })
+                    .map_err(|_| "the evaluating thread stopped")?;
+                if iteration > start {
+                    save(&net, iteration)?;
+                }
+            }
+            let loss = trainer.step(&mut net, &train_set, iteration)?;
+            loss_sum += f64::from(loss);
+            loss_count += 1;
+            progress.step(iteration + 1, loss);
+        }
+        let train_seconds = training.elapsed().as_secs_f64();
+        let train_loss = if loss_count == 0 {
+            f64::NAN
+        } else {
+            loss_sum / loss_count as f64
+        };
+        snapshots
+            .send(Snapshot {
+                epoch: args.iters.div_ceil(per_epoch),
+                iteration: args.iters,
+                train_loss,
+                net: net.clone(),
+            })
+            .map_err(|_| "the evaluating thread stopped")?;
+        drop(snapshots);
+        let history = evaluator
+            .join()
+            .map_err(|_| "the evaluating thread panicked")??;
+        Ok((history, train_seconds))
+    })?;
+    progress.finish();
+
+    save(&net, args.iters)?;
+    if let Some(path) = &args.save {
+        if !args.quiet {
+            println!("saved the weights to {}", path.display());
+        }
+    }
+    if let Some(path) = &args.plot {
+        plot::write_curves(path, &history)?;
+        if !args.quiet {
+            println!("wrote the curves to {}", path.display());
+        }
+    }
+    let last = history.last().ok_or("no evaluation was recorded")?;
+    println!(
+        "RESULT test_acc={:.4} train_acc={:.4} train_s={:.3} total_s={:.3}",
+        last.test_acc,
+        last.train_acc,
+        train_seconds,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

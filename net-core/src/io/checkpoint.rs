@@ -1,0 +1,281 @@
+//! Training checkpoints: weights, optimizer state and metadata in one
+//! safetensors file.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use super::atomic::write_atomically;
+use super::format::{
+    commit, decode, encode, encode_params, param_shape, parse, read_file, serialize, stage_params,
+};
+use super::{IoError, MEMORY};
+use crate::{Network, ParamShape, Scalar};
+
+/// The start of the name of every optimizer state tensor in a checkpoint:
+/// `optimizer.<state>.<param>`, such as `optimizer.v.W1`.
+pub const STATE_PREFIX: &str = "optimizer.";
+
+/// The `format` entry of a checkpoint's metadata.
+const FORMAT: &str = "staticnet.checkpoint";
+/// The `format_version` entry this code writes and reads.
+const FORMAT_VERSION: &str = "1";
+
+/// What a checkpoint records besides tensors; stored in the file's
+/// `__metadata__` map as decimal strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointMeta<'a> {
+    /// The number of training iterations done.
+    pub iteration: u64,
+    /// The seed of the run, to draw the same batches on resuming.
+    pub seed: u64,
+    /// The optimizer's name, such as `"sgd"`.
+    pub optimizer: &'a str,
+}
+
+/// An optimizer state tensor read from a checkpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateTensor<T> {
+    /// Its name, starting with [`STATE_PREFIX`].
+    pub name: String,
+    /// Its shape: a 1-D tensor is a vector, a 2-D one a matrix.
+    pub shape: ParamShape,
+    /// Its values, in the order `shape` gives (column-major for a matrix,
+    /// like the parameters).
+    pub values: Vec<T>,
+}
+
+impl<T> StateTensor<T> {
+    /// The tensor as [`save_checkpoint`] takes it.
+    pub fn as_entry(&self) -> (&str, ParamShape, &[T]) {
+        (&self.name, self.shape, &self.values)
+    }
+}
+
+/// A loaded checkpoint: its metadata and optimizer state (the weights went
+/// into the network).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint<T> {
+    /// The number of training iterations done.
+    pub iteration: u64,
+    /// The seed of the run.
+    pub seed: u64,
+    /// The optimizer's name.
+    pub optimizer: String,
+    /// The optimizer state tensors, in the order they were saved.
+    pub state: Vec<StateTensor<T>>,
+}
+
+impl<T> Checkpoint<T> {
+    /// The metadata, as [`save_checkpoint`] takes it.
+    pub fn meta(&self) -> CheckpointMeta<'_> {
+        CheckpointMeta {
+            iteration: self.iteration,
+            seed: self.seed,
+            optimizer: &self.optimizer,
+        }
+    }
+
+    /// The state tensor named `name`, such as `"optimizer.v.W1"`.
+    pub fn state_tensor(&self, name: &str) -> Option<&StateTensor<T>> {
+        self.state.iter().find(|s| s.name == name)
+    }
+
+    /// The state tensors, as [`save_checkpoint`] takes them.
+    pub fn state_entries(&self) -> Vec<(&str, ParamShape, &[T])> {
+        self.state.iter().map(StateTensor::as_entry).collect()
+    }
+}
+
+/// Whether `name` is a valid state tensor name.
+fn is_state_name(name: &str) -> bool {
+    name.strip_prefix(STATE_PREFIX)
+        .is_some_and(|rest| !rest.is_empty())
+}
+
+/// A checkpoint as the bytes of a safetensors file: the weights of `net`
+/// (as [`to_safetensors_bytes`](super::to_safetensors_bytes) writes them),
+/// the `state` tensors, each given as `(name, shape, values)` with values in
+/// the order `shape` gives, and `meta` in the `__metadata__` map.
+///
+/// # Errors
+/// [`IoError::BadStateName`] for a state name that does not start with
+/// [`STATE_PREFIX`]; [`IoError::DuplicateName`];
+/// [`IoError::LengthMismatch`] for values that do not fill their shape;
+/// [`IoError::NonFinite`].
+pub fn checkpoint_to_bytes<T: Scalar, N: Network<T>>(
+    net: &N,
+    meta: &CheckpointMeta<'_>,
+    state: &[(&str, ParamShape, &[T])],
+) -> Result<Vec<u8>, IoError> {
+    checkpoint_bytes(net, meta, state, Path::new(MEMORY))
+}
+
+fn checkpoint_bytes<T: Scalar, N: Network<T>>(
+    net: &N,
+    meta: &CheckpointMeta<'_>,
+    state: &[(&str, ParamShape, &[T])],
+    path: &Path,
+) -> Result<Vec<u8>, IoError> {
+    let mut tensors = encode_params(net, path)?;
+    let mut names: HashSet<String> = tensors.iter().map(|(name, _)| name.clone()).collect();
+    for &(name, shape, values) in state {
+        if !is_state_name(name) {
+            return Err(IoError::BadStateName {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+            });
+        }
+        if !names.insert(name.to_owned()) {
+            return Err(IoError::DuplicateName {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+            });
+        }
+        tensors.push((name.to_owned(), encode(name, shape, values, path)?));
+    }
+    let metadata = BTreeMap::from([
+        ("format".to_owned(), FORMAT.to_owned()),
+        ("format_version".to_owned(), FORMAT_VERSION.to_owned()),
+        ("iteration".to_owned(), meta.iteration.to_string()),
+        ("seed".to_owned(), meta.seed.to_string()),
+        ("optimizer".to_owned(), meta.optimizer.to_owned()),
+    ]);
+    serialize(&tensors, Some(metadata), path)
+}
+
+/// Saves a checkpoint (see [`checkpoint_to_bytes`]) to `path`, atomically:
+/// whenever the process stops, `path` holds either the previous checkpoint
+/// or the new one.
+///
+/// # Errors
+/// Those of [`checkpoint_to_bytes`], and [`IoError::Write`].
+///
+/// ```no_run
+/// # use net_core::io::{CheckpointMeta, save_checkpoint};
+/// # fn demo<N: net_core::Network<f32>>(net: &N) -> Result<(), net_core::io::IoError> {
+/// let meta = CheckpointMeta { iteration: 1000, seed: 42, optimizer: "sgd" };
+/// save_checkpoint(net, &meta, &[], std::path::Path::new("run.ckpt.safetensors"))?;
+/// # Ok(()) }
+/// ```
+pub fn save_checkpoint<T: Scalar, N: Network<T>>(
+    net: &N,
+    meta: &CheckpointMeta<'_>,
+    state: &[(&str, ParamShape, &[T])],
+    path: &Path,
+) -> Result<(), IoError> {
+    let bytes = checkpoint_bytes(net, meta, state, path)?;
+    write_atomically(path, &bytes)
+}
+
+/// Loads a checkpoint from the bytes of a safetensors file: the weights go
+/// into `net`, all or nothing (as in
+/// [`load_weights_from_bytes`](super::load_weights_from_bytes)); the
+/// metadata and state tensors are returned.
+///
+/// Every check (metadata, weights, state tensors) passes before `net` is
+/// touched.
+///
+/// # Errors
+/// Those of [`load_weights_from_bytes`](super::load_weights_from_bytes);
+/// [`IoError::NotACheckpoint`] for a file without checkpoint metadata;
+/// [`IoError::BadMetadata`]; [`IoError::UnsupportedShape`] for a state
+/// tensor that is neither 1-D nor 2-D.
+pub fn load_checkpoint_from_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+) -> Result<Checkpoint<T>, IoError> {
+    load_bytes(net, bytes, Path::new(MEMORY))
+}
+
+/// Loads a checkpoint from the file at `path` (see
+/// [`load_checkpoint_from_bytes`]).
+///
+/// # Errors
+/// Those of [`load_checkpoint_from_bytes`], with `path`, and
+/// [`IoError::Read`].
+pub fn load_checkpoint<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    path: &Path,
+) -> Result<Checkpoint<T>, IoError> {
+    let bytes = read_file(path)?;
+    load_bytes(net, &bytes, path)
+}
+
+fn load_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Checkpoint<T>, IoError> {
+    let parsed = parse(bytes, path)?;
+    let entry = |key: &'static str| {
+        parsed
+            .metadata
+            .get(key)
+            .ok_or_else(|| IoError::BadMetadata {
+                path: path.to_path_buf(),
+                key,
+                problem: "it is missing".to_owned(),
+            })
+    };
+    let number = |key: &'static str| {
+        let text = entry(key)?;
+        text.parse::<u64>().map_err(|_| IoError::BadMetadata {
+            path: path.to_path_buf(),
+            key,
+            problem: format!("{text:?} is not a whole number from 0 to {}", u64::MAX),
+        })
+    };
+    if parsed.metadata.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(IoError::NotACheckpoint {
+            path: path.to_path_buf(),
+        });
+    }
+    let version = entry("format_version")?;
+    if version != FORMAT_VERSION {
+        return Err(IoError::BadMetadata {
+            path: path.to_path_buf(),
+            key: "format_version",
+            problem: format!("version {version:?} is not known; this staticnet reads version 1"),
+        });
+    }
+    let iteration = number("iteration")?;
+    let seed = number("seed")?;
+    let optimizer = entry("optimizer")?.clone();
+
+    let staged = stage_params(net, &parsed, |name| name.starts_with(STATE_PREFIX), path)?;
+    let mut state_raw: Vec<_> = parsed
+        .tensors
+        .iter()
+        .filter(|(name, _)| name.starts_with(STATE_PREFIX))
+        .collect();
+    state_raw.sort_by_key(|(_, raw)| raw.offset);
+    let mut state = Vec::new();
+    for (name, raw) in state_raw {
+        if !is_state_name(name) {
+            return Err(IoError::BadStateName {
+                path: path.to_path_buf(),
+                name: name.clone(),
+            });
+        }
+        let Some(shape) = param_shape(&raw.shape) else {
+            return Err(IoError::UnsupportedShape {
+                path: path.to_path_buf(),
+                name: name.clone(),
+                shape: raw.shape.clone(),
+            });
+        };
+        let values = decode::<T>(name, raw, shape, path)?;
+        state.push(StateTensor {
+            name: name.clone(),
+            shape,
+            values,
+        });
+    }
+    commit(net, staged, path)?;
+    Ok(Checkpoint {
+        iteration,
+        seed,
+        optimizer,
+        state,
+    })
+}

@@ -1,0 +1,561 @@
+//! The safetensors layout: parsing a file defensively, and converting
+//! between the network's column-major parameters and the file's row-major
+//! little-endian tensors.
+//!
+//! The header is parsed by the `safetensors` crate's own `Metadata` (dtype
+//! names, offsets that tile the data without holes or overlaps, sizes
+//! computed with checked arithmetic); the framing around it (the length
+//! prefix, the data length) is checked here, with checked arithmetic:
+//! `SafeTensors::deserialize` itself adds the data length to the header
+//! length unchecked, which a crafted header makes overflow (a panic in
+//! debug builds).
+//!
+//! Files are written here too, rather than by `safetensors::serialize`,
+//! whose `__metadata__` map is a `HashMap` written in random order: here
+//! the header's keys are sorted, so that equal inputs give equal bytes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use safetensors::Dtype;
+use safetensors::tensor::Metadata;
+
+use super::{FormatError, IoError};
+use crate::{Network, ParamShape, Scalar};
+
+/// The largest header the safetensors format allows.
+const MAX_HEADER: u64 = 100_000_000;
+
+/// One tensor of a parsed file, its data still in the file's bytes.
+pub(crate) struct RawTensor<'a> {
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub data: &'a [u8],
+    /// Where the data starts: the tensors' order in the file.
+    pub offset: usize,
+}
+
+/// A parsed file: the `__metadata__` map and the tensors, by name.
+pub(crate) struct Parsed<'a> {
+    pub metadata: HashMap<String, String>,
+    pub tensors: BTreeMap<String, RawTensor<'a>>,
+}
+
+fn not_safetensors(path: &Path, problem: FormatError) -> IoError {
+    IoError::NotSafetensors {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+/// Splits `bytes` into a header and tensors, checking the framing and the
+/// offsets. Never panics.
+pub(crate) fn parse<'a>(bytes: &'a [u8], path: &Path) -> Result<Parsed<'a>, IoError> {
+    if bytes.is_empty() {
+        return Err(not_safetensors(path, FormatError::Empty));
+    }
+    let Some((prefix, rest)) = bytes.split_first_chunk::<8>() else {
+        return Err(not_safetensors(
+            path,
+            FormatError::TooShort { len: bytes.len() },
+        ));
+    };
+    let declared = u64::from_le_bytes(*prefix);
+    let available = rest.len() as u64;
+    if declared > available {
+        return Err(not_safetensors(
+            path,
+            FormatError::HeaderBeyondFile {
+                declared,
+                available,
+                looks_like: sniff(prefix),
+            },
+        ));
+    }
+    if declared > MAX_HEADER {
+        return Err(not_safetensors(
+            path,
+            FormatError::HeaderTooLarge {
+                declared,
+                looks_like: sniff(prefix),
+            },
+        ));
+    }
+    // `declared <= rest.len()`, so it fits in a usize and the split is in range.
+    let (header, data) = rest.split_at_checked(declared as usize).ok_or_else(|| {
+        not_safetensors(
+            path,
+            FormatError::HeaderBeyondFile {
+                declared,
+                available,
+                looks_like: sniff(prefix),
+            },
+        )
+    })?;
+    let header = std::str::from_utf8(header)
+        .map_err(|_| not_safetensors(path, FormatError::HeaderNotUtf8))?;
+    let metadata: Metadata = serde_json::from_str(header).map_err(|e| {
+        not_safetensors(
+            path,
+            FormatError::BadHeader {
+                detail: e.to_string(),
+            },
+        )
+    })?;
+
+    // The crate checked that the offsets tile `0..data_len` exactly.
+    let expected = metadata.data_len() as u64;
+    let actual = data.len() as u64;
+    if expected > actual {
+        return Err(IoError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            actual,
+        });
+    }
+    if expected < actual {
+        return Err(not_safetensors(
+            path,
+            FormatError::TrailingBytes { expected, actual },
+        ));
+    }
+
+    let mut tensors = BTreeMap::new();
+    for (name, info) in metadata.tensors() {
+        let (start, end) = info.data_offsets;
+        let Some(bytes) = data.get(start..end) else {
+            return Err(IoError::Truncated {
+                path: path.to_path_buf(),
+                expected,
+                actual,
+            });
+        };
+        tensors.insert(
+            name,
+            RawTensor {
+                dtype: info.dtype,
+                shape: info.shape.clone(),
+                data: bytes,
+                offset: start,
+            },
+        );
+    }
+    let metadata = metadata.metadata().clone().unwrap_or_default();
+    Ok(Parsed { metadata, tensors })
+}
+
+/// What a file that is not safetensors seems to be, from its first bytes.
+fn sniff(start: &[u8]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 6] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"\x1f\x8b", "a gzip file"),
+        (
+            b"PK\x03\x04",
+            "a zip archive, such as a PyTorch .pt or a NumPy .npz file",
+        ),
+        (b"\x93NUMPY", "a NumPy .npy file"),
+        (b"\x00\x00\x08", "an IDX file, such as MNIST data"),
+    ];
+    if let Some(&(_, kind)) = KINDS.iter().find(|(magic, _)| start.starts_with(magic)) {
+        return Some(kind);
+    }
+    match start {
+        [0x80, 2..=5, ..] => Some("a Python pickle, such as the book's params.pkl"),
+        _ if start
+            .iter()
+            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
+        {
+            Some("text")
+        }
+        _ => None,
+    }
+}
+
+/// Reads the regular file at `path` whole, after a look at its first 8
+/// bytes: a file whose header length is beyond its end (an image, a text
+/// file) is refused without reading the rest.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, IoError> {
+    use std::io::{Read, Seek};
+
+    let fail = |source: std::io::Error| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let metadata = file.metadata().map_err(fail)?;
+    if !metadata.is_file() {
+        // A directory, a device such as /dev/zero, a pipe: nothing with an end.
+        let kind = std::io::ErrorKind::InvalidInput;
+        return Err(fail(std::io::Error::new(kind, "it is not a regular file")));
+    }
+    let len = metadata.len();
+    let mut prefix = [0u8; 8];
+    if len >= 8 {
+        file.read_exact(&mut prefix).map_err(fail)?;
+        let declared = u64::from_le_bytes(prefix);
+        let available = len - 8;
+        if declared > available {
+            return Err(not_safetensors(
+                path,
+                FormatError::HeaderBeyondFile {
+                    declared,
+                    available,
+                    looks_like: sniff(&prefix),
+                },
+            ));
+        }
+        file.rewind().map_err(fail)?;
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(fail)?;
+    Ok(bytes)
+}
+
+/// Whether `T` is `f32` (otherwise it is `f64`: [`Scalar`] is sealed).
+fn is_f32<T: Scalar>() -> bool {
+    T::NAME == "f32"
+}
+
+/// The safetensors dtype of `T`.
+pub(crate) fn dtype_of<T: Scalar>() -> Dtype {
+    if is_f32::<T>() {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// The safetensors name of `T`'s dtype.
+pub(crate) fn dtype_name<T: Scalar>() -> &'static str {
+    if is_f32::<T>() { "F32" } else { "F64" }
+}
+
+/// Where the `k`-th value of a tensor of `shape` sits, in the book's
+/// row-major order.
+fn book_position(shape: ParamShape, k: usize) -> Vec<usize> {
+    match shape {
+        ParamShape::Vector(_) => vec![k],
+        ParamShape::Matrix { cols, .. } => vec![k / cols.max(1), k % cols.max(1)],
+    }
+}
+
+/// Converts a shape from a file (book order) to a [`ParamShape`].
+pub(crate) fn param_shape(dims: &[usize]) -> Option<ParamShape> {
+    match *dims {
+        [n] => Some(ParamShape::Vector(n)),
+        [rows, cols] => Some(ParamShape::Matrix { rows, cols }),
+        _ => None,
+    }
+}
+
+/// A tensor ready to be written.
+pub(crate) struct OwnedTensor {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+/// Encodes `values` (column-major for a matrix, as [`ParamShape`] says) as
+/// a row-major little-endian tensor of `T`'s dtype, refusing non-finite
+/// values.
+pub(crate) fn encode<T: Scalar>(
+    name: &str,
+    shape: ParamShape,
+    values: &[T],
+    path: &Path,
+) -> Result<OwnedTensor, IoError> {
+    if values.len() != shape.len() {
+        return Err(IoError::LengthMismatch {
+            path: path.to_path_buf(),
+            name: name.to_owned(),
+            shape: shape.dims(),
+            len: values.len(),
+        });
+    }
+    let f32 = is_f32::<T>();
+    let width = if f32 { 4 } else { 8 };
+    let mut data = Vec::with_capacity(values.len() * width);
+    // `k` runs over the book's row-major order; `values` is column-major.
+    let (rows, cols) = match shape {
+        ParamShape::Vector(n) => (1, n),
+        ParamShape::Matrix { rows, cols } => (rows, cols),
+    };
+    for i in 0..rows {
+        for j in 0..cols {
+            // In range: the length was checked above.
+            let v = values.get(j * rows + i).map_or(f64::NAN, |v| v.as_f64());
+            if !v.is_finite() {
+                return Err(IoError::NonFinite {
+                    path: path.to_path_buf(),
+                    name: name.to_owned(),
+                    position: book_position(shape, i * cols + j),
+                    value: v,
+                });
+            }
+            if f32 {
+                data.extend_from_slice(&(v as f32).to_le_bytes());
+            } else {
+                data.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    Ok(OwnedTensor {
+        dtype: dtype_of::<T>(),
+        shape: shape.dims(),
+        data,
+    })
+}
+
+/// Checks a tensor's dtype and shape against `shape`, and decodes it into
+/// column-major values of `T`, refusing non-finite values.
+pub(crate) fn decode<T: Scalar>(
+    name: &str,
+    raw: &RawTensor<'_>,
+    shape: ParamShape,
+    path: &Path,
+) -> Result<Vec<T>, IoError> {
+    if raw.dtype != dtype_of::<T>() {
+        return Err(IoError::WrongDtype {
+            path: path.to_path_buf(),
+            name: name.to_owned(),
+            file_dtype: raw.dtype.to_string(),
+            net_dtype: T::NAME,
+            expected_dtype: dtype_name::<T>(),
+        });
+    }
+    if raw.shape != shape.dims() {
+        return Err(IoError::WrongShape {
+            path: path.to_path_buf(),
+            name: name.to_owned(),
+            file_shape: raw.shape.clone(),
+            net_shape: shape.dims(),
+        });
+    }
+    let len = shape.len();
+    let width = if is_f32::<T>() { 4 } else { 8 };
+    if len.checked_mul(width) != Some(raw.data.len()) {
+        // Unreachable after the crate's checks of the offsets.
+        let actual = raw.data.len() as u64;
+        return Err(IoError::Truncated {
+            path: path.to_path_buf(),
+            expected: (len as u64).saturating_mul(width as u64),
+            actual,
+        });
+    }
+    // The file's values in its (row-major) order, checked to be finite.
+    let native: Vec<f64> = if width == 4 {
+        raw.data
+            .chunks_exact(4)
+            .map(|c| <[u8; 4]>::try_from(c).map_or(f64::NAN, |b| f64::from(f32::from_le_bytes(b))))
+            .collect()
+    } else {
+        raw.data
+            .chunks_exact(8)
+            .map(|c| <[u8; 8]>::try_from(c).map_or(f64::NAN, f64::from_le_bytes))
+            .collect()
+    };
+    if let Some(k) = native.iter().position(|v| !v.is_finite()) {
+        return Err(IoError::NonFinite {
+            path: path.to_path_buf(),
+            name: name.to_owned(),
+            position: book_position(shape, k),
+            value: native.get(k).copied().unwrap_or(f64::NAN),
+        });
+    }
+    let values = match shape {
+        ParamShape::Vector(_) => native.iter().map(|&v| T::of_f64(v)).collect(),
+        ParamShape::Matrix { rows, cols } => {
+            // Entry `(i, j)`, at `i·cols + j` in the file, goes to `j·rows + i`.
+            let mut values = vec![T::zero(); len];
+            for (i, row) in native.chunks_exact(cols.max(1)).enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    if let Some(slot) = values.get_mut(j * rows + i) {
+                        *slot = T::of_f64(v);
+                    }
+                }
+            }
+            values
+        }
+    };
+    Ok(values)
+}
+
+/// A parameter of the network: its book name and shape.
+pub(crate) struct Spec {
+    pub name: String,
+    pub shape: ParamShape,
+}
+
+/// The network's parameters, in its order, checking that no two share a
+/// name.
+pub(crate) fn specs<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<Vec<Spec>, IoError> {
+    let mut specs = Vec::new();
+    net.visit_params(&mut |p| {
+        specs.push(Spec {
+            name: p.name.to_string(),
+            shape: p.shape,
+        })
+    });
+    let mut seen = HashSet::new();
+    for spec in &specs {
+        if !seen.insert(spec.name.as_str()) {
+            return Err(IoError::DuplicateName {
+                path: path.to_path_buf(),
+                name: spec.name.clone(),
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// Encodes every parameter of `net`.
+pub(crate) fn encode_params<T: Scalar, N: Network<T>>(
+    net: &N,
+    path: &Path,
+) -> Result<Vec<(String, OwnedTensor)>, IoError> {
+    specs(net, path)?;
+    let mut tensors = Vec::new();
+    let mut result = Ok(());
+    net.visit_params(&mut |p| {
+        if result.is_err() {
+            return;
+        }
+        let name = p.name.to_string();
+        match encode(&name, p.shape, p.value, path) {
+            Ok(tensor) => tensors.push((name, tensor)),
+            Err(e) => result = Err(e),
+        }
+    });
+    result.map(|()| tensors)
+}
+
+/// Decodes the network's parameters from `parsed` into staging buffers,
+/// in the network's order. `is_extra` says which other tensors the caller
+/// reads itself; any other tensor is unexpected.
+pub(crate) fn stage_params<T: Scalar, N: Network<T>>(
+    net: &N,
+    parsed: &Parsed<'_>,
+    is_extra: impl Fn(&str) -> bool,
+    path: &Path,
+) -> Result<Vec<(String, Vec<T>)>, IoError> {
+    let specs = specs(net, path)?;
+    let mut staged = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        let Some(raw) = parsed.tensors.get(&spec.name) else {
+            return Err(IoError::MissingTensor {
+                path: path.to_path_buf(),
+                name: spec.name.clone(),
+            });
+        };
+        staged.push((
+            spec.name.clone(),
+            decode::<T>(&spec.name, raw, spec.shape, path)?,
+        ));
+    }
+    let known: HashSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    if let Some(name) = parsed
+        .tensors
+        .keys()
+        .find(|n| !known.contains(n.as_str()) && !is_extra(n))
+    {
+        return Err(IoError::UnexpectedTensor {
+            path: path.to_path_buf(),
+            name: name.clone(),
+        });
+    }
+    Ok(staged)
+}
+
+/// Copies staged values into the network: all of them, or none (with an
+/// error) if the network's mutable visit disagrees with its shared one.
+pub(crate) fn commit<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    staged: Vec<(String, Vec<T>)>,
+    path: &Path,
+) -> Result<(), IoError> {
+    let staged: HashMap<String, Vec<T>> = staged.into_iter().collect();
+    let mut problem = None;
+    net.visit_params_mut(&mut |p| {
+        if problem.is_some() {
+            return;
+        }
+        let name = p.name.to_string();
+        match staged.get(&name) {
+            None => {
+                problem = Some(IoError::MissingTensor {
+                    path: path.to_path_buf(),
+                    name,
+                })
+            }
+            Some(values) if values.len() != p.value.len() => {
+                problem = Some(IoError::LengthMismatch {
+                    path: path.to_path_buf(),
+                    name,
+                    shape: p.shape.dims(),
+                    len: values.len(),
+                })
+            }
+            Some(_) => {}
+        }
+    });
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    net.visit_params_mut(&mut |p| {
+        if let Some(values) = staged.get(&p.name.to_string()) {
+            if values.len() == p.value.len() {
+                p.value.copy_from_slice(values);
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Serializes named tensors, laid out in the order given, and a metadata
+/// map into safetensors bytes. The header's keys are sorted, so equal
+/// inputs give equal bytes.
+pub(crate) fn serialize(
+    tensors: &[(String, OwnedTensor)],
+    metadata: Option<BTreeMap<String, String>>,
+    path: &Path,
+) -> Result<Vec<u8>, IoError> {
+    use serde_json::{Map, Value, json};
+
+    let mut header = Map::new();
+    if let Some(metadata) = metadata {
+        let map: Map<String, Value> = metadata
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        header.insert("__metadata__".to_owned(), Value::Object(map));
+    }
+    let mut offset = 0usize;
+    for (name, tensor) in tensors {
+        let end = offset + tensor.data.len();
+        let entry = json!({
+            "dtype": tensor.dtype.to_string(),
+            "shape": tensor.shape,
+            "data_offsets": [offset, end],
+        });
+        if header.insert(name.clone(), entry).is_some() {
+            return Err(IoError::DuplicateName {
+                path: path.to_path_buf(),
+                name: name.clone(),
+            });
+        }
+        offset = end;
+    }
+    let mut header = Value::Object(header).to_string().into_bytes();
+    // Pad with spaces so that the data starts 8-byte aligned, as the
+    // reference implementation does.
+    header.resize(header.len().next_multiple_of(8), b' ');
+
+    let mut bytes = Vec::with_capacity(8 + header.len() + offset);
+    bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    for (_, tensor) in tensors {
+        bytes.extend_from_slice(&tensor.data);
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,346 @@
+//! Saving and loading networks: weights and training checkpoints, as
+//! [safetensors](https://huggingface.co/docs/safetensors) files.
+//!
+//! # Weights
+//!
+//! [`save_weights`] writes one tensor per parameter, under the book's names
+//! (`W1`, `b1`, `W2`, `b2`, …) and in the book's NumPy layout: a weight
+//! `W1` of an `Affine<784, 50>` is a row-major `[784, 50]` tensor, a bias is
+//! a 1-D `[50]` tensor. The dtype is `F32` or `F64`, as the network's
+//! scalar type. In memory, matrices are column-major, so they are transposed
+//! on the way out and back on the way in. Such a file opens in Python with
+//! `safetensors.numpy.load_file` and gives arrays the book's `params`
+//! dictionary would hold.
+//!
+//! [`load_weights`] checks the whole file against the network **before it
+//! touches the network**: every parameter must be there (no more, no
+//! fewer), with the same shape and the network's dtype, and every value must
+//! be finite. All tensors are decoded into buffers of their own first; only
+//! when every one of them is good are they copied into the network. A
+//! failed load, whatever the file holds, leaves the network exactly as it
+//! was, and no file content makes the loader panic. Gradients are never
+//! touched.
+//!
+//! # Checkpoints
+//!
+//! [`save_checkpoint`] writes the weights (same names, same layout) plus the
+//! optimizer's state tensors, named `optimizer.<state>.<param>` (such as
+//! `optimizer.v.W1` for Momentum), and puts the iteration, the seed and the
+//! optimizer's name in the file's `__metadata__` map. [`load_checkpoint`]
+//! loads the weights all-or-nothing, as [`load_weights`] does, and hands
+//! back a [`Checkpoint`] with the metadata and the state tensors.
+//!
+//! # Choices
+//!
+//! - **Atomic saves.** Both savers write a temporary file
+//!   `.<name>.tmp-<pid>-<n>` in the target's directory, `fsync` it, rename it
+//!   over the target and `fsync` the directory. A crash or a `SIGKILL` at any
+//!   moment leaves either the old file or the new one, never a torn one.
+//!   Temporary files left behind by killed processes (on Linux: processes
+//!   that no longer exist) are removed by the next save to the same path. A
+//!   symbolic link at the target is replaced by the file, not followed.
+//! - **No dtype conversion.** An `F64` file does not load into an `f32`
+//!   network, nor the other way round: the error names both dtypes. Loading
+//!   is bit-exact or fails.
+//! - **Finite values only.** NaN and ±∞ are refused both when saving and when
+//!   loading ([`IoError::NonFinite`], naming the parameter and the
+//!   position), so a diverged run cannot silently overwrite a good file, and
+//!   every file that saves also loads.
+//! - **Whole files in memory.** A file is read whole before it is parsed
+//!   (after a look at its first 8 bytes, so that an image or a text file
+//!   given by mistake is refused without being read), and built whole in
+//!   memory before it is written. Only regular files are read: a device or
+//!   a pipe is refused with [`IoError::Read`].
+//! - **Deterministic bytes.** The header's keys are sorted and the tensors
+//!   laid out in the network's order (then the state tensors in the order
+//!   given), so the same network and metadata always give the same file.
+//! - The in-memory variants ([`to_safetensors_bytes`],
+//!   [`load_weights_from_bytes`], …) report errors with the path
+//!   [`MEMORY`] (`<memory>`).
+
+mod atomic;
+mod checkpoint;
+mod format;
+mod weights;
+
+use std::path::PathBuf;
+
+pub use checkpoint::{
+    Checkpoint, CheckpointMeta, STATE_PREFIX, StateTensor, checkpoint_to_bytes, load_checkpoint,
+    load_checkpoint_from_bytes, save_checkpoint,
+};
+pub use weights::{load_weights, load_weights_from_bytes, save_weights, to_safetensors_bytes};
+
+/// The path the in-memory savers and loaders put in their errors.
+pub const MEMORY: &str = "<memory>";
+
+/// Why a file or a network could not be saved or loaded.
+///
+/// Every variant names the file (or [`MEMORY`]); those about one tensor name
+/// it too.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// The file could not be read.
+    #[error("could not read `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+
+    /// The file could not be written (or moved into place).
+    #[error("could not write `{}`: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+
+    /// The bytes are not a safetensors file.
+    #[error("`{}` is not a safetensors file: {problem}", path.display())]
+    NotSafetensors {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: FormatError,
+    },
+
+    /// The header describes more tensor data than the file holds.
+    #[error(
+        "`{}` is cut short: its header describes {expected} bytes of tensor data, but only \
+         {actual} bytes follow it",
+        path.display()
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The number of bytes of tensor data the header describes.
+        expected: u64,
+        /// The number of bytes after the header.
+        actual: u64,
+    },
+
+    /// A parameter of the network has no tensor in the file.
+    #[error("`{}` has no tensor `{name}`, which the network needs", path.display())]
+    MissingTensor {
+        /// The file.
+        path: PathBuf,
+        /// The parameter's name, such as `W2`.
+        name: String,
+    },
+
+    /// The file holds a tensor that the network has no parameter for.
+    #[error(
+        "`{}` holds a tensor `{name}`, but the network has no parameter of that name",
+        path.display()
+    )]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
+
+    /// A tensor's shape differs from the parameter's.
+    #[error(
+        "`{name}` has shape {file_shape:?} in the file `{}`, but the network's `{name}` is \
+         {net_shape:?}",
+        path.display()
+    )]
+    WrongShape {
+        /// The file.
+        path: PathBuf,
+        /// The parameter's name.
+        name: String,
+        /// The tensor's shape in the file.
+        file_shape: Vec<usize>,
+        /// The parameter's shape, in the book's order (`[rows, cols]` or `[n]`).
+        net_shape: Vec<usize>,
+    },
+
+    /// A tensor's dtype is not the network's scalar type.
+    #[error(
+        "`{name}` is stored as {file_dtype} in `{}`, but the network computes in {net_dtype} \
+         ({expected_dtype}); staticnet does not convert between dtypes",
+        path.display()
+    )]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The tensor's safetensors dtype, such as `F64` or `BF16`.
+        file_dtype: String,
+        /// The network's scalar type, `f32` or `f64`.
+        net_dtype: &'static str,
+        /// The safetensors dtype matching it, `F32` or `F64`.
+        expected_dtype: &'static str,
+    },
+
+    /// A value is NaN or infinite.
+    #[error(
+        "`{name}` holds the non-finite value {value} at {position:?} (`{}`); weights and \
+         optimizer state must be finite to be saved or loaded",
+        path.display()
+    )]
+    NonFinite {
+        /// The file being written or read.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// Where the value is, in the book's order (`[row, col]` or `[i]`).
+        position: Vec<usize>,
+        /// The value.
+        value: f64,
+    },
+
+    /// Two tensors would have the same name: two parameters of the network,
+    /// or a state tensor and another tensor.
+    #[error("two tensors are named `{name}` (saving to `{}`)", path.display())]
+    DuplicateName {
+        /// The file being written.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
+
+    /// The number of values does not match the shape.
+    #[error(
+        "`{name}` has shape {shape:?} but holds {len} values (saving to `{}`)",
+        path.display()
+    )]
+    LengthMismatch {
+        /// The file being written.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// Its shape, in the book's order.
+        shape: Vec<usize>,
+        /// The number of values given.
+        len: usize,
+    },
+
+    /// A state tensor's name does not start with [`STATE_PREFIX`] or is
+    /// nothing but it.
+    #[error(
+        "the checkpoint tensor `{name}` (`{}`) is not named `optimizer.<state>.<param>`",
+        path.display()
+    )]
+    BadStateName {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        name: String,
+    },
+
+    /// A state tensor is neither a vector nor a matrix.
+    #[error(
+        "the checkpoint tensor `{name}` in `{}` has shape {shape:?}; only vectors and \
+         matrices are supported",
+        path.display()
+    )]
+    UnsupportedShape {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// Its shape in the file.
+        shape: Vec<usize>,
+    },
+
+    /// The file is a safetensors file but not a staticnet checkpoint.
+    #[error(
+        "`{}` is not a staticnet checkpoint: its metadata has no `format` entry \
+         `staticnet.checkpoint` (for a weights file, use `load_weights`)",
+        path.display()
+    )]
+    NotACheckpoint {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A checkpoint's metadata entry is missing or unreadable.
+    #[error("the checkpoint `{}` has a bad metadata entry `{key}`: {problem}", path.display())]
+    BadMetadata {
+        /// The file.
+        path: PathBuf,
+        /// The metadata key, such as `iteration`.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// How bytes fail to be a safetensors file.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// The file is empty.
+    #[error("it is empty")]
+    Empty,
+
+    /// The file is shorter than the 8-byte header length.
+    #[error("it is only {len} bytes long, shorter than the 8-byte header length")]
+    TooShort {
+        /// Its length.
+        len: usize,
+    },
+
+    /// The header length is larger than what follows it.
+    #[error(
+        "its first 8 bytes announce a header of {declared} bytes, but only {available} bytes \
+         follow{}",
+        looks_like_note(*looks_like)
+    )]
+    HeaderBeyondFile {
+        /// The header length the file announces.
+        declared: u64,
+        /// The number of bytes after the length.
+        available: u64,
+        /// What the file seems to be instead, from its first bytes, such as
+        /// `"a PNG image"`.
+        looks_like: Option<&'static str>,
+    },
+
+    /// The header length is above the format's limit of 100 MB.
+    #[error(
+        "its header would be {declared} bytes long, above the 100 MB limit{}",
+        looks_like_note(*looks_like)
+    )]
+    HeaderTooLarge {
+        /// The header length the file announces.
+        declared: u64,
+        /// What the file seems to be instead, from its first bytes.
+        looks_like: Option<&'static str>,
+    },
+
+    /// The header is not UTF-8 text.
+    #[error("its header is not UTF-8 text")]
+    HeaderNotUtf8,
+
+    /// The header is not a valid safetensors JSON header.
+    #[error("its header is not a valid safetensors header ({detail})")]
+    BadHeader {
+        /// What the parser said.
+        detail: String,
+    },
+
+    /// More bytes follow the tensor data than the header describes.
+    #[error("{actual} bytes follow the header, but it describes only {expected}")]
+    TrailingBytes {
+        /// The number of bytes of tensor data the header describes.
+        expected: u64,
+        /// The number of bytes after the header.
+        actual: u64,
+    },
+}
+
+/// `" (it looks like …)"`, or nothing.
+fn looks_like_note(looks_like: Option<&str>) -> String {
+    looks_like
+        .map(|kind| format!(" (it looks like {kind})"))
+        .unwrap_or_default()
+}

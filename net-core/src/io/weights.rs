@@ -1,0 +1,81 @@
+//! A network's weights as a safetensors file.
+
+use std::path::Path;
+
+use super::atomic::write_atomically;
+use super::format::{commit, encode_params, parse, read_file, serialize, stage_params};
+use super::{IoError, MEMORY};
+use crate::{Network, Scalar};
+
+/// The weights of `net` as the bytes of a safetensors file: one tensor per
+/// parameter, named as in the book (`W1`, `b1`, …), row-major, of dtype
+/// `F32` or `F64`.
+///
+/// # Errors
+/// [`IoError::NonFinite`] if a parameter holds NaN or ±∞;
+/// [`IoError::DuplicateName`] if two parameters share a name.
+pub fn to_safetensors_bytes<T: Scalar, N: Network<T>>(net: &N) -> Result<Vec<u8>, IoError> {
+    weights_bytes(net, Path::new(MEMORY))
+}
+
+fn weights_bytes<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<Vec<u8>, IoError> {
+    serialize(&encode_params(net, path)?, None, path)
+}
+
+/// Saves the weights of `net` to `path` (see [`to_safetensors_bytes`]),
+/// atomically: whenever the process stops, `path` holds either its old
+/// content or the new file.
+///
+/// # Errors
+/// Those of [`to_safetensors_bytes`], and [`IoError::Write`] if the file
+/// cannot be written.
+///
+/// ```no_run
+/// # fn demo<N: net_core::Network<f32>>(net: &N) -> Result<(), net_core::io::IoError> {
+/// net_core::io::save_weights(net, std::path::Path::new("two_layer.safetensors"))?;
+/// # Ok(()) }
+/// ```
+pub fn save_weights<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<(), IoError> {
+    let bytes = weights_bytes(net, path)?;
+    write_atomically(path, &bytes)
+}
+
+/// Loads the weights of `net` from the bytes of a safetensors file.
+///
+/// The file must hold exactly the network's parameters, by name, with the
+/// network's shapes and dtype, and finite values. Everything is checked and
+/// decoded before the network is touched: on error, `net` is unchanged.
+///
+/// # Errors
+/// [`IoError::NotSafetensors`] and [`IoError::Truncated`] for a damaged
+/// file; [`IoError::MissingTensor`], [`IoError::UnexpectedTensor`],
+/// [`IoError::WrongShape`], [`IoError::WrongDtype`] and
+/// [`IoError::NonFinite`] for a file that does not fit the network. The
+/// path in the error is [`MEMORY`].
+pub fn load_weights_from_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+) -> Result<(), IoError> {
+    load_bytes(net, bytes, Path::new(MEMORY))
+}
+
+fn load_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), IoError> {
+    let parsed = parse(bytes, path)?;
+    let staged = stage_params(net, &parsed, |_| false, path)?;
+    commit(net, staged, path)
+}
+
+/// Loads the weights of `net` from the safetensors file at `path`, all or
+/// nothing (see [`load_weights_from_bytes`]).
+///
+/// # Errors
+/// Those of [`load_weights_from_bytes`], with `path`, and
+/// [`IoError::Read`] if the file cannot be read.
+pub fn load_weights<T: Scalar, N: Network<T>>(net: &mut N, path: &Path) -> Result<(), IoError> {
+    let bytes = read_file(path)?;
+    load_bytes(net, &bytes, path)
+}

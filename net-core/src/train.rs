@@ -1,0 +1,326 @@
+//! The book's training loop: random mini-batches and the SGD update, with
+//! every buffer allocated once.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::data::{BatchError, BatchLayout, Split};
+use crate::{Batch, BatchStorage, Const, Network, Scalar, Shape, Targets};
+
+/// The settings of a training run, as in the book's `train_neuralnet.py`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// The number of SGD steps (the book: 10000).
+    pub iters: usize,
+    /// Samples per mini-batch (the book: 100).
+    pub batch_size: usize,
+    /// The SGD learning rate (the book: 0.1).
+    pub learning_rate: f64,
+    /// Seeds the choice of every mini-batch, so that a run can be repeated
+    /// and resumed.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// The book's settings.
+    pub const BOOK: TrainConfig = TrainConfig {
+        iters: 10_000,
+        batch_size: 100,
+        learning_rate: 0.1,
+        seed: 0,
+    };
+
+    /// Checks the settings against a training set of `train_len` samples,
+    /// before any training starts.
+    pub fn validate(&self, train_len: usize) -> Result<(), TrainError> {
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(TrainError::LearningRate(self.learning_rate));
+        }
+        if self.batch_size == 0 {
+            return Err(TrainError::EmptyBatch);
+        }
+        if self.batch_size > train_len {
+            return Err(TrainError::BatchLargerThanData {
+                batch_size: self.batch_size,
+                train_len,
+            });
+        }
+        Ok(())
+    }
+
+    /// Steps per epoch: the book's `max(train_size / batch_size, 1)`.
+    pub fn iters_per_epoch(&self, train_len: usize) -> usize {
+        (train_len / self.batch_size.max(1)).max(1)
+    }
+}
+
+/// Why training did not start or did not go on.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The learning rate is not a positive number.
+    #[error("the learning rate must be a positive number, not {0}")]
+    LearningRate(f64),
+    /// The batch size is zero.
+    #[error("the batch size must be at least 1")]
+    EmptyBatch,
+    /// The batch size exceeds the training set.
+    #[error("the batch size {batch_size} is larger than the training set ({train_len} samples)")]
+    BatchLargerThanData {
+        /// The batch size asked for.
+        batch_size: usize,
+        /// The number of training samples.
+        train_len: usize,
+    },
+    /// The loss became NaN or infinite; the parameters were left as they
+    /// were before that step.
+    #[error(
+        "the loss became {loss} at iteration {iteration}: training diverged (try a smaller learning rate); the parameters were not updated"
+    )]
+    NonFiniteLoss {
+        /// The iteration (from 0) whose loss was not finite.
+        iteration: usize,
+        /// The loss, as `f64`.
+        loss: f64,
+    },
+    /// A batch could not be gathered from the data.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+}
+
+/// Where mini-batches come from: a set of samples with class labels.
+pub trait Samples<T: Scalar, S: Shape> {
+    /// The number of samples.
+    fn len(&self) -> usize;
+
+    /// Whether there are no samples.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the samples `indices` into `x` (already sized to
+    /// `indices.len()` rows) and their classes into `labels`.
+    fn gather(
+        &self,
+        indices: &[usize],
+        x: &mut Batch<T, S>,
+        labels: &mut Vec<usize>,
+    ) -> Result<(), BatchError>;
+}
+
+/// A split of an image dataset as flat samples of `N` pixels, scaled to
+/// `[0, 1]` when `normalize` is set (the book's `normalize=True`).
+#[derive(Clone, Copy, Debug)]
+pub struct ImageSamples<'a> {
+    /// The images and labels.
+    pub split: &'a Split,
+    /// Whether pixels are divided by 255.
+    pub normalize: bool,
+}
+
+impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
+    fn len(&self) -> usize {
+        self.split.len()
+    }
+
+    fn gather(
+        &self,
+        indices: &[usize],
+        x: &mut Batch<T, Const<N>>,
+        labels: &mut Vec<usize>,
+    ) -> Result<(), BatchError> {
+        self.split.gather_batch(
+            indices,
+            self.normalize,
+            x.as_mut_slice(),
+            BatchLayout::ColumnMajor,
+        )?;
+        self.split.gather_labels_vec(indices, labels)
+    }
+}
+
+/// Runs SGD steps on a network, reusing one set of buffers: after the
+/// first step, a step allocates nothing.
+pub struct Trainer<T: Scalar, S: Shape> {
+    config: TrainConfig,
+    learning_rate: T,
+    indices: Vec<usize>,
+    x: Batch<T, S>,
+    labels: Vec<usize>,
+}
+
+impl<T: Scalar, S: Shape> Trainer<T, S> {
+    /// A trainer for a training set of `train_len` samples; the settings
+    /// are checked here, before any work is done.
+    pub fn new(config: TrainConfig, train_len: usize) -> Result<Self, TrainError> {
+        config.validate(train_len)?;
+        Ok(Trainer {
+            config,
+            learning_rate: T::of_f64(config.learning_rate),
+            indices: vec![0; config.batch_size],
+            x: BatchStorage::zeros(config.batch_size),
+            labels: Vec::with_capacity(config.batch_size),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Step `iteration` of the book's loop: draws a mini-batch (the same
+    /// one for the same seed and iteration, so that runs can be resumed),
+    /// backpropagates, and updates the parameters. Returns the loss of the
+    /// batch before the update.
+    ///
+    /// A loss that is NaN or infinite stops here, before the update.
+    pub fn step<N, D>(&mut self, net: &mut N, data: &D, iteration: usize) -> Result<T, TrainError>
+    where
+        N: Network<T, In = S>,
+        N::Out: Shape,
+        D: Samples<T, S>,
+    {
+        let mut rng = batch_rng(self.config.seed, iteration);
+        let len = data.len();
+        for index in &mut self.indices {
+            *index = rng.random_range(0..len);
+        }
+        data.gather(&self.indices, &mut self.x, &mut self.labels)?;
+        let loss = net.forward_backward(&self.x, Targets::Classes(&self.labels));
+        if !loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                iteration,
+                loss: loss.as_f64(),
+            });
+        }
+        net.sgd_step(self.learning_rate);
+        Ok(loss)
+    }
+}
+
+/// The generator of the mini-batch of `iteration`: a function of the seed
+/// and the iteration only.
+fn batch_rng(seed: u64, iteration: usize) -> StdRng {
+    // Golden-ratio stride, so that nearby (seed, iteration) pairs give
+    // unrelated seeds.
+    StdRng::seed_from_u64(seed ^ (iteration as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// The accuracy of `net` on all of `data`, in chunks of `chunk` samples.
+pub fn evaluate<T, S, N, D>(net: &mut N, data: &D, chunk: usize) -> Result<f64, BatchError>
+where
+    T: Scalar,
+    S: Shape,
+    N: Network<T, In = S>,
+    D: Samples<T, S>,
+{
+    mean_over_chunks(data, chunk, |x, labels| net.accuracy(x, labels))
+}
+
+/// The mean loss of `net` on all of `data`, in chunks of `chunk` samples.
+pub fn mean_loss<T, S, N, D>(net: &mut N, data: &D, chunk: usize) -> Result<f64, BatchError>
+where
+    T: Scalar,
+    S: Shape,
+    N: Network<T, In = S>,
+    D: Samples<T, S>,
+{
+    mean_over_chunks(data, chunk, |x, labels| net.loss(x, labels).as_f64())
+}
+
+/// The mean of `per_chunk` (a per-sample mean over one chunk) over all of
+/// `data`, each chunk weighted by its size.
+fn mean_over_chunks<T, S, D>(
+    data: &D,
+    chunk: usize,
+    mut per_chunk: impl FnMut(&Batch<T, S>, &Vec<usize>) -> f64,
+) -> Result<f64, BatchError>
+where
+    T: Scalar,
+    S: Shape,
+    D: Samples<T, S>,
+{
+    let len = data.len();
+    let chunk = chunk.max(1);
+    let mut x: Batch<T, S> = BatchStorage::zeros(chunk.min(len));
+    let mut labels = Vec::with_capacity(chunk);
+    let mut indices = Vec::with_capacity(chunk);
+    let mut total = 0.0;
+    let mut start = 0;
+    while start < len {
+        let end = (start + chunk).min(len);
+        indices.clear();
+        indices.extend(start..end);
+        x.set_batch_size(end - start);
+        data.gather(&indices, &mut x, &mut labels)?;
+        total += per_chunk(&x, &labels) * (end - start) as f64;
+        start = end;
+    }
+    Ok(if len == 0 { 0.0 } else { total / len as f64 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_are_rejected_before_training() {
+        let book = TrainConfig::BOOK;
+        assert_eq!(
+            TrainConfig {
+                learning_rate: 0.0,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(0.0))
+        );
+        assert_eq!(
+            TrainConfig {
+                learning_rate: -0.1,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(-0.1))
+        );
+        assert!(matches!(
+            TrainConfig {
+                learning_rate: f64::NAN,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(_))
+        ));
+        assert_eq!(
+            TrainConfig {
+                batch_size: 0,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::EmptyBatch)
+        );
+        assert_eq!(
+            TrainConfig {
+                batch_size: 101,
+                ..book
+            }
+            .validate(100),
+            Err(TrainError::BatchLargerThanData {
+                batch_size: 101,
+                train_len: 100
+            })
+        );
+        assert_eq!(book.validate(60_000), Ok(()));
+        assert_eq!(book.iters_per_epoch(60_000), 600);
+    }
+
+    #[test]
+    fn batches_depend_only_on_seed_and_iteration() {
+        let draw = |seed, iteration| -> Vec<usize> {
+            let mut rng = batch_rng(seed, iteration);
+            (0..5).map(|_| rng.random_range(0..1000)).collect()
+        };
+        assert_eq!(draw(1, 7), draw(1, 7));
+        assert_ne!(draw(1, 7), draw(1, 8));
+        assert_ne!(draw(1, 7), draw(2, 7));
+    }
+}

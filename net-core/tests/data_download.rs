@@ -1,0 +1,436 @@
+//! The download path against a local HTTP server on 127.0.0.1 that the test
+//! starts itself (bounded in requests and time). Needs the `download`
+//! feature: `cargo test -p net-core --features download --test data_download`.
+#![cfg(feature = "download")]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use net_core::data::{
+    DataError, Dataset, DownloadEvent, FileSpec, LoadOptions, download_file, ensure_downloaded,
+    load_mnist, sha256_hex,
+};
+
+/// How a route answers.
+#[derive(Clone)]
+enum Body {
+    Ok(Arc<Vec<u8>>),
+    /// Announces this Content-Length but sends only the body, then closes.
+    Short(Arc<Vec<u8>>, usize),
+}
+
+/// A minimal HTTP/1.1 server on 127.0.0.1:0 serving fixed routes (404
+/// elsewhere). It stops when dropped, after 200 requests, or after 120 s.
+struct Server {
+    base: String,
+    requests: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(routes: HashMap<String, Body>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let requests = requests.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(120);
+                while !stop.load(Ordering::Relaxed)
+                    && Instant::now() < deadline
+                    && requests.load(Ordering::Relaxed) < 200
+                {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            requests.fetch_add(1, Ordering::Relaxed);
+                            let _ = serve(stream, &routes);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                    }
+                }
+            })
+        };
+        Server {
+            base,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(stream: TcpStream, routes: &HashMap<String, Body>) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Skip the headers.
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("");
+    let mut out = stream;
+    match routes.get(path) {
+        Some(Body::Ok(body)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            out.write_all(body)?;
+        }
+        Some(Body::Short(body, announced)) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n"
+            )?;
+            out.write_all(body)?;
+        }
+        None => {
+            out.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+            )?;
+        }
+    }
+    out.flush()
+}
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("net-core-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Scratch(dir)
+    }
+
+    fn entries(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.0) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = dir
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The real MNIST directory, or `None` (with the reason printed).
+fn shared_mnist() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mnist");
+    if dir.join("t10k-labels-idx1-ubyte.gz").is_file() {
+        Some(dir)
+    } else {
+        println!(
+            "skipped: {} is absent (the workspace's ../shared/data/mnist)",
+            dir.display()
+        );
+        None
+    }
+}
+
+const LABELS: &str = "t10k-labels-idx1-ubyte.gz";
+
+fn labels_spec() -> FileSpec<'static> {
+    Dataset::Mnist.files()[3]
+}
+
+/// Records the events as text.
+fn recorder(log: &Mutex<Vec<String>>) -> impl FnMut(DownloadEvent<'_>) + '_ {
+    move |event| {
+        let line = match event {
+            DownloadEvent::Present { file, .. } => format!("present {file}"),
+            DownloadEvent::Started { file, total, .. } => format!("start {file} {total:?}"),
+            DownloadEvent::Progress { bytes, total, .. } => format!("progress {bytes} {total:?}"),
+            DownloadEvent::MirrorFailed { url, reason, .. } => format!("failed {url}: {reason}"),
+            DownloadEvent::Finished { file, bytes, .. } => format!("finished {file} {bytes}"),
+            _ => "other".to_owned(),
+        };
+        log.lock().unwrap().push(line);
+    }
+}
+
+#[test]
+fn good_file_is_accepted_after_a_404() {
+    let Some(mnist) = shared_mnist() else {
+        return;
+    };
+    let good = Arc::new(std::fs::read(mnist.join(LABELS)).unwrap());
+    let server = Server::start(HashMap::from([(
+        format!("/good/{LABELS}"),
+        Body::Ok(good.clone()),
+    )]));
+    let dir = Scratch::new("dl-good");
+    let mirrors = [server.url("/missing/"), server.url("/good")];
+    let log = Mutex::new(Vec::new());
+    let path = download_file(&mirrors, &labels_spec(), &dir.0, &mut recorder(&log)).unwrap();
+    assert_eq!(path, dir.0.join(LABELS));
+    assert_eq!(std::fs::read(&path).unwrap(), *good);
+    assert_eq!(dir.entries(), [LABELS], "no temporary file left");
+
+    let log = log.into_inner().unwrap();
+    assert!(
+        log[0].starts_with("failed") && log[0].contains("404"),
+        "{log:?}"
+    );
+    assert_eq!(log[1], "start t10k-labels-idx1-ubyte.gz Some(4542)");
+    assert_eq!(log[log.len() - 2], "progress 4542 Some(4542)");
+    assert_eq!(
+        log[log.len() - 1],
+        "finished t10k-labels-idx1-ubyte.gz 4542"
+    );
+    assert_eq!(server.requests.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn corrupted_file_is_rejected_and_leaves_nothing() {
+    let Some(mnist) = shared_mnist() else {
+        return;
+    };
+    let mut bad = std::fs::read(mnist.join(LABELS)).unwrap();
+    bad[100] ^= 1;
+    let bad_sha = sha256_hex(&bad);
+    let server = Server::start(HashMap::from([(
+        format!("/bad/{LABELS}"),
+        Body::Ok(Arc::new(bad)),
+    )]));
+    let dir = Scratch::new("dl-bad");
+    let err =
+        download_file(&[server.url("/bad/")], &labels_spec(), &dir.0, &mut |_| {}).unwrap_err();
+    match &err {
+        DataError::ChecksumMismatch {
+            file,
+            url,
+            expected,
+            actual,
+        } => {
+            assert_eq!(file, LABELS);
+            assert_eq!(*url, server.url(&format!("/bad/{LABELS}")));
+            assert_eq!(expected, labels_spec().sha256);
+            assert_eq!(*actual, bad_sha);
+        }
+        other => panic!("{other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains(labels_spec().sha256) && message.contains(&bad_sha),
+        "{message}"
+    );
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+#[test]
+fn a_good_mirror_after_a_corrupted_one_wins() {
+    let Some(mnist) = shared_mnist() else {
+        return;
+    };
+    let good = std::fs::read(mnist.join(LABELS)).unwrap();
+    let mut bad = good.clone();
+    bad[200] ^= 0x80;
+    let server = Server::start(HashMap::from([
+        (format!("/bad/{LABELS}"), Body::Ok(Arc::new(bad))),
+        (format!("/good/{LABELS}"), Body::Ok(Arc::new(good.clone()))),
+    ]));
+    let dir = Scratch::new("dl-bad-good");
+    let log = Mutex::new(Vec::new());
+    download_file(
+        &[server.url("/bad/"), server.url("/good/")],
+        &labels_spec(),
+        &dir.0,
+        &mut recorder(&log),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(dir.0.join(LABELS)).unwrap(), good);
+    assert_eq!(dir.entries(), [LABELS]);
+    let log = log.into_inner().unwrap();
+    assert!(
+        log.iter().any(|l| l.contains("checksum mismatch")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn oversized_and_short_bodies_fall_through() {
+    let sha = sha256_hex(b"0123456789");
+    let spec = FileSpec {
+        name: "small.bin",
+        sha256: &sha,
+        size: Some(10),
+    };
+    let server = Server::start(HashMap::from([
+        (
+            "/big/small.bin".to_owned(),
+            Body::Ok(Arc::new(vec![b'x'; 100_000])),
+        ),
+        (
+            "/short/small.bin".to_owned(),
+            Body::Short(Arc::new(b"01234".to_vec()), 10),
+        ),
+        (
+            "/ok/small.bin".to_owned(),
+            Body::Ok(Arc::new(b"0123456789".to_vec())),
+        ),
+    ]));
+    let dir = Scratch::new("dl-sizes");
+    let log = Mutex::new(Vec::new());
+    download_file(
+        &[
+            server.url("/big/"),
+            server.url("/short/"),
+            server.url("/ok/"),
+        ],
+        &spec,
+        &dir.0,
+        &mut recorder(&log),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(dir.0.join("small.bin")).unwrap(),
+        b"0123456789"
+    );
+    assert_eq!(dir.entries(), ["small.bin"]);
+    let failures: Vec<_> = log
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.starts_with("failed"))
+        .collect();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(
+        failures[0].contains("/big/") && failures[0].contains("100000"),
+        "{failures:?}"
+    );
+    assert!(failures[1].contains("/short/"), "{failures:?}");
+}
+
+#[test]
+fn offline_error_says_what_is_missing_and_how_to_get_it() {
+    // A port nothing listens on, and a server that only answers 404.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/", l.local_addr().unwrap())
+    };
+    let server = Server::start(HashMap::new());
+    let dir = Scratch::new("dl-offline");
+    let mirrors = [closed.clone(), server.url("/mnist/")];
+    let log = Mutex::new(Vec::new());
+    let err = ensure_downloaded(&dir.0, Dataset::Mnist, &mirrors, &mut recorder(&log)).unwrap_err();
+    let DataError::Missing(m) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(m.dataset, Some(Dataset::Mnist));
+    assert_eq!(m.missing.len(), 4);
+    assert_eq!(m.attempts.len(), 2);
+    let message = err.to_string();
+    for needle in [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "404",
+        "--data DIR",
+        "MNIST_DIR",
+        &closed,
+        &dir.0.display().to_string(),
+    ] {
+        assert!(message.contains(needle), "{needle:?} not in:\n{message}");
+    }
+    // The first file failed on both mirrors: the others were not tried.
+    assert_eq!(log.into_inner().unwrap().len(), 2);
+    assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+}
+
+#[test]
+fn ensure_downloaded_fetches_the_missing_files_and_they_load() {
+    let Some(mnist) = shared_mnist() else {
+        return;
+    };
+    let mut routes = HashMap::new();
+    for spec in Dataset::Mnist.files() {
+        let bytes = std::fs::read(mnist.join(spec.name)).unwrap();
+        routes.insert(format!("/m/{}", spec.name), Body::Ok(Arc::new(bytes)));
+    }
+    let server = Server::start(routes);
+    let dir = Scratch::new("dl-all");
+    // One file is already there (raw, without .gz): it is not fetched.
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let raw_labels = net_core::data::read_idx(&mnist.join(LABELS)).unwrap();
+    std::fs::write(
+        dir.0.join("t10k-labels-idx1-ubyte"),
+        raw_labels.to_bytes().unwrap(),
+    )
+    .unwrap();
+
+    let log = Mutex::new(Vec::new());
+    let start = Instant::now();
+    ensure_downloaded(
+        &dir.0,
+        Dataset::Mnist,
+        &[server.url("/m")],
+        &mut recorder(&log),
+    )
+    .unwrap();
+    println!(
+        "downloaded 3 files from 127.0.0.1 in {:.2?}",
+        start.elapsed()
+    );
+    let log = log.into_inner().unwrap();
+    assert_eq!(log[0], "present t10k-labels-idx1-ubyte.gz");
+    assert_eq!(log.iter().filter(|l| l.starts_with("finished")).count(), 3);
+    assert_eq!(server.requests.load(Ordering::Relaxed), 3);
+
+    let m = load_mnist(&dir.0, &LoadOptions::default()).unwrap();
+    assert_eq!((m.train.len(), m.test.len()), (60_000, 10_000));
+
+    // Everything present: no request at all.
+    let log = Mutex::new(Vec::new());
+    ensure_downloaded(
+        &dir.0,
+        Dataset::Mnist,
+        &[server.url("/m")],
+        &mut recorder(&log),
+    )
+    .unwrap();
+    assert_eq!(server.requests.load(Ordering::Relaxed), 3);
+    assert!(
+        log.into_inner()
+            .unwrap()
+            .iter()
+            .all(|l| l.starts_with("present"))
+    );
+}

@@ -1,0 +1,321 @@
+//! Code generation: the struct, its `Network` impl, and — after errors — a
+//! fallback item so that later uses of the type add no errors of their own.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+use crate::catalog::Kind;
+use crate::items::{fallback, field_doc, layer_names, layer_type, struct_header};
+use crate::parse::NetworkDecl;
+use crate::validate::{Resolved, validate};
+
+/// The whole expansion of one `network!`.
+pub fn expand(decl: &NetworkDecl) -> TokenStream {
+    let checked = validate(decl);
+    match checked.error {
+        None => Network::new(decl, &checked.layers).expand(),
+        Some(error) => {
+            let errors = error.to_compile_error();
+            let fallback = fallback(decl, &checked.layers);
+            quote!(#errors #fallback)
+        }
+    }
+}
+
+/// A valid network, ready to expand.
+struct Network<'a> {
+    decl: &'a NetworkDecl,
+    /// Every layer but the loss, in order.
+    layers: Vec<&'a Resolved<'a>>,
+    loss: &'a Resolved<'a>,
+}
+
+/// A name the user's code cannot see or shadow.
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+impl<'a> Network<'a> {
+    fn new(decl: &'a NetworkDecl, resolved: &'a [Resolved<'a>]) -> Self {
+        let (loss, layers) = resolved
+            .split_last()
+            .expect("a valid network has a loss layer");
+        Network {
+            decl,
+            layers: layers.iter().collect(),
+            loss,
+        }
+    }
+
+    fn expand(&self) -> TokenStream {
+        let decl = self.decl;
+        let name = &decl.name;
+        let fields = self.all().map(|l| {
+            let (field, ty, doc) = (&l.field, layer_type(l), field_doc(l));
+            quote!(#[doc = #doc] pub #field: #ty,)
+        });
+        let header = struct_header(decl, &self.all().collect::<Vec<_>>());
+        let first_in = self.layers[0].input.as_ref().expect("valid").arg.clone();
+        let out = self.loss.input.as_ref().expect("valid").arg.clone();
+        let (init, predict, forward_loss, forward_backward) = (
+            self.init(),
+            self.predict(),
+            self.forward_loss(),
+            self.forward_backward(),
+        );
+        let (visit, visit_mut) = (self.visit(false), self.visit(true));
+        let names = layer_names(decl);
+        let nonzero = self.nonzero_checks();
+        let (x, t, f, rng, init_arg) = (
+            local("x"),
+            local("t"),
+            local("f"),
+            local("rng"),
+            local("init"),
+        );
+        quote! {
+            #header {
+                #(#fields)*
+            }
+
+            #names
+            #nonzero
+
+            impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
+                type In = ::staticnet::Const<#first_in>;
+                type Out = ::staticnet::Const<#out>;
+
+                fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init_arg: ::staticnet::Init) -> Self {
+                    #init
+                }
+
+                fn predict(&mut self, #x: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                    #predict
+                }
+
+                fn forward_loss(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
+                    #forward_loss
+                }
+
+                fn forward_backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
+                    #forward_backward
+                }
+
+                fn visit_params(&self, #f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
+                    #visit
+                }
+
+                fn visit_params_mut(&mut self, #f: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
+                    #visit_mut
+                }
+            }
+        }
+    }
+
+    /// A size written as a named constant may still be 0: one const
+    /// assertion per distinct such size, at its first use.
+    fn nonzero_checks(&self) -> TokenStream {
+        let mut seen = HashSet::new();
+        let mut checks = TokenStream::new();
+        for layer in &self.layers {
+            let sizes = [(&layer.input, "inputs"), (&layer.output, "outputs")];
+            for (size, what) in sizes {
+                let Some(size) = size.as_ref().filter(|s| s.value.is_none()) else {
+                    continue;
+                };
+                if layer.info.is_some_and(|i| i.kind != Kind::Dense) || !seen.insert(&size.text) {
+                    continue;
+                }
+                let message = format!(
+                    "`{}` has 0 {what}: `{}` is 0, but every layer needs at least one input and one output",
+                    layer.decl.display(),
+                    size.text
+                )
+                .replace('{', "{{")
+                .replace('}', "}}");
+                let arg = &size.arg;
+                let span = arg
+                    .clone()
+                    .into_iter()
+                    .next()
+                    .map_or_else(Span::call_site, |t| t.span());
+                checks.extend(
+                    quote_spanned!(span=> const _: () = ::core::assert!((#arg) != 0, #message);),
+                );
+            }
+        }
+        checks
+    }
+
+    /// Every layer, the loss last.
+    fn all(&self) -> impl Iterator<Item = &'a Resolved<'a>> + '_ {
+        self.layers.iter().copied().chain(Some(self.loss))
+    }
+
+    fn init(&self) -> TokenStream {
+        let (rng, init) = (local("rng"), local("init"));
+        let fields = self.layers.iter().map(|l| {
+            let (field, ty) = (&l.field, layer_type(l));
+            quote_spanned!(l.decl.name.span()=> #field: <#ty as ::staticnet::Layer<T>>::init(#rng, #init),)
+        });
+        let (field, ty) = (&self.loss.field, layer_type(self.loss));
+        let loss = quote_spanned!(self.loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new());
+        quote!(Self { #(#fields)* #loss })
+    }
+
+    /// The input of layer `k`, fitted to its type when only the compiler
+    /// can check that it matches the layer before.
+    fn fit_forward(&self, k: usize, value: TokenStream) -> TokenStream {
+        match self.fit_path(k) {
+            Some(path) => quote!(#path::forward(#value)),
+            None => value,
+        }
+    }
+
+    /// The gradient of layer `k`'s input, fitted back to the output type of
+    /// the layer before.
+    fn fit_backward(&self, k: usize, value: TokenStream) -> TokenStream {
+        match self.fit_path(k) {
+            Some(path) => quote!(#path::backward(#value)),
+            None => value,
+        }
+    }
+
+    /// `<<Prev as Layer<T>>::Out as ShapeFits<<Next as Layer<T>>::In, Prev, Next>>`,
+    /// with the obligation spanned over the user's tokens of layer `k`, so
+    /// that a mismatch is reported there, naming both layers.
+    fn fit_path(&self, k: usize) -> Option<TokenStream> {
+        let next = self.layers[k];
+        if !next.check {
+            return None;
+        }
+        let (prev_ty, next_ty) = (layer_type(self.layers[k - 1]), layer_type(next));
+        let mut tokens = next.decl.tokens.clone().into_iter();
+        let start = tokens.next().map_or_else(Span::call_site, |t| t.span());
+        let end = tokens.last().map_or(start, |t| t.span());
+        let self_ty = respan(quote!(<#prev_ty as ::staticnet::Layer<T>>), start);
+        let out = Ident::new("Out", end);
+        Some(quote! {
+            <#self_ty::#out as ::staticnet::__private::ShapeFits<
+                <#next_ty as ::staticnet::Layer<T>>::In, #prev_ty, #next_ty>>
+        })
+    }
+
+    /// The forward pass through every layer but the loss: statements
+    /// binding `h1 …`, and the name of the last output.
+    fn forward_chain(&self) -> (TokenStream, Ident) {
+        let mut statements = TokenStream::new();
+        let mut input = local("x");
+        for (k, layer) in self.layers.iter().enumerate() {
+            let (field, span) = (&layer.field, layer.decl.name.span());
+            let arg = if k == 0 {
+                quote!(#input)
+            } else {
+                self.fit_forward(k, quote!(#input))
+            };
+            let output = local(&format!("h{}", k + 1));
+            statements.extend(quote_spanned!(span=> let #output = ::staticnet::Layer::<T>::forward(&mut self.#field, #arg);));
+            input = output;
+        }
+        (statements, input)
+    }
+
+    fn predict(&self) -> TokenStream {
+        let (statements, last) = self.forward_chain();
+        quote!(#statements #last)
+    }
+
+    fn forward_loss(&self) -> TokenStream {
+        let (statements, last) = self.forward_chain();
+        let (field, t) = (&self.loss.field, local("t"));
+        let loss = quote_spanned!(self.loss.decl.name.span()=> ::staticnet::LossLayer::<T>::forward(&mut self.#field, #last, #t));
+        quote!(#statements #loss)
+    }
+
+    /// Forward keeping every layer's input, the loss, then backward in
+    /// reverse; the first layer computes only its parameters' gradients.
+    fn forward_backward(&self) -> TokenStream {
+        let inputs: Vec<Ident> = (0..=self.layers.len())
+            .map(|k| local(&format!("in{k}")))
+            .collect();
+        let (x, t, d, loss) = (local("x"), local("t"), local("d"), local("loss"));
+        let first = &inputs[0];
+        let mut body = quote!(let #first = #x;);
+        for (k, layer) in self.layers.iter().enumerate() {
+            let (field, span, input, output) = (
+                &layer.field,
+                layer.decl.name.span(),
+                &inputs[k],
+                &inputs[k + 1],
+            );
+            let forward =
+                quote_spanned!(span=> ::staticnet::Layer::<T>::forward(&mut self.#field, #input));
+            let forward = if k + 1 < self.layers.len() {
+                self.fit_forward(k + 1, forward)
+            } else {
+                forward
+            };
+            body.extend(quote!(let #output = #forward;));
+        }
+        let (field, last) = (&self.loss.field, &inputs[self.layers.len()]);
+        body.extend(quote_spanned!(self.loss.decl.name.span()=>
+            let #loss = ::staticnet::LossLayer::<T>::forward(&mut self.#field, #last, #t);
+            let #d = ::staticnet::LossLayer::<T>::backward(&mut self.#field, #t);
+        ));
+        for (k, layer) in self.layers.iter().enumerate().skip(1).rev() {
+            let (field, span, input) = (&layer.field, layer.decl.name.span(), &inputs[k]);
+            let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
+            let backward = self.fit_backward(k, backward);
+            body.extend(quote!(let #d = #backward;));
+        }
+        let first = self.layers[0];
+        let (field, input) = (&first.field, &inputs[0]);
+        body.extend(quote_spanned!(first.decl.name.span()=>
+            ::staticnet::Layer::<T>::backward_params(&mut self.#field, #input, #d);
+        ));
+        quote!(#body #loss)
+    }
+
+    /// Each layer's parameters in order, named `W1`, `b1`, … by the layer's
+    /// number among its kind.
+    fn visit(&self, mutable: bool) -> TokenStream {
+        let (f, p) = (local("f"), local("p"));
+        let calls = self.layers.iter().map(|layer| {
+            let (field, span) = (&layer.field, layer.decl.name.span());
+            let ordinal = proc_macro2::Literal::usize_unsuffixed(layer.ordinal);
+            if mutable {
+                quote_spanned!(span=> ::staticnet::Layer::<T>::visit_params_mut(&mut self.#field, &mut |mut #p: ::staticnet::ParamMut<'_, T>| {
+                    #p.name.index = #ordinal;
+                    #f(#p)
+                });)
+            } else {
+                quote_spanned!(span=> ::staticnet::Layer::<T>::visit_params(&self.#field, &mut |mut #p: ::staticnet::ParamRef<'_, T>| {
+                    #p.name.index = #ordinal;
+                    #f(#p)
+                });)
+            }
+        });
+        quote!(#(#calls)*)
+    }
+}
+
+/// Gives every token `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}

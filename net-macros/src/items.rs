@@ -1,0 +1,157 @@
+//! The items around the `Network` impl: the struct itself, its `LAYERS`
+//! list, and the fallback item emitted after errors.
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, Token};
+
+use crate::catalog::Kind;
+use crate::parse::NetworkDecl;
+use crate::size::Size;
+use crate::validate::Resolved;
+
+/// The layer's type: `::staticnet::Affine<T, 784, 50>`, spanned at its name.
+pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
+    let name = &layer.decl.name;
+    let info = layer.info.expect("only known layers have types");
+    let arg = |size: &Option<Size>| size.as_ref().expect("valid").arg.clone();
+    match info.kind {
+        Kind::Dense => {
+            let (i, o) = (arg(&layer.input), arg(&layer.output));
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #i, #o>)
+        }
+        Kind::ShapePreserving => {
+            let w = arg(&layer.input);
+            quote_spanned!(name.span()=> ::staticnet::#name<T, ::staticnet::Const<#w>>)
+        }
+        Kind::Loss => {
+            let w = arg(&layer.input);
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #w>)
+        }
+    }
+}
+
+pub fn field_doc(layer: &Resolved<'_>) -> String {
+    let text = |size: &Option<Size>| size.as_ref().map_or("?".to_owned(), |s| s.text.clone());
+    match layer.info.map(|i| i.kind) {
+        Some(Kind::Loss) => format!(
+            "The loss layer, `{}`, over {} scores.",
+            layer.decl.display(),
+            text(&layer.input)
+        ),
+        _ => format!(
+            "`{}`: {} → {}.",
+            layer.decl.display(),
+            text(&layer.input),
+            text(&layer.output)
+        ),
+    }
+}
+
+/// The user's attributes, our derives, the visibility, `struct Name<T>`.
+pub fn struct_header(decl: &NetworkDecl, layers: &[&Resolved<'_>]) -> TokenStream {
+    let (attrs, vis, name) = (&decl.attrs, &decl.vis, &decl.name);
+    let written: Vec<String> = layers.iter().map(|l| l.decl.display()).collect();
+    let summary = format!(
+        "Declared with `network!` as `{}<{}>`.",
+        name,
+        written.join(", ")
+    );
+    let has_docs = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let separator = has_docs.then(|| quote!(#[doc = ""]));
+    let derived = user_derives(attrs);
+    let derives: Vec<Ident> = ["Clone", "Debug"]
+        .iter()
+        .filter(|d| !derived.contains(**d))
+        .map(|d| format_ident!("{d}"))
+        .collect();
+    let derive = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
+    quote! {
+        #(#attrs)*
+        #separator
+        #[doc = #summary]
+        #derive
+        #vis struct #name<T: ::staticnet::Scalar = f32>
+    }
+}
+
+/// `impl Net<T> { pub const LAYERS: &[&str] }`: the layers as written.
+pub fn layer_names(decl: &NetworkDecl) -> TokenStream {
+    let name = &decl.name;
+    let written = decl.layers.iter().map(|l| l.display());
+    quote! {
+        impl<T: ::staticnet::Scalar> #name<T> {
+            /// The layers as declared in `network!`, in order.
+            #[allow(dead_code)]
+            pub const LAYERS: &'static [&'static str] = &[#(#written),*];
+        }
+    }
+}
+
+/// The names the user already derives, such as `Clone`.
+fn user_derives(attrs: &[Attribute]) -> HashSet<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .filter_map(|p| p.segments.last().map(|s| s.ident.to_string()))
+        .collect()
+}
+
+/// After errors: the struct with the user's name and a `Network` impl whose
+/// bodies are `unimplemented!()`, with `In` and `Out` guessed from what
+/// could be read, so that code using the network adds no errors.
+pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
+    let name = &decl.name;
+    let header = struct_header(decl, &layers.iter().collect::<Vec<_>>());
+    let first = layers
+        .iter()
+        .find(|l| l.info.is_some_and(|i| i.kind == Kind::Dense) && l.input.is_some());
+    let guess_in = first
+        .and_then(|l| l.input.as_ref())
+        .map_or(quote!(1), |s| s.arg.clone());
+    let last = layers
+        .iter()
+        .rev()
+        .find_map(|l| l.output.as_ref().or(l.input.as_ref()));
+    let guess_out = last.map_or(quote!(1), |s| s.arg.clone());
+    let message = format!("`{name}` was declared with errors");
+    let names = layer_names(decl);
+    quote! {
+        #header {
+            __layers: ::core::marker::PhantomData<T>,
+        }
+
+        #names
+
+        impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
+            type In = ::staticnet::Const<#guess_in>;
+            type Out = ::staticnet::Const<#guess_out>;
+            fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
+                ::core::unimplemented!(#message)
+            }
+            fn predict(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                ::core::unimplemented!(#message)
+            }
+            fn forward_loss(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
+                ::core::unimplemented!(#message)
+            }
+            fn forward_backward(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
+                ::core::unimplemented!(#message)
+            }
+            fn visit_params(&self, _: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
+                ::core::unimplemented!(#message)
+            }
+            fn visit_params_mut(&mut self, _: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
+                ::core::unimplemented!(#message)
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Checking a parsed network: every mistake found in one pass, each
+//! reported at the tokens the user wrote, all combined into one error.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, TokenStream};
+use syn::Error;
+
+use crate::catalog::{self, Kind, LayerInfo};
+use crate::parse::{LayerDecl, NetworkDecl};
+use crate::size::{Size, parse_size};
+
+/// A layer with its kind, field and widths worked out.
+pub struct Resolved<'a> {
+    /// The layer as written.
+    pub decl: &'a LayerDecl,
+    /// What it is; `None` for an unknown name.
+    pub info: Option<&'static LayerInfo>,
+    /// Its field in the generated struct: `affine1`, `relu2`, `loss`.
+    pub field: Ident,
+    /// Its number among the layers of its kind, from 1.
+    pub ordinal: usize,
+    /// Its input width, when known.
+    pub input: Option<Size>,
+    /// Its output width, when known (a loss layer has none).
+    pub output: Option<Size>,
+    /// Whether only the compiler can check its input against the output
+    /// of the layer before it (named constants).
+    pub check: bool,
+}
+
+/// The outcome of validation: the layers as far as they could be worked
+/// out, and every error found.
+pub struct Checked<'a> {
+    /// The layers, in order.
+    pub layers: Vec<Resolved<'a>>,
+    /// All errors, combined; `None` when the network is valid.
+    pub error: Option<Error>,
+}
+
+/// Checks the whole network, collecting every error.
+pub fn validate(decl: &NetworkDecl) -> Checked<'_> {
+    let mut v = Validator {
+        decl,
+        errors: decl.errors.clone(),
+        counts: HashMap::new(),
+    };
+    let layers = v.resolve_all();
+    let error = v.errors.into_iter().reduce(|mut all, e| {
+        all.combine(e);
+        all
+    });
+    Checked { layers, error }
+}
+
+struct Validator<'a> {
+    decl: &'a NetworkDecl,
+    errors: Vec<Error>,
+    counts: HashMap<&'static str, usize>,
+}
+
+/// The output of the layer before: its width, and which layer set it.
+type Carried = Option<(Size, usize)>;
+
+impl<'a> Validator<'a> {
+    fn error(&mut self, tokens: &TokenStream, message: String) {
+        self.errors.push(Error::new_spanned(tokens, message));
+    }
+
+    fn resolve_all(&mut self) -> Vec<Resolved<'a>> {
+        let decl = self.decl;
+        let name = &decl.name;
+        if decl.layers.is_empty() && decl.errors.is_empty() {
+            self.error(
+                &decl.list,
+                format!("`{name}` has no layers: a network needs at least one layer and a loss layer, as in `struct {name}<Affine<784, 10>, SoftmaxWithLoss>`"),
+            );
+        }
+        let mut carried: Carried = None;
+        let mut layers = Vec::with_capacity(decl.layers.len());
+        for (i, layer) in decl.layers.iter().enumerate() {
+            let resolved = self.resolve(i, layer, &carried);
+            carried = match (&resolved.info, &resolved.output) {
+                (Some(info), _) if info.kind != Kind::Dense => carried,
+                (_, Some(out)) => Some((out.clone(), i)),
+                _ => None,
+            };
+            layers.push(resolved);
+        }
+        let has_loss = layers
+            .iter()
+            .any(|l| l.info.is_some_and(|i| i.kind == Kind::Loss));
+        if let Some(last) = layers.last().filter(|l| l.info.is_some() && !has_loss) {
+            self.error(
+                &last.decl.tokens,
+                format!(
+                    "the last layer must be a loss layer, {}, but `{}` is not one: add a loss layer after it, as in `{}, SoftmaxWithLoss`",
+                    catalog::loss_list(),
+                    last.decl.display(),
+                    last.decl.display()
+                ),
+            );
+        }
+        layers
+    }
+
+    fn resolve(&mut self, i: usize, layer: &'a LayerDecl, carried: &Carried) -> Resolved<'a> {
+        let name = layer.name.to_string();
+        let info = catalog::lookup(&name);
+        let ordinal = info.map_or(0, |info| {
+            let count = self.counts.entry(info.field).or_default();
+            *count += 1;
+            *count
+        });
+        let field = match info {
+            Some(info) if info.kind == Kind::Loss => Ident::new("loss", layer.name.span()),
+            Some(info) => Ident::new(&format!("{}{ordinal}", info.field), layer.name.span()),
+            None => Ident::new("unknown", layer.name.span()),
+        };
+        let mut resolved = Resolved {
+            decl: layer,
+            info,
+            field,
+            ordinal,
+            input: None,
+            output: None,
+            check: false,
+        };
+        let Some(info) = info else {
+            self.errors.push(Error::new(
+                layer.name.span(),
+                catalog::unknown_message(&name),
+            ));
+            return resolved;
+        };
+        let width_note = carried.as_ref().map_or(String::new(), |(w, _)| {
+            format!(", which is {} here", w.describe())
+        });
+        match info.kind {
+            Kind::Dense => self.resolve_dense(i, &mut resolved, carried),
+            Kind::ShapePreserving => {
+                if i == 0 {
+                    self.error(
+                        &layer.tokens,
+                        format!("`{}` cannot be the first layer: it keeps the width of the layer before it, and there is none; start with `Affine<inputs, outputs>`", layer.display()),
+                    );
+                } else if let Some(args) = &layer.args {
+                    self.error(
+                        &args.tokens,
+                        format!("`{name}` takes no sizes: it keeps the width of the layer before it{width_note}; write `{name}`"),
+                    );
+                }
+                resolved.input = carried.as_ref().map(|(w, _)| w.clone());
+                resolved.output = resolved.input.clone();
+            }
+            Kind::Loss => {
+                if let Some(next) = self.decl.layers.get(i + 1) {
+                    self.error(
+                        &layer.tokens,
+                        format!("`{name}` is a loss layer, so it must be the last layer, but `{}` follows it", next.display()),
+                    );
+                } else if i == 0 {
+                    self.error(
+                        &layer.tokens,
+                        format!("a network needs at least one layer before its loss layer, as in `struct {}<Affine<784, 10>, {name}>`", self.decl.name),
+                    );
+                } else if let Some(args) = &layer.args {
+                    self.error(
+                        &args.tokens,
+                        format!("`{name}` takes no sizes: it takes its width from the layer before it{width_note}; write `{name}`"),
+                    );
+                }
+                resolved.input = carried.as_ref().map(|(w, _)| w.clone());
+            }
+        }
+        resolved
+    }
+
+    /// `Affine<inputs, outputs>`: two sizes, each at least 1, the first
+    /// matching the width of the layer before.
+    fn resolve_dense(&mut self, i: usize, resolved: &mut Resolved<'a>, carried: &Carried) {
+        let layer = resolved.decl;
+        let name = layer.name.to_string();
+        let sizes = match &layer.args {
+            None => {
+                let hint = carried
+                    .as_ref()
+                    .map_or("inputs".to_owned(), |(w, _)| w.text.clone());
+                self.error(
+                    &layer.tokens,
+                    format!("`{name}` needs its sizes: write `{name}<inputs, outputs>`, here `{name}<{hint}, outputs>`"),
+                );
+                return;
+            }
+            Some(args) if args.sizes.len() != 2 => {
+                let given = match args.sizes.len() {
+                    0 => "none were".to_owned(),
+                    1 => "1 was".to_owned(),
+                    n => format!("{n} were"),
+                };
+                self.error(
+                    &args.tokens,
+                    format!(
+                        "`{name}` takes two sizes, `{name}<inputs, outputs>`, but {given} given"
+                    ),
+                );
+                return;
+            }
+            Some(args) => &args.sizes,
+        };
+        let mut parsed = [None, None];
+        for (slot, (tokens, what)) in parsed
+            .iter_mut()
+            .zip(sizes.iter().zip(["inputs", "outputs"]))
+        {
+            match parse_size(tokens) {
+                Ok(size) if size.value == Some(0) => self.error(
+                    tokens,
+                    format!(
+                        "`{}` has 0 {what}: every layer needs at least one input and one output",
+                        layer.display()
+                    ),
+                ),
+                Ok(size) => *slot = Some(size),
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let [input, output] = parsed;
+        if let (Some(input), Some((before, source))) = (&input, carried) {
+            match input.same_as(before) {
+                Some(true) => {}
+                Some(false) => {
+                    let previous = &self.decl.layers[i - 1];
+                    let origin = if *source == i - 1 {
+                        String::new()
+                    } else {
+                        format!(" (the width of `{}`)", self.decl.layers[*source].display())
+                    };
+                    self.error(
+                        &layer.tokens,
+                        format!(
+                            "`{}` expects {} inputs, but the layer before it, `{}`, outputs {}{origin}",
+                            layer.display(),
+                            input.describe(),
+                            previous.display(),
+                            before.describe()
+                        ),
+                    );
+                }
+                None => resolved.check = true,
+            }
+        }
+        resolved.input = input;
+        resolved.output = output;
+    }
+}
+
+#[cfg(test)]
+mod tests;

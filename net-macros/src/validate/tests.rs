@@ -1,0 +1,216 @@
+//! Unit tests of the validator: token streams in, collected messages out.
+
+use super::*;
+
+/// The messages of every error for `source`, in order.
+fn messages(source: &str) -> Vec<String> {
+    let decl: NetworkDecl = match syn::parse_str(source) {
+        Ok(decl) => decl,
+        Err(e) => return e.into_iter().map(|e| e.to_string()).collect(),
+    };
+    validate(&decl).error.map_or(Vec::new(), |e| {
+        e.into_iter().map(|e| e.to_string()).collect()
+    })
+}
+
+#[test]
+fn a_valid_network_has_no_errors() {
+    assert!(
+        messages("pub struct Net<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>")
+            .is_empty()
+    );
+    assert!(
+        messages(
+            "struct Net<Affine<784, HIDDEN>, Sigmoid, Affine<HIDDEN, 10>, IdentityWithSquaredLoss,>"
+        )
+        .is_empty()
+    );
+    assert!(
+        messages("struct Net<Affine<{ 28 * 28 }, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>;")
+            .is_empty()
+    );
+}
+
+#[test]
+fn every_mismatch_is_reported_once_naming_both_layers() {
+    let got = messages(
+        "struct Net<Affine<784, 50>, Affine<60, 10>, Relu, Affine<20, 5>, SoftmaxWithLoss>",
+    );
+    assert_eq!(
+        got,
+        [
+            "`Affine<60, 10>` expects 60 inputs, but the layer before it, `Affine<784, 50>`, outputs 50",
+            "`Affine<20, 5>` expects 20 inputs, but the layer before it, `Relu`, outputs 10 (the width of `Affine<60, 10>`)",
+        ]
+    );
+}
+
+#[test]
+fn sizes_are_quoted_as_written() {
+    let got = messages("struct Net<Affine<784, { 25 * 2 }>, Affine<60, 10>, SoftmaxWithLoss>");
+    assert_eq!(
+        got,
+        [
+            "`Affine<60, 10>` expects 60 inputs, but the layer before it, `Affine<784, { 25 * 2 }>`, outputs `{ 25 * 2 }` (= 50)"
+        ]
+    );
+}
+
+#[test]
+fn named_constants_are_left_to_the_compiler() {
+    let decl: NetworkDecl = syn::parse_str(
+        "struct Net<Affine<784, HIDDEN>, Relu, Affine<60, 10>, Affine<10, 10>, SoftmaxWithLoss>",
+    )
+    .unwrap();
+    let checked = validate(&decl);
+    assert!(checked.error.is_none());
+    let checks: Vec<bool> = checked.layers.iter().map(|l| l.check).collect();
+    assert_eq!(checks, [false, false, true, false, false]);
+    let fields: Vec<String> = checked.layers.iter().map(|l| l.field.to_string()).collect();
+    assert_eq!(fields, ["affine1", "relu1", "affine2", "affine3", "loss"]);
+}
+
+#[test]
+fn layer_order_mistakes() {
+    assert_eq!(
+        messages("struct Net<Affine<784, 50>, SoftmaxWithLoss, Affine<50, 10>>"),
+        [
+            "`SoftmaxWithLoss` is a loss layer, so it must be the last layer, but `Affine<50, 10>` follows it"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 50>, Relu, Affine<50, 10>>"),
+        [
+            "the last layer must be a loss layer, `SoftmaxWithLoss` or `IdentityWithSquaredLoss`, but `Affine<50, 10>` is not one: add a loss layer after it, as in `Affine<50, 10>, SoftmaxWithLoss`"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<Relu, Affine<784, 10>, SoftmaxWithLoss>"),
+        [
+            "`Relu` cannot be the first layer: it keeps the width of the layer before it, and there is none; start with `Affine<inputs, outputs>`"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<SoftmaxWithLoss>"),
+        [
+            "a network needs at least one layer before its loss layer, as in `struct Net<Affine<784, 10>, SoftmaxWithLoss>`"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<>"),
+        [
+            "`Net` has no layers: a network needs at least one layer and a loss layer, as in `struct Net<Affine<784, 10>, SoftmaxWithLoss>`"
+        ]
+    );
+}
+
+#[test]
+fn size_mistakes() {
+    assert_eq!(
+        messages("struct Net<Affine<784>, SoftmaxWithLoss>"),
+        ["`Affine` takes two sizes, `Affine<inputs, outputs>`, but 1 was given"]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 50>, Affine, SoftmaxWithLoss>"),
+        ["`Affine` needs its sizes: write `Affine<inputs, outputs>`, here `Affine<50, outputs>`"]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<0, 10>, SoftmaxWithLoss>"),
+        ["`Affine<0, 10>` has 0 inputs: every layer needs at least one input and one output"]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 50>, Relu<50>, Affine<50, 10>, SoftmaxWithLoss<10>>"),
+        [
+            "`Relu` takes no sizes: it keeps the width of the layer before it, which is 50 here; write `Relu`",
+            "`SoftmaxWithLoss` takes no sizes: it takes its width from the layer before it, which is 10 here; write `SoftmaxWithLoss`",
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<7.5, 10>, Affine<10, -3>, SoftmaxWithLoss>"),
+        [
+            "`7.5` is not a whole number: a size counts a layer's inputs or outputs",
+            "a size cannot be negative, but `-3` is: a size counts a layer's inputs or outputs",
+        ]
+    );
+}
+
+#[test]
+fn unknown_layers_list_the_known_ones() {
+    let got = messages("struct Net<Affine<784, 50>, ReLU, Affine<50, 10>, SoftmaxWithLoss>");
+    assert_eq!(
+        got,
+        [
+            "unknown layer `ReLU`; the known layers are `Affine<inputs, outputs>`, `Relu`, `Sigmoid`, `SoftmaxWithLoss`, `IdentityWithSquaredLoss`; did you mean `Relu`?"
+        ]
+    );
+    let got = messages("struct Net<Affine<784, 10>, Softmax>");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].ends_with("did you mean `SoftmaxWithLoss`?"));
+}
+
+#[test]
+fn syntax_mistakes_are_recovered_from() {
+    assert_eq!(
+        messages("struct Net<Affine<784, 50> Relu, Affine<50, 10>, SoftmaxWithLoss>"),
+        ["expected `,` after `Affine<784, 50>`: layers are separated by commas"]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 50, Relu, Affine<50, 10>, SoftmaxWithLoss>"),
+        ["expected `>` to close `Affine<784, 50` before the next layer, `Relu`"]
+    );
+    assert_eq!(
+        messages("pub Net<Affine<784, 10>, SoftmaxWithLoss>"),
+        ["expected `struct` before the network's name: write `struct Net<…>`"]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 10>, SoftmaxWithLoss"),
+        ["expected `>` after `SoftmaxWithLoss` to close the layer list"]
+    );
+    assert_eq!(
+        messages("struct Net(Affine<784, 10>, SoftmaxWithLoss)"),
+        [
+            "a network's layers go in angle brackets after its name: `struct Net<Affine<784, 10>, SoftmaxWithLoss>`"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<Affine<784, 10>, SoftmaxWithLoss> extra").len(),
+        1
+    );
+}
+
+#[test]
+fn mistakes_are_all_reported_together() {
+    let got = messages(
+        "struct Net<Affine<784, 50>, Relu<50>, Affine<60, 10>, Conv2d, Affine<10, 0>, SoftmaxWithLoss>",
+    );
+    assert_eq!(got.len(), 4, "{got:?}");
+}
+
+#[test]
+fn malformed_input_is_reported_without_panicking() {
+    let cases = [
+        "struct Net(>)",
+        "struct Net<>>",
+        "struct Net<<>",
+        "struct Net<Affine<<>>, X>",
+        "struct Net<,>",
+        "struct Net<Affine<1, 2>> >",
+        "struct Net<Affine<1, 2>, Relu Relu Relu, SoftmaxWithLoss>",
+        "struct Net<1, 2>",
+        "struct Net<Affine<1,, 2>, SoftmaxWithLoss>",
+        "struct Net<Affine(1, 2), SoftmaxWithLoss>",
+        "struct Net<Affine 1, 2>",
+        "struct Net<Affine<1, 2 SoftmaxWithLoss>",
+        "struct Net<Affine<{}, 2>, SoftmaxWithLoss>",
+        "struct Net<Affine<1, 2>, SoftmaxWithLoss>; struct Other<>",
+        "struct Net",
+        "struct Net;",
+        "struct Net { affine: Affine<1, 2> }",
+        "struct Net<Affine<18446744073709551616, 2>, SoftmaxWithLoss>",
+        "struct Net<Affine<99999999999 * 99999999999, 2>, SoftmaxWithLoss>",
+    ];
+    for case in cases {
+        let got = messages(case);
+        assert!(!got.is_empty(), "no error for {case}");
+    }
+}

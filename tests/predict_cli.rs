@@ -1,0 +1,238 @@
+//! The `predict` example as a user runs it: the exit codes and messages for
+//! good and bad inputs.
+//!
+//! The example is built once with `cargo build --example predict` (the
+//! executable's path comes from cargo's JSON messages), then run directly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use staticnet::io::save_weights;
+use staticnet::prelude::*;
+
+network! {
+    struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
+}
+
+/// The path of the built `predict` example.
+fn predict_exe() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+            "build",
+            "--quiet",
+            "--example",
+            "predict",
+            "--message-format=json",
+        ]);
+        if !cfg!(debug_assertions) {
+            cargo.arg("--release");
+        }
+        let output = cargo.output().expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "building the predict example failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout
+            .lines()
+            .find(|line| {
+                line.contains("\"reason\":\"compiler-artifact\"")
+                    && line.contains("\"kind\":[\"example\"]")
+                    && line.contains("\"name\":\"predict\"")
+            })
+            .expect("cargo reports the predict example");
+        let start = line.find("\"executable\":\"").expect("an executable") + 14;
+        let end = start + line[start..].find('"').expect("a closing quote");
+        PathBuf::from(&line[start..end])
+    })
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("staticnet-predict-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Weights whose network answers `class` for every image: all weights
+/// zero, the output bias 5 for `class`.
+fn weights_answering(dir: &Path, class: usize) -> PathBuf {
+    let mut net = TwoLayerNet::<f32>::new(&mut StdRng::seed_from_u64(0));
+    net.visit_params_mut(&mut |p| {
+        p.value.fill(0.0);
+        if p.name.to_string() == "b2" {
+            p.value[class] = 5.0;
+        }
+    });
+    let path = dir.join("net.safetensors");
+    save_weights(&net, &path).unwrap();
+    path
+}
+
+fn write_png(path: &Path, width: u32, height: u32, gray: &[u8]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(gray)
+        .unwrap();
+}
+
+fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(predict_exe())
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("predict runs")
+}
+
+/// Checks the exit code, and that stderr is a one-line `error:` message
+/// containing `message` (no panic, no backtrace); returns stderr.
+fn assert_fails(output: &Output, code: i32, message: &str) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    stderr
+}
+
+#[test]
+fn classifies_a_png() {
+    let dir = scratch("png");
+    let weights = weights_answering(&dir, 3);
+    let image = dir.join("digit.png");
+    write_png(&image, 28, 28, &[0; 784]);
+    let output = run(&[&"--weights", &weights, &"--png", &image]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // softmax: e^5 / (e^5 + 9)
+    assert!(
+        stdout.contains("predicted digit: 3 (probability 0.9428)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(hidden 50, f32)"), "{stdout}");
+    assert!(output.stderr.is_empty(), "no note for an MNIST-like image");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn inverts_and_resizes_a_light_png_and_says_so() {
+    let dir = scratch("light");
+    let weights = weights_answering(&dir, 8);
+    let image = dir.join("light.png");
+    write_png(&image, 56, 40, &[250; 56 * 40]);
+    let output = run(&[&"--weights", &weights, &"--png", &image]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("inverting"), "{stderr}");
+    assert!(
+        stderr.contains("resized the 56×56 image to 28×28"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("predicted digit: 8"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn classifies_an_idx_image_and_shows_its_label() {
+    let dir = scratch("idx");
+    let weights = weights_answering(&dir, 4);
+    let mut images = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+    images.extend([0u8; 2 * 784]);
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), images).unwrap();
+    std::fs::write(
+        dir.join("t10k-labels-idx1-ubyte"),
+        [0, 0, 8, 1, 0, 0, 0, 2, 9, 4],
+    )
+    .unwrap();
+    let idx = dir.join("t10k-images-idx3-ubyte");
+
+    let output = run(&[&"--weights", &weights, &"--idx", &idx, &"--index", &"1"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("predicted digit: 4"), "{stdout}");
+    assert!(stdout.contains("true label 4: correct"), "{stdout}");
+
+    let output = run(&[&"--weights", &weights, &"--idx", &idx, &"--index", &"2"]);
+    assert_fails(&output, 2, "--index 2 is out of range");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_files_are_runtime_errors() {
+    let dir = scratch("bad");
+    let weights = weights_answering(&dir, 0);
+    let image = dir.join("digit.png");
+    write_png(&image, 28, 28, &[0; 784]);
+
+    let missing = dir.join("missing.safetensors");
+    let output = run(&[&"--weights", &missing, &"--png", &image]);
+    let stderr = assert_fails(&output, 1, "could not read");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let garbage = dir.join("garbage.png");
+    std::fs::write(&garbage, b"this is not a PNG image at all").unwrap();
+    let output = run(&[&"--weights", &weights, &"--png", &garbage]);
+    assert_fails(&output, 1, "is not a PNG image");
+
+    // The image given as the weights.
+    let output = run(&[&"--weights", &image, &"--png", &image]);
+    assert_fails(&output, 1, "is not a safetensors file");
+
+    // Weights of 50 hidden units read as 100.
+    let output = run(&[
+        &"--weights",
+        &weights,
+        &"--png",
+        &image,
+        &"--hidden",
+        &"100",
+    ]);
+    assert_fails(&output, 1, "`W1` has shape [784, 50]");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_command_lines_are_usage_errors() {
+    let output = run(&[
+        &"--weights",
+        &"w.safetensors",
+        &"--png",
+        &"a.png",
+        &"--bogus",
+    ]);
+    assert_fails(&output, 2, "--bogus");
+    let output = run(&[&"--weights", &"w.safetensors"]);
+    assert_fails(&output, 2, "required");
+    let output = run(&[&"--weights", &"w.safetensors", &"--idx", &"t10k"]);
+    assert_fails(&output, 2, "--index");
+    let output = run(&[
+        &"--weights",
+        &"w.safetensors",
+        &"--png",
+        &"a.png",
+        &"--hidden",
+        &"64",
+    ]);
+    assert_fails(&output, 2, "64 is not compiled in");
+}

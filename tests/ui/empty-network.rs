@@ -1,0 +1,7 @@
+use staticnet::prelude::*;
+
+network! {
+    pub struct Net<>
+}
+
+fn main() {}
