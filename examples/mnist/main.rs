@@ -17,12 +17,13 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::{Dataset, LoadOptions, Mnist, load_mnist, resolve_data_dir};
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::prelude::*;
-use staticnet::train::{ImageSamples, TrainConfig, Trainer, evaluate, mean_loss};
+use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate, mean_loss};
 
 use plot::EpochRecord;
 
@@ -44,7 +45,7 @@ const HIDDEN_SIZES: [usize; 7] = [50, 100, 128, 256, 512, 1000, 1024];
 const EVAL_CHUNK: usize = 2000;
 
 #[derive(Parser, Debug)]
-#[command(about = "Train the book's two-layer net on MNIST with mini-batch SGD")]
+#[command(name = "mnist", about = "Train the book's two-layer net on MNIST with mini-batch SGD")]
 struct Args {
     /// SGD steps.
     #[arg(long, default_value_t = 10_000)]
@@ -56,7 +57,7 @@ struct Args {
     #[arg(long, default_value_t = 50, value_parser = parse_hidden)]
     hidden: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lr: f64,
     /// Seed of the initial weights and of every mini-batch.
     #[arg(long, default_value_t = 0)]
@@ -110,6 +111,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    reject_missing_paths(&args);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -119,8 +121,42 @@ fn main() -> ExitCode {
     }
 }
 
+/// Paths given on the command line that do not exist are usage errors:
+/// clap prints the message with the usage line and exits with code 2.
+fn reject_missing_paths(args: &Args) {
+    let missing = |flag: &str, path: &Path| {
+        let message = format!("{flag} {}: no such file or directory", path.display());
+        Args::command()
+            .error(ErrorKind::ValueValidation, message)
+            .exit()
+    };
+    if let Some(dir) = args.data.as_deref().filter(|dir| !dir.is_dir()) {
+        missing("--data", dir);
+    }
+    if let Some(path) = args.resume.as_deref().filter(|path| !path.is_file()) {
+        missing("--resume", path);
+    }
+}
+
+/// Settings the trainer rejects before it starts are usage errors too.
+fn reject_settings(error: TrainError) -> ! {
+    Args::command()
+        .error(ErrorKind::ValueValidation, error.to_string())
+        .exit()
+}
+
 fn run(args: &Args) -> Result<(), BoxError> {
     let started = Instant::now();
+    // The learning rate and the batch size are checked before any data is
+    // read; the batch size against the data once it is loaded.
+    TrainConfig {
+        iters: args.iters,
+        batch_size: args.batch,
+        learning_rate: args.lr,
+        seed: args.seed,
+    }
+    .validate(usize::MAX)
+    .unwrap_or_else(|error| reject_settings(error));
     let dataset = match args.dataset {
         DatasetArg::Mnist => Dataset::Mnist,
         DatasetArg::Fashion => Dataset::Fashion,
@@ -286,7 +322,8 @@ where
         split: &mnist.test,
         normalize: true,
     };
-    let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())?;
+    let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())
+        .unwrap_or_else(|error| reject_settings(error));
     let per_epoch = config.iters_per_epoch(mnist.train.len());
     let progress = Progress::new(args.quiet, args.iters as u64);
 
