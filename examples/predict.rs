@@ -32,19 +32,10 @@ use staticnet::data::read_idx;
 use staticnet::io::{load_checkpoint, load_weights};
 use staticnet::prelude::*;
 
-network! {
-    /// The book's two-layer net, 50 hidden units.
-    struct TwoLayerNet50<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
-}
-network! { struct TwoLayerNet100<Affine<784, 100>, Relu, Affine<100, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet128<Affine<784, 128>, Relu, Affine<128, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet256<Affine<784, 256>, Relu, Affine<256, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet512<Affine<784, 512>, Relu, Affine<512, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet1000<Affine<784, 1000>, Relu, Affine<1000, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet1024<Affine<784, 1024>, Relu, Affine<1024, 10>, SoftmaxWithLoss> }
+#[path = "common/two_layer_nets.rs"]
+mod two_layer_nets;
 
-/// The hidden sizes compiled in (those the `mnist` example trains).
-const HIDDEN_SIZES: [usize; 7] = [50, 100, 128, 256, 512, 1000, 1024];
+use two_layer_nets::{HIDDEN_SIZES, TwoLayerNet50, parse_hidden, with_two_layer_net};
 
 /// The image side the network reads.
 const SIDE: usize = 28;
@@ -85,17 +76,6 @@ struct Args {
     /// Also print the 28×28 image the network sees, as text.
     #[arg(long)]
     show: bool,
-}
-
-fn parse_hidden(text: &str) -> Result<usize, String> {
-    let hidden: usize = text.parse().map_err(|e| format!("{e}"))?;
-    if HIDDEN_SIZES.contains(&hidden) {
-        Ok(hidden)
-    } else {
-        Err(format!(
-            "{hidden} is not compiled in; choose one of {HIDDEN_SIZES:?}"
-        ))
-    }
 }
 
 /// Why the program stops.
@@ -299,20 +279,15 @@ fn classify<T: Scalar>(
     checkpoint: bool,
     pixels: &Pixels,
 ) -> Result<Loaded, Failure> {
-    match hidden {
-        50 => score::<T, TwoLayerNet50<T>>(path, checkpoint, pixels),
-        100 => score::<T, TwoLayerNet100<T>>(path, checkpoint, pixels),
-        128 => score::<T, TwoLayerNet128<T>>(path, checkpoint, pixels),
-        256 => score::<T, TwoLayerNet256<T>>(path, checkpoint, pixels),
-        512 => score::<T, TwoLayerNet512<T>>(path, checkpoint, pixels),
-        1000 => score::<T, TwoLayerNet1000<T>>(path, checkpoint, pixels),
-        1024 => score::<T, TwoLayerNet1024<T>>(path, checkpoint, pixels),
-        other => Err(Failure::Runtime(format!(
-            "the weights in `{}` have {other} hidden units, but this program is compiled for \
+    with_two_layer_net!(hidden, Net => score::<T, Net<T>>(path, checkpoint, pixels)).unwrap_or_else(
+        || {
+            Err(Failure::Runtime(format!(
+                "the weights in `{}` have {hidden} hidden units, but this program is compiled for \
              {HIDDEN_SIZES:?} only",
-            path.display()
-        ))),
-    }
+                path.display()
+            )))
+        },
+    )
 }
 
 fn score<T, N>(path: &Path, checkpoint: bool, pixels: &Pixels) -> Result<Loaded, Failure>

@@ -27,25 +27,19 @@ use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate,
 
 use plot::EpochRecord;
 
-network! {
-    /// The book's two-layer net, 50 hidden units.
-    struct TwoLayerNet50<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
-}
-network! { struct TwoLayerNet100<Affine<784, 100>, Relu, Affine<100, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet128<Affine<784, 128>, Relu, Affine<128, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet256<Affine<784, 256>, Relu, Affine<256, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet512<Affine<784, 512>, Relu, Affine<512, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet1000<Affine<784, 1000>, Relu, Affine<1000, 10>, SoftmaxWithLoss> }
-network! { struct TwoLayerNet1024<Affine<784, 1024>, Relu, Affine<1024, 10>, SoftmaxWithLoss> }
+#[path = "../common/two_layer_nets.rs"]
+mod two_layer_nets;
 
-/// The hidden sizes compiled in; each is its own network type.
-const HIDDEN_SIZES: [usize; 7] = [50, 100, 128, 256, 512, 1000, 1024];
+use two_layer_nets::{parse_hidden, with_two_layer_net};
 
 /// Samples per forward pass when measuring accuracy and loss.
 const EVAL_CHUNK: usize = 2000;
 
 #[derive(Parser, Debug)]
-#[command(name = "mnist", about = "Train the book's two-layer net on MNIST with mini-batch SGD")]
+#[command(
+    name = "mnist",
+    about = "Train the book's two-layer net on MNIST with mini-batch SGD"
+)]
 struct Args {
     /// SGD steps.
     #[arg(long, default_value_t = 10_000)]
@@ -94,17 +88,6 @@ enum DatasetArg {
     Mnist,
     /// Zalando's Fashion-MNIST.
     Fashion,
-}
-
-fn parse_hidden(text: &str) -> Result<usize, String> {
-    let hidden: usize = text.parse().map_err(|e| format!("{e}"))?;
-    if HIDDEN_SIZES.contains(&hidden) {
-        Ok(hidden)
-    } else {
-        Err(format!(
-            "{hidden} is not compiled in; choose one of {HIDDEN_SIZES:?}"
-        ))
-    }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -165,23 +148,8 @@ fn run(args: &Args) -> Result<(), BoxError> {
     fetch_missing_files(&dir, dataset, args)?;
     let mnist = load_mnist(&dir, &LoadOptions::default())?;
 
-    macro_rules! train_with {
-        ($($hidden:literal => $net:ty),*) => {
-            match args.hidden {
-                $($hidden => train::<$net>(args, &mnist, started),)*
-                other => Err(format!("hidden size {other} is not compiled in").into()),
-            }
-        };
-    }
-    train_with!(
-        50 => TwoLayerNet50,
-        100 => TwoLayerNet100,
-        128 => TwoLayerNet128,
-        256 => TwoLayerNet256,
-        512 => TwoLayerNet512,
-        1000 => TwoLayerNet1000,
-        1024 => TwoLayerNet1024
-    )
+    with_two_layer_net!(args.hidden, Net => train::<Net<f32>>(args, &mnist, started))
+        .unwrap_or_else(|| Err(format!("hidden size {} is not compiled in", args.hidden).into()))
 }
 
 #[cfg(feature = "download")]
