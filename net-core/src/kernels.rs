@@ -5,10 +5,268 @@
 //! layers goes through here. Transposition is free: it only swaps strides.
 //! The dimension types make a mismatched product a compile error wherever
 //! the dimensions are static; dynamic ones are checked at run time.
+//!
+//! [`Scalar::gemm`] lands in [`sgemm`] / [`dgemm`] below: on x86-64 CPUs
+//! with AVX2 and FMA (checked at run time), the kernels of `avx2.rs`;
+//! elsewhere, and for `k = 0` or C with neither stride 1, `matrixmultiply`.
+//! Measured on the book's training step (f32, batch 100, 784 → 50 → 10,
+//! `examples/bench.rs --impl both`), the whole step is 1.3–1.4× faster on
+//! one thread than with every product through `matrixmultiply`; the two
+//! large products alone, about 1.2–1.3×. Large products are split between
+//! `STATICNET_NUM_THREADS` threads (`pool.rs`; default 1).
 
 use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 
 use crate::Scalar;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+mod pool;
+
+/// Products with fewer multiply-adds than this stay on one thread: handing
+/// half of one to another thread costs about a microsecond.
+const PARALLEL_MIN: usize = 1 << 17;
+
+/// The raw products `f32` and `f64` implement `Scalar::gemm` with.
+trait Kernel: Scalar {
+    /// Rows of C per microkernel call of the AVX2 kernel.
+    const MR: usize;
+
+    /// The AVX2 kernel, if this CPU has AVX2 and FMA.
+    #[allow(clippy::type_complexity)]
+    fn avx2() -> Option<
+        unsafe fn(
+            usize,
+            usize,
+            usize,
+            Self,
+            Strided<Self>,
+            Strided<Self>,
+            Self,
+            (*mut Self, isize),
+        ),
+    >;
+
+    /// `matrixmultiply`'s product.
+    ///
+    /// # Safety
+    /// As [`Scalar::gemm`].
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn portable(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: Strided<Self>,
+        b: Strided<Self>,
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+}
+
+/// A pointer with row and column strides, in elements.
+type Strided<T> = (*const T, isize, isize);
+
+macro_rules! impl_kernel {
+    ($t:ty, $avx2:ident, $portable:path) => {
+        impl Kernel for $t {
+            #[cfg(target_arch = "x86_64")]
+            const MR: usize = avx2::$avx2::MR;
+            #[cfg(not(target_arch = "x86_64"))]
+            const MR: usize = 1;
+
+            #[inline]
+            fn avx2() -> Option<
+                unsafe fn(
+                    usize,
+                    usize,
+                    usize,
+                    Self,
+                    Strided<Self>,
+                    Strided<Self>,
+                    Self,
+                    (*mut Self, isize),
+                ),
+            > {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY of the later calls: the features are present.
+                    return Some(avx2::$avx2::gemm);
+                }
+                None
+            }
+
+            #[inline]
+            unsafe fn portable(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: Strided<Self>,
+                b: Strided<Self>,
+                beta: Self,
+                c: (*mut Self, isize, isize),
+            ) {
+                // SAFETY: forwarded from the caller's contract.
+                unsafe {
+                    $portable(
+                        m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                    )
+                }
+            }
+        }
+    };
+}
+
+impl_kernel!(f32, f32, matrixmultiply::sgemm);
+impl_kernel!(f64, f64, matrixmultiply::dgemm);
+
+/// The pointers of one product, shared with the pool's threads.
+struct Product<T> {
+    a: Strided<T>,
+    b: Strided<T>,
+    c: (*mut T, isize),
+}
+
+// SAFETY: the threads only read A and B, and each writes its own block of C
+// (the blocks do not overlap); the caller keeps all three alive until every
+// thread is done (`pool::run` returns only then).
+unsafe impl<T: Sync> Sync for Product<T> {}
+
+impl<T> Product<T> {
+    /// The pointers (a method, so that closures capture the whole struct).
+    #[allow(clippy::type_complexity)]
+    fn get(&self) -> (Strided<T>, Strided<T>, (*mut T, isize)) {
+        (self.a, self.b, self.c)
+    }
+}
+
+/// `C ← α·A·B + β·C` on up to `threads` threads.
+///
+/// # Safety
+/// As [`Scalar::gemm`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn product<T: Kernel>(
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: Strided<T>,
+    b: Strided<T>,
+    beta: T,
+    c: (*mut T, isize, isize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let Some(kernel) = T::avx2().filter(|_| k > 0 && (c.1 == 1 || c.2 == 1)) else {
+        // SAFETY: forwarded from the caller's contract.
+        return unsafe { T::portable(m, k, n, alpha, a, b, beta, c) };
+    };
+    // The kernel wants C column-major; Cᵀ = Bᵀ·Aᵀ when it is row-major.
+    let (m, n, a, b, c) = if c.1 == 1 {
+        (m, n, a, b, (c.0, c.2))
+    } else {
+        (n, m, (b.0, b.2, b.1), (a.0, a.2, a.1), (c.0, c.1))
+    };
+    if threads <= 1 || m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN {
+        // SAFETY: the CPU has the features (`avx2()`), and the rest is the
+        // caller's contract.
+        return unsafe { kernel(m, k, n, alpha, a, b, beta, c) };
+    }
+    // Cut C into one block of whole microkernel tiles per thread: by rows
+    // when each thread then reads less (its rows of A, all of B) than by
+    // columns (all of A, its columns of B).
+    let (a_len, b_len) = (m.saturating_mul(k), k.saturating_mul(n));
+    let split_rows = m >= threads * T::MR
+        && (a_len / threads).saturating_add(b_len) <= a_len.saturating_add(b_len / threads);
+    let (len, unit) = if split_rows { (m, T::MR) } else { (n, NR) };
+    let parts = threads.min(len.div_ceil(unit));
+    let bound = |part: usize| {
+        if part == parts {
+            len
+        } else {
+            ((len * part / parts + unit / 2) / unit * unit).min(len)
+        }
+    };
+    let shared = Product { a, b, c };
+    pool::run(parts, &|part| {
+        let (start, end) = (bound(part), bound(part + 1));
+        if start >= end {
+            return;
+        }
+        let (a, b, c) = shared.get();
+        // SAFETY: rows (or columns) start..end of C and the matching rows
+        // of A (or columns of B) are inside the caller's matrices, the
+        // blocks of different parts do not overlap, and the CPU has the
+        // features.
+        unsafe {
+            if split_rows {
+                let a = (a.0.offset(start as isize * a.1), a.1, a.2);
+                let c = (c.0.add(start), c.1);
+                kernel(end - start, k, n, alpha, a, b, beta, c);
+            } else {
+                let b = (b.0.offset(start as isize * b.2), b.1, b.2);
+                let c = (c.0.offset(start as isize * c.1), c.1);
+                kernel(m, k, end - start, alpha, a, b, beta, c);
+            }
+        }
+    });
+}
+
+#[cfg(target_arch = "x86_64")]
+use avx2::NR;
+#[cfg(not(target_arch = "x86_64"))]
+const NR: usize = 1;
+
+macro_rules! blas_signature {
+    ($name:ident, $t:ty) => {
+        /// `C ← α·A·B + β·C`, with `matrixmultiply`'s signature: the
+        /// implementation of [`Scalar::gemm`] for this type.
+        ///
+        /// # Safety
+        /// As [`Scalar::gemm`].
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        pub(crate) unsafe fn $name(
+            m: usize,
+            k: usize,
+            n: usize,
+            alpha: $t,
+            a: *const $t,
+            rsa: isize,
+            csa: isize,
+            b: *const $t,
+            rsb: isize,
+            csb: isize,
+            beta: $t,
+            c: *mut $t,
+            rsc: isize,
+            csc: isize,
+        ) {
+            // SAFETY: forwarded from the caller's contract.
+            unsafe {
+                product(
+                    pool::threads(),
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    (a, rsa, csa),
+                    (b, rsb, csb),
+                    beta,
+                    (c, rsc, csc),
+                )
+            }
+        }
+    };
+}
+
+blas_signature!(sgemm, f32);
+blas_signature!(dgemm, f64);
 
 /// A read-only operand: pointer, shape and strides in elements.
 struct Operand<T> {
@@ -158,5 +416,143 @@ mod tests {
         let mut c = Matrix2::from_element(1.0);
         gemm_nt(2.0, &a, &a, 1.0, &mut c);
         assert_eq!(c, (a * a.transpose()) * 2.0 + Matrix2::from_element(1.0));
+    }
+
+    /// A dense matrix stored column- or row-major, as strided pointers see it.
+    struct Stored<T> {
+        values: Vec<T>,
+        rows: usize,
+        cols: usize,
+        column_major: bool,
+    }
+
+    impl<T: Kernel> Stored<T> {
+        fn new(rows: usize, cols: usize, column_major: bool, seed: &mut u64) -> Self {
+            let values = (0..rows * cols)
+                .map(|_| {
+                    *seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    T::of_f64((*seed >> 40) as f64 / (1u64 << 24) as f64 - 0.5)
+                })
+                .collect();
+            Stored {
+                values,
+                rows,
+                cols,
+                column_major,
+            }
+        }
+
+        fn strides(&self) -> (isize, isize) {
+            if self.column_major {
+                (1, self.rows as isize)
+            } else {
+                (self.cols as isize, 1)
+            }
+        }
+
+        fn at(&self, i: usize, j: usize) -> f64 {
+            let (rs, cs) = self.strides();
+            self.values[i * rs as usize + j * cs as usize].as_f64()
+        }
+    }
+
+    /// Every layout of A, B and C, the edges of the tiles and of the depth
+    /// blocks, both values of β, and splits between threads, against the
+    /// textbook triple loop.
+    fn check_products<T: Kernel>(tolerance: f64) {
+        let mut seed = 1;
+        let shapes = [
+            (1, 1, 1),
+            (3, 2, 5),
+            (16, 7, 6),
+            (17, 9, 13),
+            (33, 257, 7),
+            (100, 50, 10),
+            (100, 784, 50),
+            (784, 100, 50),
+            (50, 100, 10),
+            (5, 600, 31),
+        ];
+        for (case, &(m, k, n)) in shapes.iter().enumerate() {
+            for layout in 0..8 {
+                let a = Stored::<T>::new(m, k, layout & 1 == 0, &mut seed);
+                let b = Stored::<T>::new(k, n, layout & 2 == 0, &mut seed);
+                let mut c = Stored::<T>::new(m, n, layout & 4 == 0, &mut seed);
+                let before: Vec<f64> = (0..m * n).map(|x| c.at(x % m, x / m)).collect();
+                let (alpha, beta) = if (case + layout) % 2 == 0 {
+                    (1.0, 0.0)
+                } else {
+                    (0.5, -2.0)
+                };
+                let threads = 1 + (case + layout) % 3;
+                let ((rsa, csa), (rsb, csb), (rsc, csc)) = (a.strides(), b.strides(), c.strides());
+                // SAFETY: the strides address the vectors' own elements.
+                unsafe {
+                    product(
+                        threads,
+                        m,
+                        k,
+                        n,
+                        T::of_f64(alpha),
+                        (a.values.as_ptr(), rsa, csa),
+                        (b.values.as_ptr(), rsb, csb),
+                        T::of_f64(beta),
+                        (c.values.as_mut_ptr(), rsc, csc),
+                    );
+                }
+                for i in 0..m {
+                    for j in 0..n {
+                        let dot: f64 = (0..k).map(|p| a.at(i, p) * b.at(p, j)).sum();
+                        let expected = alpha * dot + beta * before[i + j * m];
+                        let got = c.at(i, j);
+                        assert!(
+                            (got - expected).abs()
+                                <= tolerance * (1.0 + expected.abs()) * (k as f64).sqrt(),
+                            "{}: {m}×{k}×{n}, layout {layout}, C[{i}, {j}] = {got}, not {expected}",
+                            T::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn products_match_the_triple_loop_in_f32() {
+        check_products::<f32>(1e-5);
+    }
+
+    #[test]
+    fn products_match_the_triple_loop_in_f64() {
+        check_products::<f64>(1e-13);
+    }
+
+    #[test]
+    fn beta_zero_overwrites_nan() {
+        let a = [1.0f32; 6];
+        let b = [2.0f32; 6];
+        let mut c = [f32::NAN; 4];
+        // SAFETY: 2×3 times 3×2 into 2×2, all column-major.
+        unsafe {
+            sgemm(
+                2,
+                3,
+                2,
+                1.0,
+                a.as_ptr(),
+                1,
+                2,
+                b.as_ptr(),
+                1,
+                3,
+                0.0,
+                c.as_mut_ptr(),
+                1,
+                2,
+            )
+        };
+        assert_eq!(c, [6.0; 4]);
     }
 }

@@ -59,9 +59,12 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
     }
 
     fn forward(&mut self, x: &OMatrix<T, Dyn, Const<I>>) -> &OMatrix<T, Dyn, Const<O>> {
-        self.out.set_batch_size(x.nrows());
-        // Every row starts as b; the product is added on top.
-        for (mut column, &b) in self.out.column_iter_mut().zip(self.b.as_slice()) {
+        let rows = x.nrows();
+        self.out.set_batch_size(rows);
+        // y = x·W + b: every row starts as b (column j of the batch, which
+        // is contiguous, is all b_j); the product is added on top.
+        let columns = self.out.as_mut_slice().chunks_exact_mut(rows.max(1));
+        for (column, &b) in columns.zip(self.b.as_slice()) {
             column.fill(b);
         }
         gemm(T::one(), x, &self.w.view(), T::one(), &mut self.out);
@@ -84,8 +87,9 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
         // dW = xᵀ·dout
         gemm_tn(T::one(), x, dout, T::zero(), &mut self.dw.view_mut());
         // db = Σ dout over the batch
-        for (db, column) in self.db.as_mut_slice().iter_mut().zip(dout.column_iter()) {
-            *db = column.sum();
+        let columns = dout.as_slice().chunks_exact(dout.nrows().max(1));
+        for (db, column) in self.db.as_mut_slice().iter_mut().zip(columns) {
+            *db = sum(column);
         }
     }
 
@@ -132,6 +136,24 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
     }
 }
 
+/// The sum of `values`, in eight interleaved partial sums: a single running
+/// sum waits on each addition's latency, eight fill the vector units.
+fn sum<T: Scalar>(values: &[T]) -> T {
+    let mut partial = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(T::zero(), |total, &v| total + v);
+    for chunk in chunks {
+        for (partial, &v) in partial.iter_mut().zip(chunk) {
+            *partial += v;
+        }
+    }
+    let [a, b, c, d, e, f, g, h] = partial;
+    ((a + e) + (b + f)) + ((c + g) + (d + h)) + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +196,14 @@ mod tests {
         assert_eq!(affine.dw.view()[(1, 1)], 4.0);
         assert_eq!(affine.dw.view()[(1, 2)], 8.0);
         assert_eq!(affine.db.as_slice(), &[1.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn bias_gradient_sums_long_batches() {
+        for rows in [0, 1, 7, 8, 9, 100, 1001] {
+            let values: Vec<f64> = (0..rows).map(|n| (n % 13) as f64 - 6.0).collect();
+            assert_eq!(sum(&values), values.iter().sum::<f64>(), "{rows} rows");
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub struct SoftmaxWithLoss<T: Scalar, const N: usize> {
     dx: OMatrix<T, Dyn, Const<N>>,
     row_max: Vec<T>,
     row_sum: Vec<T>,
+    row_inverse: Vec<T>,
 }
 
 impl<T: Scalar, const N: usize> Default for SoftmaxWithLoss<T, N> {
@@ -39,6 +40,7 @@ impl<T: Scalar, const N: usize> SoftmaxWithLoss<T, N> {
             dx: BatchStorage::zeros(0),
             row_max: Vec::new(),
             row_sum: Vec::new(),
+            row_inverse: Vec::new(),
         }
     }
 
@@ -53,26 +55,41 @@ impl<T: Scalar, const N: usize> SoftmaxWithLoss<T, N> {
         row_max.resize(rows, T::NEG_INFINITY);
         row_sum.clear();
         row_sum.resize(rows, T::zero());
-        for column in x.column_iter() {
-            for (max, &v) in row_max.iter_mut().zip(column.iter()) {
+        // Columns have `rows` entries (chunks of at least 1 entry, for the
+        // empty batch).
+        let rows = rows.max(1);
+        for column in x.as_slice().chunks_exact(rows) {
+            for (max, &v) in row_max.iter_mut().zip(column) {
                 if v > *max {
                     *max = v;
                 }
             }
         }
-        for (mut y_col, x_col) in self.y.column_iter_mut().zip(x.column_iter()) {
-            for ((y, &x), (&max, sum)) in y_col
-                .iter_mut()
-                .zip(x_col.iter())
-                .zip(row_max.iter().zip(row_sum.iter_mut()))
-            {
-                *y = (x - max).exp();
-                *sum += *y;
+        // y = exp(x − max), all entries at once (a vectorized exp for f32),
+        // then the row sums.
+        let y = self.y.as_mut_slice();
+        for (y_col, x_col) in y
+            .chunks_exact_mut(rows)
+            .zip(x.as_slice().chunks_exact(rows))
+        {
+            for ((y, &x), &max) in y_col.iter_mut().zip(x_col).zip(row_max.iter()) {
+                *y = x - max;
             }
         }
-        for mut y_col in self.y.column_iter_mut() {
-            for (y, &sum) in y_col.iter_mut().zip(row_sum.iter()) {
-                *y /= sum;
+        T::exp_in_place(y);
+        for y_col in y.chunks_exact(rows) {
+            for (sum, &y) in row_sum.iter_mut().zip(y_col) {
+                *sum += y;
+            }
+        }
+        // y /= sum, as a product by 1/sum: one division per row, not per
+        // entry (the row sums stay for the loss).
+        let inverse = &mut self.row_inverse;
+        inverse.clear();
+        inverse.extend(row_sum.iter().map(|&sum| T::one() / sum));
+        for y_col in self.y.as_mut_slice().chunks_exact_mut(rows) {
+            for (y, &inverse) in y_col.iter_mut().zip(inverse.iter()) {
+                *y *= inverse;
             }
         }
     }
@@ -115,7 +132,25 @@ impl<T: Scalar, const N: usize> LossLayer<T> for SoftmaxWithLoss<T, N> {
     fn backward(&mut self, t: Targets<'_, T, Const<N>>) -> &OMatrix<T, Dyn, Const<N>> {
         let rows = self.y.nrows();
         t.assert_fits(rows, N);
-        mean_residual(&self.y, t, &mut self.dx);
+        match t {
+            // (y − t) / batch_size with t one-hot: y · (1 / batch_size)
+            // (y − 0 is exactly y) but at the target, where it is
+            // (y − 1) · (1 / batch_size): the same bits as one-hot rows
+            // through `mean_residual`, without a look-up per entry.
+            Targets::Classes(classes) => {
+                self.dx.set_batch_size(rows);
+                let scale = T::one() / T::of_f64(rows as f64);
+                let (dx, y) = (self.dx.as_mut_slice(), self.y.as_slice());
+                for (dx, &y) in dx.iter_mut().zip(y) {
+                    *dx = y * scale;
+                }
+                for (n, &c) in classes.iter().enumerate() {
+                    let at = c * rows + n;
+                    dx[at] = (y[at] - T::one()) * scale;
+                }
+            }
+            Targets::Dense(_) => mean_residual(&self.y, t, &mut self.dx),
+        }
         &self.dx
     }
 

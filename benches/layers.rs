@@ -1,0 +1,146 @@
+//! Every layer of the book's two-layer net, forward and backward, at batch
+//! 100 and f32, next to the same layer as it was before the kernel work
+//! (`common/baseline.rs`: matrixmultiply), so that a regression shows as a
+//! ratio within one run. Short measurement times: `cargo bench --bench
+//! layers` takes about a minute.
+
+#[path = "common/baseline.rs"]
+mod baseline;
+#[path = "common/net.rs"]
+mod net;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
+use staticnet::rand::SeedableRng;
+use staticnet::rand::rngs::StdRng;
+use staticnet::{
+    Affine, BatchStorage, Const, Init, Layer, LossLayer, Network, Relu, SoftmaxWithLoss, Targets,
+};
+
+use baseline::{BaseAffine, BaseNet, BaseRelu, BaseSoftmaxWithLoss};
+use net::{Net, Pool};
+
+type T = f32;
+const BATCH: usize = 100;
+const H: usize = 50;
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(30);
+    group
+}
+
+/// Forward and backward (or backward_params, for the first layer) of one
+/// layer type, ours and the baseline.
+fn layer_pair<A, B>(c: &mut Criterion, name: &str, x: &staticnet::Batch<T, A::In>, first: bool)
+where
+    A: Layer<T>,
+    B: Layer<T, In = A::In, Out = A::Out>,
+{
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut ours = A::init(&mut rng, Init::Normal { std: 0.1 });
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut base = B::init(&mut rng, Init::Normal { std: 0.1 });
+    let dout = ours.forward(x).clone();
+
+    let mut g = group(c, &format!("{name}/forward"));
+    g.bench_function("staticnet", |b| {
+        b.iter(|| black_box(ours.forward(black_box(x)).as_slice()[0]))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| black_box(base.forward(black_box(x)).as_slice()[0]))
+    });
+    g.finish();
+
+    let mut g = group(c, &format!("{name}/backward"));
+    ours.forward(x);
+    base.forward(x);
+    if first {
+        g.bench_function("staticnet", |b| {
+            b.iter(|| ours.backward_params(black_box(x), black_box(&dout)))
+        });
+        g.bench_function("baseline", |b| {
+            b.iter(|| base.backward_params(black_box(x), black_box(&dout)))
+        });
+    } else {
+        g.bench_function("staticnet", |b| {
+            b.iter(|| black_box(ours.backward(black_box(x), black_box(&dout)).as_slice()[0]))
+        });
+        g.bench_function("baseline", |b| {
+            b.iter(|| black_box(base.backward(black_box(x), black_box(&dout)).as_slice()[0]))
+        });
+    }
+    g.finish();
+}
+
+fn layers(c: &mut Criterion) {
+    let pool = Pool::<T>::new(BATCH, BATCH, 3);
+    let x = &pool.x[0];
+    layer_pair::<Affine<T, 784, H>, BaseAffine<T, 784, H>>(c, "affine1", x, true);
+
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut affine1 = <Affine<T, 784, H> as Layer<T>>::init(&mut rng, Init::Normal { std: 0.1 });
+    let h1 = affine1.forward(x).clone();
+    layer_pair::<Relu<T, Const<H>>, BaseRelu<T, Const<H>>>(c, "relu1", &h1, false);
+    let h2 = Relu::<T, Const<H>>::new().forward(&h1).clone();
+    layer_pair::<Affine<T, H, 10>, BaseAffine<T, H, 10>>(c, "affine2", &h2, false);
+
+    let y = <Affine<T, H, 10> as Layer<T>>::init(&mut rng, Init::Normal { std: 0.1 })
+        .forward(&h2)
+        .clone();
+    let t = Targets::Classes(&pool.t[0]);
+    let mut ours = SoftmaxWithLoss::<T, 10>::new();
+    let mut base = <BaseSoftmaxWithLoss<T, 10> as LossLayer<T>>::new();
+    let mut g = group(c, "softmax_with_loss/forward");
+    g.bench_function("staticnet", |b| {
+        b.iter(|| black_box(ours.forward(black_box(&y), t)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| black_box(base.forward(black_box(&y), t)))
+    });
+    g.finish();
+    let mut g = group(c, "softmax_with_loss/backward");
+    g.bench_function("staticnet", |b| {
+        b.iter(|| black_box(ours.backward(t).as_slice()[0]))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| black_box(base.backward(t).as_slice()[0]))
+    });
+    g.finish();
+}
+
+/// The whole training step, as `examples/bench.rs` times it.
+fn step(c: &mut Criterion) {
+    let pool = Pool::<T>::new(3000, BATCH, 7);
+    let mut ours = Net::<T, H>::new(&mut StdRng::seed_from_u64(42));
+    let mut base = BaseNet::<T, H>::new(&mut StdRng::seed_from_u64(42));
+    let mut g = group(c, "train_step");
+    let mut k = 0;
+    g.bench_function("staticnet", |b| {
+        b.iter(|| {
+            k = (k + 1) % pool.len();
+            let loss = ours.forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
+            ours.sgd_step(0.1);
+            black_box(loss)
+        })
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| {
+            k = (k + 1) % pool.len();
+            let loss = base.forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
+            base.sgd_step(0.1);
+            black_box(loss)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, layers, step);
+criterion_main!(benches);

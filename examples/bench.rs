@@ -1,0 +1,267 @@
+//! The book's training step, timed: forward, backward and the SGD update
+//! of `Affine<784, H> → Relu → Affine<H, 10> → SoftmaxWithLoss` on
+//! synthetic data of MNIST's size.
+//!
+//! ```text
+//! cargo run --release --example bench -- --iters 2000 --batch 100 --hidden 50 --dtype f32 --threads 1
+//! ```
+//!
+//! `--impl both` also times the layers as they were before the kernel work
+//! (matrixmultiply for every product; `benches/common/baseline.rs`), in
+//! alternating blocks of steps in the same run, and prints the ratio.
+//! The last line is always the staticnet result (or the baseline's, with
+//! `--impl baseline`):
+//!
+//! ```text
+//! RESULT name=staticnet dtype=f32 batch=100 hidden=50 iters=2000 ms_per_step=0.25 final_loss=0.12
+//! ```
+
+#[path = "../benches/common/baseline.rs"]
+mod baseline;
+#[path = "../benches/common/net.rs"]
+mod net;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use staticnet::{Network, Scalar, Targets};
+
+use baseline::{BaseNet, MmScalar};
+use net::{Net, Pool};
+
+const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--impl staticnet|baseline|both]
+  --iters N     timed training steps, after 50 warm-up steps (default 2000)
+  --batch B     samples per step (default 100)
+  --hidden H    hidden units: 50, 100, 128, 256, 512, 1000 or 1024 (default 50)
+  --dtype D     f32 or f64 (default f32)
+  --threads T   threads for the matrix products (default 1)
+  --pool P      samples in the synthetic data set, cut into batches once
+                (default 3000: 9.4 MB in f32, more than L2, less than L3)
+  --impl I      staticnet (default), baseline (the layers before the kernel
+                work), or both, timed in alternating blocks in one run";
+
+const WARMUP: usize = 50;
+const LEARNING_RATE: f64 = 0.1;
+const BLOCK: usize = 10;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Impl {
+    Staticnet,
+    Baseline,
+    Both,
+}
+
+struct Args {
+    iters: usize,
+    batch: usize,
+    hidden: usize,
+    f64: bool,
+    threads: usize,
+    pool: usize,
+    which: Impl,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut args = Args {
+        iters: 2000,
+        batch: 100,
+        hidden: 50,
+        f64: false,
+        threads: 1,
+        pool: 3000,
+        which: Impl::Staticnet,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let number = |v: String| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{flag} wants a positive integer, not {v:?}"))
+        };
+        match flag.as_str() {
+            "--iters" => args.iters = number(value()?)?,
+            "--batch" => args.batch = number(value()?)?,
+            "--hidden" => args.hidden = number(value()?)?,
+            "--threads" => args.threads = number(value()?)?,
+            "--pool" => args.pool = number(value()?)?,
+            "--dtype" => {
+                args.f64 = match value()?.as_str() {
+                    "f32" => false,
+                    "f64" => true,
+                    other => return Err(format!("--dtype is f32 or f64, not {other:?}")),
+                }
+            }
+            "--impl" => {
+                args.which = match value()?.as_str() {
+                    "staticnet" => Impl::Staticnet,
+                    "baseline" => Impl::Baseline,
+                    "both" => Impl::Both,
+                    other => {
+                        return Err(format!(
+                            "--impl is staticnet, baseline or both, not {other:?}"
+                        ));
+                    }
+                }
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown flag {other:?}")),
+        }
+    }
+    Ok(args)
+}
+
+/// One network being timed, with its own copy of the data's order.
+struct Timed<T: Scalar, N: Network<T>> {
+    net: N,
+    next: usize,
+    times: Vec<f64>,
+    loss: T,
+}
+
+impl<T: Scalar, N: Network<T, In = staticnet::Const<784>, Out = staticnet::Const<10>>> Timed<T, N> {
+    fn new(iters: usize) -> Self {
+        let mut rng =
+            <staticnet::rand::rngs::StdRng as staticnet::rand::SeedableRng>::seed_from_u64(42);
+        Timed {
+            net: N::new(&mut rng),
+            next: 0,
+            times: Vec::with_capacity(iters),
+            loss: T::zero(),
+        }
+    }
+
+    fn step(&mut self, pool: &Pool<T>, lr: T) -> T {
+        let k = self.next;
+        self.next = (k + 1) % pool.len();
+        let loss = self
+            .net
+            .forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
+        self.net.sgd_step(lr);
+        loss
+    }
+
+    fn run(&mut self, pool: &Pool<T>, steps: usize, lr: T) {
+        for _ in 0..steps {
+            let start = Instant::now();
+            self.loss = self.step(pool, lr);
+            self.times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+}
+
+/// Median, 10th and 90th percentile, in ms.
+fn summary(times: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.1), at(0.9))
+}
+
+fn report<T: Scalar>(name: &str, args: &Args, times: &[f64]) -> f64 {
+    let (median, p10, p90) = summary(times);
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    eprintln!(
+        "{name}: {} steps, ms/step median {median:.4} (p10 {p10:.4}, p90 {p90:.4}, mean {mean:.4}), {} threads, {} H={} B={}",
+        times.len(),
+        args.threads,
+        T::NAME,
+        args.hidden,
+        args.batch
+    );
+    median
+}
+
+fn run<T: MmScalar, const H: usize>(args: &Args) {
+    let pool = Pool::<T>::new(args.pool.max(args.batch), args.batch, 7);
+    let lr = T::of_f64(LEARNING_RATE);
+    let mut ours = Timed::<T, Net<T, H>>::new(args.iters);
+    let mut base = Timed::<T, BaseNet<T, H>>::new(args.iters);
+    let (use_ours, use_base) = match args.which {
+        Impl::Staticnet => (true, false),
+        Impl::Baseline => (false, true),
+        Impl::Both => (true, true),
+    };
+    for _ in 0..WARMUP {
+        if use_base {
+            base.step(&pool, lr);
+        }
+        if use_ours {
+            ours.step(&pool, lr);
+        }
+    }
+    let mut done = 0;
+    while done < args.iters {
+        let steps = BLOCK.min(args.iters - done);
+        if use_base {
+            base.run(&pool, steps, lr);
+        }
+        if use_ours {
+            ours.run(&pool, steps, lr);
+        }
+        done += steps;
+    }
+    let result = |name: &str, ms: f64, loss: T| {
+        println!(
+            "RESULT name={name} dtype={} batch={} hidden={H} iters={} ms_per_step={ms:.4} final_loss={:.6}",
+            T::NAME,
+            args.batch,
+            args.iters,
+            loss.as_f64()
+        )
+    };
+    let base_ms = use_base.then(|| report::<T>("baseline (matrixmultiply)", args, &base.times));
+    let ours_ms = use_ours.then(|| report::<T>("staticnet", args, &ours.times));
+    match (base_ms, ours_ms) {
+        (Some(b), Some(o)) => {
+            eprintln!(
+                "ratio baseline/staticnet: {:.2}x (final losses {:.6} vs {:.6})",
+                b / o,
+                base.loss.as_f64(),
+                ours.loss.as_f64()
+            );
+            result("staticnet", o, ours.loss);
+        }
+        (Some(b), None) => result("baseline", b, base.loss),
+        (None, Some(o)) => result("staticnet", o, ours.loss),
+        (None, None) => unreachable!(),
+    }
+}
+
+macro_rules! dispatch {
+    ($args:expr, $t:ty; $($h:literal),*) => {
+        match $args.hidden {
+            $($h => run::<$t, $h>($args),)*
+            other => {
+                eprintln!("--hidden {other} is not compiled in\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("bench: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Both kernels read their thread count once, at their first product.
+    // SAFETY: no other thread runs yet.
+    unsafe {
+        std::env::set_var("STATICNET_NUM_THREADS", args.threads.to_string());
+        std::env::set_var("MATMUL_NUM_THREADS", args.threads.to_string());
+    }
+    if args.f64 {
+        dispatch!(&args, f64; 50, 100, 128, 256, 512, 1000, 1024);
+    } else {
+        dispatch!(&args, f32; 50, 100, 128, 256, 512, 1000, 1024);
+    }
+    ExitCode::SUCCESS
+}

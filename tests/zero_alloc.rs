@@ -1,0 +1,123 @@
+//! A training step allocates nothing once the buffers exist: the book's
+//! two-layer net runs 20 steps after a warm-up under a counting global
+//! allocator, with the products split between two threads (so the pool is
+//! covered too), and must count zero allocations — on every thread. The
+//! same steps through the layers as they were before the kernel work
+//! (`benches/common/baseline.rs`) must give the same losses.
+//!
+//! One test function only: the counter is global, and the harness runs
+//! the tests of one binary in parallel.
+
+#[path = "../benches/common/baseline.rs"]
+mod baseline;
+#[path = "../benches/common/net.rs"]
+mod net;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use staticnet::rand::SeedableRng;
+use staticnet::rand::rngs::StdRng;
+use staticnet::{Network, Targets};
+
+use baseline::{BaseNet, MmScalar};
+use net::{Net, Pool};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter only observes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const WARMUP: usize = 5;
+const STEPS: usize = 20;
+
+/// Trains `Net<T, H>` and the baseline side by side on batches of `batch`;
+/// returns the allocations counted during the last `STEPS` steps of ours.
+fn train<T: MmScalar, const H: usize>(batch: usize, tolerance: f64) -> usize {
+    let pool = Pool::<T>::new(3 * batch, batch, 11);
+    let mut ours = Net::<T, H>::new(&mut StdRng::seed_from_u64(5));
+    let mut base = BaseNet::<T, H>::new(&mut StdRng::seed_from_u64(5));
+    let lr = T::of_f64(0.1);
+    let mut step = |k: usize, count: bool| {
+        let (x, t) = (&pool.x[k % pool.len()], &pool.t[k % pool.len()]);
+        let expected = base.forward_backward(x, Targets::Classes(t));
+        base.sgd_step(lr);
+        COUNTING.store(count, Ordering::SeqCst);
+        let loss = ours.forward_backward(x, Targets::Classes(t));
+        ours.sgd_step(lr);
+        COUNTING.store(false, Ordering::SeqCst);
+        let (loss, expected) = (loss.as_f64(), expected.as_f64());
+        assert!(
+            (loss - expected).abs() <= tolerance * expected.abs().max(1.0),
+            "{} H={H} B={batch}, step {k}: loss {loss}, baseline {expected}",
+            T::NAME
+        );
+    };
+    for k in 0..WARMUP {
+        step(k, false);
+    }
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    for k in WARMUP..WARMUP + STEPS {
+        step(k, true);
+    }
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+#[test]
+fn training_steps_allocate_nothing_after_warm_up() {
+    // Two threads unless the environment says otherwise (CI can run this
+    // with STATICNET_NUM_THREADS=1 for the one-thread path).
+    if std::env::var_os("STATICNET_NUM_THREADS").is_none() {
+        // SAFETY: this is the only test of this binary, so no other thread
+        // reads the environment; the kernels read it at their first
+        // product, below.
+        unsafe { std::env::set_var("STATICNET_NUM_THREADS", "2") };
+    }
+    for (name, allocations) in [
+        ("f32 H=50 B=100", train::<f32, 50>(100, 1e-4)),
+        ("f32 H=100 B=37", train::<f32, 100>(37, 1e-4)),
+        ("f64 H=50 B=100", train::<f64, 50>(100, 1e-10)),
+        ("f64 H=128 B=64", train::<f64, 128>(64, 1e-10)),
+    ] {
+        assert_eq!(
+            allocations, 0,
+            "{name}: {allocations} allocations in {STEPS} steps"
+        );
+    }
+}
