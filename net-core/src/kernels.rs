@@ -33,19 +33,7 @@ trait Kernel: Scalar {
     const MR: usize;
 
     /// The AVX2 kernel, if this CPU has AVX2 and FMA.
-    #[allow(clippy::type_complexity)]
-    fn avx2() -> Option<
-        unsafe fn(
-            usize,
-            usize,
-            usize,
-            Self,
-            Strided<Self>,
-            Strided<Self>,
-            Self,
-            (*mut Self, isize),
-        ),
-    >;
+    fn avx2() -> Option<Avx2Gemm<Self>>;
 
     /// `matrixmultiply`'s product.
     ///
@@ -67,6 +55,10 @@ trait Kernel: Scalar {
 /// A pointer with row and column strides, in elements.
 type Strided<T> = (*const T, isize, isize);
 
+/// The AVX2 product: `m, k, n, α, A, B, β`, and `C` as a pointer with its
+/// column stride (its row stride is 1).
+type Avx2Gemm<T> = unsafe fn(usize, usize, usize, T, Strided<T>, Strided<T>, T, (*mut T, isize));
+
 macro_rules! impl_kernel {
     ($t:ty, $avx2:ident, $portable:path) => {
         impl Kernel for $t {
@@ -76,18 +68,7 @@ macro_rules! impl_kernel {
             const MR: usize = 1;
 
             #[inline]
-            fn avx2() -> Option<
-                unsafe fn(
-                    usize,
-                    usize,
-                    usize,
-                    Self,
-                    Strided<Self>,
-                    Strided<Self>,
-                    Self,
-                    (*mut Self, isize),
-                ),
-            > {
+            fn avx2() -> Option<Avx2Gemm<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
