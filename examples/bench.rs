@@ -29,7 +29,7 @@ use staticnet::{Network, Scalar, Targets};
 use baseline::{BaseNet, MmScalar};
 use net::{Net, Pool};
 
-const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--impl staticnet|baseline|both]
+const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both]
   --iters N     timed training steps, after 50 warm-up steps (default 2000)
   --batch B     samples per step (default 100)
   --hidden H    hidden units: 50, 100, 128, 256, 512, 1000 or 1024 (default 50)
@@ -37,6 +37,9 @@ const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype 
   --threads T   threads for the matrix products (default 1)
   --pool P      samples in the synthetic data set, cut into batches once
                 (default 3000: 9.4 MB in f32, more than L2, less than L3)
+  --density D   fraction of nonzero pixels, drawn at random (default: about
+                0.64; MNIST's images have 0.19, which takes the first
+                layer's sparse path)
   --impl I      staticnet (default), baseline (the layers before the kernel
                 work), or both, timed in alternating blocks in one run";
 
@@ -58,6 +61,7 @@ struct Args {
     f64: bool,
     threads: usize,
     pool: usize,
+    density: Option<f64>,
     which: Impl,
 }
 
@@ -69,6 +73,7 @@ fn parse() -> Result<Args, String> {
         f64: false,
         threads: 1,
         pool: 3000,
+        density: None,
         which: Impl::Staticnet,
     };
     let mut it = std::env::args().skip(1);
@@ -86,6 +91,12 @@ fn parse() -> Result<Args, String> {
             "--hidden" => args.hidden = number(value()?)?,
             "--threads" => args.threads = number(value()?)?,
             "--pool" => args.pool = number(value()?)?,
+            "--density" => {
+                let v = value()?;
+                let density = v.parse::<f64>().ok().filter(|d| (0.0..=1.0).contains(d));
+                args.density =
+                    Some(density.ok_or_else(|| format!("--density wants 0..=1, not {v:?}"))?);
+            }
             "--dtype" => {
                 args.f64 = match value()?.as_str() {
                     "f32" => false,
@@ -174,7 +185,11 @@ fn report<T: Scalar>(name: &str, args: &Args, times: &[f64]) -> f64 {
 }
 
 fn run<T: MmScalar, const H: usize>(args: &Args) {
-    let pool = Pool::<T>::new(args.pool.max(args.batch), args.batch, 7);
+    let samples = args.pool.max(args.batch);
+    let pool = match args.density {
+        Some(density) => Pool::<T>::with_density(samples, args.batch, 7, density),
+        None => Pool::<T>::new(samples, args.batch, 7),
+    };
     let lr = T::of_f64(LEARNING_RATE);
     let mut ours = Timed::<T, Net<T, H>>::new(args.iters);
     let mut base = Timed::<T, BaseNet<T, H>>::new(args.iters);

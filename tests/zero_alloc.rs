@@ -67,10 +67,15 @@ static ALLOCATOR: Counting = Counting;
 const WARMUP: usize = 5;
 const STEPS: usize = 20;
 
-/// Trains `Net<T, H>` and the baseline side by side on batches of `batch`;
-/// returns the allocations counted during the last `STEPS` steps of ours.
-fn train<T: MmScalar, const H: usize>(batch: usize, tolerance: f64) -> usize {
-    let pool = Pool::<T>::new(3 * batch, batch, 11);
+/// Trains `Net<T, H>` and the baseline side by side on batches of `batch`
+/// (with a fraction `density` of nonzero pixels, which takes the first
+/// layer's sparse path, or the dense default data); returns the allocations
+/// counted during the last `STEPS` steps of ours.
+fn train<T: MmScalar, const H: usize>(batch: usize, density: Option<f64>, tolerance: f64) -> usize {
+    let pool = match density {
+        Some(density) => Pool::<T>::with_density(3 * batch, batch, 11, density),
+        None => Pool::<T>::new(3 * batch, batch, 11),
+    };
     let mut ours = Net::<T, H>::new(&mut StdRng::seed_from_u64(5));
     let mut base = BaseNet::<T, H>::new(&mut StdRng::seed_from_u64(5));
     let lr = T::of_f64(0.1);
@@ -110,10 +115,18 @@ fn training_steps_allocate_nothing_after_warm_up() {
         unsafe { std::env::set_var("STATICNET_NUM_THREADS", "2") };
     }
     for (name, allocations) in [
-        ("f32 H=50 B=100", train::<f32, 50>(100, 1e-4)),
-        ("f32 H=100 B=37", train::<f32, 100>(37, 1e-4)),
-        ("f64 H=50 B=100", train::<f64, 50>(100, 1e-10)),
-        ("f64 H=128 B=64", train::<f64, 128>(64, 1e-10)),
+        ("f32 H=50 B=100", train::<f32, 50>(100, None, 1e-4)),
+        ("f32 H=100 B=37", train::<f32, 100>(37, None, 1e-4)),
+        ("f64 H=50 B=100", train::<f64, 50>(100, None, 1e-10)),
+        ("f64 H=128 B=64", train::<f64, 128>(64, None, 1e-10)),
+        (
+            "f32 H=50 B=100, sparse",
+            train::<f32, 50>(100, Some(0.19), 1e-4),
+        ),
+        (
+            "f64 H=100 B=37, sparse",
+            train::<f64, 100>(37, Some(0.19), 1e-10),
+        ),
     ] {
         assert_eq!(
             allocations, 0,

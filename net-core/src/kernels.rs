@@ -22,6 +22,7 @@ use crate::Scalar;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod pool;
+pub(crate) mod sparse;
 
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.

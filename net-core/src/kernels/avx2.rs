@@ -653,7 +653,7 @@ fn mask4(count: usize) -> __m256i {
 /// The columns of an 8 × 8 block of `f32`, given its rows.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+pub(in crate::kernels) fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
     let t0 = _mm256_unpacklo_ps(r[0], r[1]);
     let t1 = _mm256_unpackhi_ps(r[0], r[1]);
     let t2 = _mm256_unpacklo_ps(r[2], r[3]);
@@ -685,7 +685,7 @@ fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
 /// The columns of a 4 × 4 block of `f64`, given its rows.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn transpose4(r: [__m256d; 4]) -> [__m256d; 4] {
+pub(in crate::kernels) fn transpose4(r: [__m256d; 4]) -> [__m256d; 4] {
     let t0 = _mm256_unpacklo_pd(r[0], r[1]);
     let t1 = _mm256_unpackhi_pd(r[0], r[1]);
     let t2 = _mm256_unpacklo_pd(r[2], r[3]);

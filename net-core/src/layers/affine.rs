@@ -4,6 +4,7 @@ use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::kernels::sparse::SparseAffine;
 use crate::kernels::{gemm, gemm_nt, gemm_tn};
 use crate::{
     BatchStorage, HeapMatrix, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar,
@@ -16,7 +17,9 @@ use crate::{
 /// - `dW = xᵀ·dout`
 /// - `db = Σ dout`, summed over the batch.
 ///
-/// `W` and `b` live on the heap, however large `I` and `O` are.
+/// `W` and `b` live on the heap, however large `I` and `O` are. An input
+/// that is mostly zeros (MNIST's images: 81% of the pixels) takes a path
+/// that skips the zeros in both `x·W` and `xᵀ·dout`.
 #[derive(Clone, Debug)]
 pub struct Affine<T: Scalar, const I: usize, const O: usize> {
     /// The weights `W`, `I × O`.
@@ -29,6 +32,7 @@ pub struct Affine<T: Scalar, const I: usize, const O: usize> {
     pub db: HeapMatrix<T, 1, O>,
     out: OMatrix<T, Dyn, Const<O>>,
     dx: OMatrix<T, Dyn, Const<I>>,
+    sparse: SparseAffine<T>,
 }
 
 impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
@@ -41,6 +45,7 @@ impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
             db: HeapMatrix::zeros(),
             out: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
+            sparse: SparseAffine::default(),
         }
     }
 }
@@ -61,6 +66,13 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
     fn forward(&mut self, x: &OMatrix<T, Dyn, Const<I>>) -> &OMatrix<T, Dyn, Const<O>> {
         let rows = x.nrows();
         self.out.set_batch_size(rows);
+        let (w, b) = (self.w.as_slice(), self.b.as_slice());
+        if self
+            .sparse
+            .try_forward(x.as_slice(), rows, w, b, self.out.as_mut_slice())
+        {
+            return &self.out;
+        }
         // y = x·W + b: every row starts as b (column j of the batch, which
         // is contiguous, is all b_j); the product is added on top.
         let columns = self.out.as_mut_slice().chunks_exact_mut(rows.max(1));
@@ -84,8 +96,20 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
     }
 
     fn backward_params(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
+        let rows = dout.nrows();
+        assert_eq!(
+            x.nrows(),
+            rows,
+            "x and dout hold different numbers of samples"
+        );
         // dW = xᵀ·dout
-        gemm_tn(T::one(), x, dout, T::zero(), &mut self.dw.view_mut());
+        let dw = self.dw.as_mut_slice();
+        if !self
+            .sparse
+            .try_weight_gradient(x.as_slice(), rows, dout.as_slice(), dw)
+        {
+            gemm_tn(T::one(), x, dout, T::zero(), &mut self.dw.view_mut());
+        }
         // db = Σ dout over the batch
         let columns = dout.as_slice().chunks_exact(dout.nrows().max(1));
         for (db, column) in self.db.as_mut_slice().iter_mut().zip(columns) {

@@ -1,0 +1,292 @@
+//! The sparse loops with AVX2 and FMA, for `f32` and `f64`.
+//!
+//! Rows are walked in blocks of up to [`BLOCK`] vectors held in registers:
+//! forward, one row of `W` meets every nonzero of its column of `x`;
+//! backward, one block of a row of `dW` is summed over every nonzero of
+//! its column of `x`, then stored once.
+
+use core::arch::x86_64::*;
+
+use super::{Loops, Nonzeros, check_transpose, portable};
+use crate::kernels::avx2::{transpose4, transpose8};
+
+/// Vectors of a row held in registers at once: eight, with the broadcast
+/// value, fit AVX2's sixteen registers, and cover a row of 64 `f32` (the
+/// book's hidden layer of 50 in one pass over the nonzeros).
+const BLOCK: usize = 8;
+
+/// Calls `block::<B>(…, start)` for each block of at most [`BLOCK`]
+/// vectors of a row of `vectors` vectors, `B` the block's length as a
+/// constant, so that its values stay in registers.
+macro_rules! for_each_block {
+    ($vectors:expr, |$start:ident| $block:ident::<B>($($arg:expr),*)) => {
+        let mut $start = 0;
+        while $start < $vectors {
+            // SAFETY: forwarded from the caller; the block holds vectors
+            // start..start + B ≤ vectors.
+            unsafe {
+                match $vectors - $start {
+                    1 => $block::<1>($($arg),*),
+                    2 => $block::<2>($($arg),*),
+                    3 => $block::<3>($($arg),*),
+                    4 => $block::<4>($($arg),*),
+                    5 => $block::<5>($($arg),*),
+                    6 => $block::<6>($($arg),*),
+                    7 => $block::<7>($($arg),*),
+                    _ => $block::<BLOCK>($($arg),*),
+                }
+            }
+            $start += BLOCK;
+        }
+    };
+}
+
+macro_rules! sparse_loops {
+    (
+        $name:ident: $t:ty, $v:ty, lanes = $lanes:expr,
+        load = $load:ident, store = $store:ident, set1 = $set1:ident,
+        fmadd = $fmadd:ident, zero = $zero:ident,
+        cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident
+    ) => {
+        pub(super) mod $name {
+            use super::*;
+
+            type T = $t;
+            type V = $v;
+            const LANES: usize = $lanes;
+
+            /// The loops of this type.
+            pub(in crate::kernels) static LOOPS: Loops<T> = Loops {
+                scan_column,
+                add_product,
+                transposed_product,
+                transpose,
+            };
+
+            /// # Safety
+            /// The CPU has AVX2; `words` has a bit for each entry of
+            /// `column`.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn scan_column(column: &[T], words: &mut [u64]) -> usize {
+                let rows = column.len();
+                if rows < LANES {
+                    return portable::scan_column(column, words);
+                }
+                let mut word = 0u64;
+                for start in (0..rows).step_by(LANES) {
+                    // The last vector of a column that is not a whole number
+                    // of vectors ends at the column's end, overlapping the
+                    // one before; its bits are shifted into place.
+                    let (at, overlap) = if start + LANES <= rows {
+                        (start, 0)
+                    } else {
+                        (rows - LANES, start + LANES - rows)
+                    };
+                    // SAFETY: at + LANES ≤ rows.
+                    let v = unsafe { $load(column.as_ptr().add(at)) };
+                    // Unordered: NaN counts as nonzero, so it spreads as it
+                    // would through a dense product.
+                    let nonzero = $cmp::<_CMP_NEQ_UQ>(v, $zero());
+                    let bits = ($movemask(nonzero) as u32) >> overlap;
+                    // LANES divides 64: a vector's bits never straddle words.
+                    word |= u64::from(bits) << (start % 64);
+                    if (start + LANES) % 64 == 0 || start + LANES >= rows {
+                        words[start / 64] = word;
+                        word = 0;
+                    }
+                }
+                words.iter().map(|w| w.count_ones() as usize).sum()
+            }
+
+            /// # Safety
+            /// The CPU has AVX2 and FMA; the lengths are as [`Loops`] says.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn add_product(
+                nonzeros: &Nonzeros,
+                x: &[T],
+                w_rows: &[T],
+                y_rows: &mut [T],
+                stride: usize,
+            ) {
+                let (rows, inputs) = (nonzeros.rows, nonzeros.columns());
+                assert!(
+                    stride % LANES == 0
+                        && x.len() == rows * inputs
+                        && w_rows.len() == inputs * stride
+                        && y_rows.len() == rows * stride
+                );
+                for (n, y) in y_rows.chunks_exact_mut(stride).enumerate() {
+                    for_each_block!(stride / LANES, |start| add_block::<B>(
+                        nonzeros,
+                        n,
+                        x,
+                        w_rows.as_ptr(),
+                        y.as_mut_ptr(),
+                        stride,
+                        start
+                    ));
+                }
+            }
+
+            /// Vectors `start..start + B` of row `n` of `y`, summed in
+            /// registers over the nonzeros `x[n, p]·W[p, :]` of sample `n`,
+            /// then stored.
+            ///
+            /// # Safety
+            /// As `add_product`, with `y` row `n` of `y` and the block
+            /// inside the rows.
+            #[target_feature(enable = "avx2,fma")]
+            #[inline]
+            unsafe fn add_block<const B: usize>(
+                nonzeros: &Nonzeros,
+                n: usize,
+                x: &[T],
+                w: *const T,
+                y: *mut T,
+                stride: usize,
+                start: usize,
+            ) {
+                let rows = nonzeros.rows;
+                // SAFETY: the block lies in the row.
+                let y = unsafe { y.add(start * LANES) };
+                // SAFETY: as above.
+                let mut sums: [V; B] = core::array::from_fn(|k| unsafe { $load(y.add(k * LANES)) });
+                nonzeros.for_each_column(n, |p| {
+                    let v = $set1(x[p * rows + n]);
+                    // SAFETY: p < inputs, so the block lies in row p of W.
+                    let w = unsafe { w.add(p * stride + start * LANES) };
+                    for (k, sum) in sums.iter_mut().enumerate() {
+                        // SAFETY: as above.
+                        *sum = $fmadd(v, unsafe { $load(w.add(k * LANES)) }, *sum);
+                    }
+                });
+                for (k, &sum) in sums.iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { $store(y.add(k * LANES), sum) };
+                }
+            }
+
+            /// # Safety
+            /// The CPU has AVX2 and FMA; the lengths are as [`Loops`] says.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn transposed_product(
+                nonzeros: &Nonzeros,
+                x: &[T],
+                dout_rows: &[T],
+                dw_rows: &mut [T],
+                stride: usize,
+            ) {
+                let (rows, inputs) = (nonzeros.rows, nonzeros.columns());
+                assert!(
+                    stride % LANES == 0
+                        && x.len() == rows * inputs
+                        && dout_rows.len() == rows * stride
+                        && dw_rows.len() == inputs * stride
+                );
+                let dw = dw_rows.as_mut_ptr();
+                for (p, x) in x.chunks_exact(rows).enumerate() {
+                    for_each_block!(stride / LANES, |start| transposed_block::<B>(
+                        nonzeros,
+                        p,
+                        x,
+                        dout_rows.as_ptr(),
+                        dw,
+                        stride,
+                        start
+                    ));
+                }
+            }
+
+            /// Vectors `start..start + B` of row `p` of `dW`, summed in
+            /// registers over the nonzeros of column `p` of `x`, then
+            /// stored.
+            ///
+            /// # Safety
+            /// As `transposed_product`, with the block inside the rows.
+            #[target_feature(enable = "avx2,fma")]
+            #[inline]
+            unsafe fn transposed_block<const B: usize>(
+                nonzeros: &Nonzeros,
+                p: usize,
+                x: &[T],
+                dout: *const T,
+                dw: *mut T,
+                stride: usize,
+                start: usize,
+            ) {
+                let mut sums = [$zero(); B];
+                nonzeros.for_each_row(p, |n| {
+                    let v = $set1(x[n]);
+                    // SAFETY: n < rows, so the block lies in row n of dout.
+                    let d = unsafe { dout.add(n * stride + start * LANES) };
+                    for (k, sum) in sums.iter_mut().enumerate() {
+                        // SAFETY: as above.
+                        *sum = $fmadd(v, unsafe { $load(d.add(k * LANES)) }, *sum);
+                    }
+                });
+                // SAFETY: p < inputs, so the block lies in row p of dW.
+                let dw = unsafe { dw.add(p * stride + start * LANES) };
+                for (k, &sum) in sums.iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { $store(dw.add(k * LANES), sum) };
+                }
+            }
+
+            /// As [`Loops`] says, by `LANES × LANES` tiles transposed in
+            /// registers; the edges entry by entry.
+            ///
+            /// # Safety
+            /// The CPU has AVX2.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn transpose(
+                from: &[T],
+                from_ld: usize,
+                to: &mut [T],
+                to_ld: usize,
+                count: usize,
+                len: usize,
+            ) {
+                check_transpose(from, from_ld, to, to_ld, count, len);
+                let (whole_runs, whole_len) = (count / LANES * LANES, len / LANES * LANES);
+                for k in (0..whole_runs).step_by(LANES) {
+                    for m in (0..whole_len).step_by(LANES) {
+                        // SAFETY: runs k..k + LANES, entries m..m + LANES,
+                        // inside `from` as checked; the same transposed
+                        // inside `to`.
+                        unsafe {
+                            let tile: [V; LANES] = core::array::from_fn(|r| {
+                                $load(from.as_ptr().add((k + r) * from_ld + m))
+                            });
+                            for (c, run) in $transpose(tile).into_iter().enumerate() {
+                                $store(to.as_mut_ptr().add((m + c) * to_ld + k), run);
+                            }
+                        }
+                    }
+                    for m in whole_len..len {
+                        for r in k..k + LANES {
+                            to[m * to_ld + r] = from[r * from_ld + m];
+                        }
+                    }
+                }
+                for m in 0..len {
+                    for k in whole_runs..count {
+                        to[m * to_ld + k] = from[k * from_ld + m];
+                    }
+                }
+            }
+        }
+    };
+}
+
+sparse_loops!(
+    f32: f32, __m256, lanes = 8,
+    load = _mm256_loadu_ps, store = _mm256_storeu_ps, set1 = _mm256_set1_ps,
+    fmadd = _mm256_fmadd_ps, zero = _mm256_setzero_ps,
+    cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8
+);
+sparse_loops!(
+    f64: f64, __m256d, lanes = 4,
+    load = _mm256_loadu_pd, store = _mm256_storeu_pd, set1 = _mm256_set1_pd,
+    fmadd = _mm256_fmadd_pd, zero = _mm256_setzero_pd,
+    cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4
+);
