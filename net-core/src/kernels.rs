@@ -24,6 +24,8 @@ mod avx2;
 mod pool;
 pub(crate) mod sparse;
 
+pub(crate) use sparse::transpose;
+
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.
 const PARALLEL_MIN: usize = 1 << 17;

@@ -167,7 +167,7 @@ fn transpose_bits(block: &mut [u64; 64]) {
     }
 }
 
-/// One scalar type's loops: AVX2 and FMA intrinsics when the CPU has them
+/// One scalar type's loops: AVX2, FMA and POPCNT when the CPU has them
 /// (`avx2.rs`), else the portable loops below.
 ///
 /// The products take a [`Nonzeros`] of a column-major `x` with
@@ -200,7 +200,10 @@ impl<T> Copy for Loops<T> {}
 /// The loops for `T` on this CPU.
 fn loops<T: Scalar>() -> Loops<T> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+        && std::arch::is_x86_feature_detected!("popcnt")
+    {
         let avx2: &dyn Any = if TypeId::of::<T>() == TypeId::of::<f32>() {
             &avx2::f32::LOOPS
         } else {
@@ -305,6 +308,24 @@ impl<T: Scalar> SparseAffine<T> {
         }
         true
     }
+}
+
+/// `to[m·to_ld + k] = from[k·from_ld + m]` for `k < count`, `m < len`: the
+/// transposition of `count` runs of `len` entries.
+///
+/// # Panics
+/// When a run does not fit in `from` or `to`.
+pub(crate) fn transpose<T: Scalar>(
+    from: &[T],
+    from_ld: usize,
+    to: &mut [T],
+    to_ld: usize,
+    count: usize,
+    len: usize,
+) {
+    // SAFETY: both implementations check the lengths; `loops` checked the
+    // CPU's features.
+    unsafe { (loops::<T>().transpose)(from, from_ld, to, to_ld, count, len) }
 }
 
 /// Checks the lengths `transpose` reads and writes.

@@ -64,9 +64,9 @@ macro_rules! sparse_loops {
             };
 
             /// # Safety
-            /// The CPU has AVX2; `words` has a bit for each entry of
-            /// `column`.
-            #[target_feature(enable = "avx2,fma")]
+            /// The CPU has AVX2 and POPCNT; `words` has a bit for each
+            /// entry of `column`.
+            #[target_feature(enable = "avx2,fma,popcnt")]
             unsafe fn scan_column(column: &[T], words: &mut [u64]) -> usize {
                 let rows = column.len();
                 if rows < LANES {
