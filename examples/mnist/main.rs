@@ -33,7 +33,7 @@ mod two_layer_nets;
 use two_layer_nets::{parse_hidden, with_two_layer_net};
 
 /// Samples per forward pass when measuring accuracy and loss.
-const EVAL_CHUNK: usize = 2000;
+const EVAL_CHUNK: usize = 500;
 
 #[derive(Parser, Debug)]
 #[command(

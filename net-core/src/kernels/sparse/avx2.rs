@@ -103,7 +103,7 @@ macro_rules! sparse_loops {
             #[target_feature(enable = "avx2,fma")]
             unsafe fn add_product(
                 nonzeros: &Nonzeros,
-                x: &[T],
+                x_rows: &[T],
                 w_rows: &[T],
                 y_rows: &mut [T],
                 stride: usize,
@@ -111,11 +111,14 @@ macro_rules! sparse_loops {
                 let (rows, inputs) = (nonzeros.rows, nonzeros.columns());
                 assert!(
                     stride % LANES == 0
-                        && x.len() == rows * inputs
+                        && x_rows.len() == rows * inputs
                         && w_rows.len() == inputs * stride
                         && y_rows.len() == rows * stride
                 );
-                for (n, y) in y_rows.chunks_exact_mut(stride).enumerate() {
+                let samples = y_rows
+                    .chunks_exact_mut(stride)
+                    .zip(x_rows.chunks_exact(inputs));
+                for (n, (y, x)) in samples.enumerate() {
                     for_each_block!(stride / LANES, |start| add_block::<B>(
                         nonzeros,
                         n,
@@ -133,8 +136,8 @@ macro_rules! sparse_loops {
             /// then stored.
             ///
             /// # Safety
-            /// As `add_product`, with `y` row `n` of `y` and the block
-            /// inside the rows.
+            /// As `add_product`, with `x` and `y` row `n` of `x` and `y`,
+            /// and the block inside the rows.
             #[target_feature(enable = "avx2,fma")]
             #[inline]
             unsafe fn add_block<const B: usize>(
@@ -146,13 +149,12 @@ macro_rules! sparse_loops {
                 stride: usize,
                 start: usize,
             ) {
-                let rows = nonzeros.rows;
                 // SAFETY: the block lies in the row.
                 let y = unsafe { y.add(start * LANES) };
                 // SAFETY: as above.
                 let mut sums: [V; B] = core::array::from_fn(|k| unsafe { $load(y.add(k * LANES)) });
                 nonzeros.for_each_column(n, |p| {
-                    let v = $set1(x[p * rows + n]);
+                    let v = $set1(x[p]);
                     // SAFETY: p < inputs, so the block lies in row p of W.
                     let w = unsafe { w.add(p * stride + start * LANES) };
                     for (k, sum) in sums.iter_mut().enumerate() {
