@@ -64,7 +64,7 @@ struct Args {
     #[arg(long, value_enum, default_value_t = InitArg::Book)]
     init: InitArg,
     /// Weight decay λ: the L2 penalty ½·λ·ΣW² on the weights.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     weight_decay: f64,
     /// Seed of the initial weights and of every mini-batch.
     #[arg(long, default_value_t = 0)]
