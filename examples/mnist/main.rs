@@ -172,7 +172,7 @@ fn reject_settings(error: TrainError) -> ! {
 }
 
 /// The training settings the flags give, with the run's `seed`.
-fn config(args: &Args, seed: u64) -> TrainConfig {
+fn train_config(args: &Args, seed: u64) -> TrainConfig {
     TrainConfig {
         iters: args.iters,
         batch_size: args.batch,
@@ -187,7 +187,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let started = Instant::now();
     // The learning rate and the batch size are checked before any data is
     // read; the batch size against the data once it is loaded.
-    config(args, args.seed)
+    train_config(args, args.seed)
         .validate(usize::MAX)
         .unwrap_or_else(|error| reject_settings(error));
     let dataset = match args.dataset {
@@ -321,7 +321,7 @@ where
         None => None,
     };
     let seed = checkpoint.as_ref().map_or(args.seed, |c| c.seed);
-    let config = config(args, seed);
+    let config = train_config(args, seed);
     let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())
         .unwrap_or_else(|error| reject_settings(error));
     let mut start = 0;
