@@ -104,7 +104,9 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     type In = S;
     type Out = S;
 
-    /// Seeds the layer's mask generator from `rng`; `init` is unused.
+    /// Seeds the layer's mask generator with one draw from `rng` (so the
+    /// layers after it are drawn from further along the same stream);
+    /// `init` is unused.
     fn init(rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new(rng.next_u64())
     }
