@@ -4,7 +4,9 @@
 //!
 //! The layers are those of the backpropagation chapter of *Deep Learning
 //! from Scratch* — [`MulLayer`], [`AddLayer`], [`Relu`], [`Sigmoid`],
-//! [`Affine`], [`SoftmaxWithLoss`] — and [`network!`] stacks them:
+//! [`Affine`], [`SoftmaxWithLoss`] — and of chapter 6 — [`Dropout`],
+//! [`BatchNorm`] — and [`network!`] stacks them; [`optim`] holds chapter 6's
+//! optimizers and weight decay, and [`Init`] its initializations:
 //!
 //! ```
 //! use staticnet::prelude::*;
@@ -32,11 +34,12 @@ pub use net_macros::network;
 
 /// Everything a user of `network!` needs in scope.
 pub mod prelude {
+    pub use net_core::optim::{Method, Optimizer};
     pub use net_core::rand::rngs::StdRng;
     pub use net_core::rand::{Rng, SeedableRng};
     pub use net_core::{
-        Affine, Batch, BatchStorage, Const, Dyn, IdentityWithSquaredLoss, Init, Layer, LossLayer,
-        Network, Relu, Scalar, Sigmoid, SoftmaxWithLoss, Targets,
+        Affine, Batch, BatchNorm, BatchStorage, Const, Dropout, Dyn, IdentityWithSquaredLoss, Init,
+        Layer, LossLayer, Network, Relu, Scalar, Sigmoid, SoftmaxWithLoss, Targets,
     };
     pub use net_macros::network;
 }

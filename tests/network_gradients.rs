@@ -9,6 +9,10 @@ network! {
 }
 
 network! {
+    struct Regularized<Affine<4, 6>, BatchNorm, Relu, Dropout<0.3>, Affine<6, 3>, SoftmaxWithLoss>
+}
+
+network! {
     struct Regressor<Affine<3, 4>, Relu, Affine<4, 2>, IdentityWithSquaredLoss>
 }
 
@@ -44,6 +48,23 @@ fn classifier_gradients_match_numerical_ones() {
     // The gradients are not trivially zero.
     let grads = net.gradient(&x, &t);
     assert!(grads.get("W1").unwrap().iter().any(|g| g.abs() > 1e-4));
+}
+
+#[test]
+fn batch_norm_and_dropout_gradients_match_numerical_ones() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut net = Regularized::<f64>::init(&mut rng, Init::Normal { std: 0.5 });
+    // One mask for every forward pass of the check.
+    net.dropout1.hold_mask(true);
+    let x = batch::<4>(&mut rng, 6);
+    let t = [0, 2, 1, 1, 0, 2];
+    let checks = gradient_check(&mut net, &x, &t);
+    assert_close(&checks, &["W1", "b1", "gamma1", "beta1", "W2", "b2"]);
+    assert_eq!(net.dropout1.ratio(), 0.3);
+    let dropped = net.dropout1.mask().iter().filter(|&&k| k == 0.0).count();
+    assert!(dropped > 0 && dropped < 36, "{dropped} of 36 units dropped");
+    let grads = net.gradient(&x, &t);
+    assert!(grads.get("gamma1").unwrap().iter().any(|g| g.abs() > 1e-4));
 }
 
 #[test]

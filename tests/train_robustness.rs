@@ -3,6 +3,7 @@
 
 use staticnet::data::Split;
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
+use staticnet::optim::{Method, StateError};
 use staticnet::prelude::*;
 use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer};
 
@@ -31,6 +32,7 @@ fn config(iters: usize, learning_rate: f64) -> TrainConfig {
         batch_size: 20,
         learning_rate,
         seed: 7,
+        ..TrainConfig::BOOK
     }
 }
 
@@ -101,14 +103,15 @@ fn bad_settings_are_rejected_before_any_step() {
     }
 }
 
-#[test]
-fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
+/// Trains `settings` for 60 iterations straight, and again interrupted
+/// after 25 with a checkpoint (weights and optimizer state) resumed into a
+/// differently seeded net; returns both nets' weights.
+fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let split = synthetic_split();
     let data = ImageSamples {
         split: &split,
         normalize: true,
     };
-    let settings = config(60, 0.1);
 
     let mut straight = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(settings.seed));
     let mut trainer = Trainer::new(settings, split.len()).expect("valid settings");
@@ -131,9 +134,15 @@ fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
         let meta = CheckpointMeta {
             iteration: 25,
             seed: settings.seed,
-            optimizer: "sgd",
+            optimizer: settings.optimizer.name(),
         };
-        save_checkpoint(&first_leg, &meta, &[], &path).expect("the checkpoint saves");
+        let state = trainer.optimizer().state_tensors();
+        assert_eq!(
+            state.len(),
+            4 * settings.optimizer.state_names().len(),
+            "one tensor per state and parameter"
+        );
+        save_checkpoint(&first_leg, &meta, &state, &path).expect("the checkpoint saves");
     }
 
     // A fresh process would start from a differently seeded net: the
@@ -146,15 +155,83 @@ fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
         ..settings
     };
     let mut trainer = Trainer::new(resumed_settings, split.len()).expect("valid settings");
+    trainer
+        .optimizer_mut()
+        .restore(&resumed, &checkpoint)
+        .expect("the optimizer state restores");
     for iteration in checkpoint.iteration as usize..60 {
         trainer
             .step(&mut resumed, &data, iteration)
             .expect("a finite loss");
     }
+    (weights(&straight), weights(&resumed))
+}
 
+#[test]
+fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
+    let (straight, resumed) = straight_and_resumed(config(60, 0.1));
+    assert_eq!(resumed, straight, "bit-identical weights");
+}
+
+#[test]
+fn a_resumed_adam_run_with_weight_decay_ends_with_the_same_weights() {
+    let settings = TrainConfig {
+        optimizer: Method::from_name("adam").expect("a known optimizer"),
+        weight_decay: 1e-3,
+        ..config(60, 0.001)
+    };
+    let (straight, resumed) = straight_and_resumed(settings);
+    assert_eq!(resumed, straight, "bit-identical weights");
+}
+
+#[test]
+fn a_checkpoint_resumes_only_with_its_own_optimizer() {
+    let split = synthetic_split();
+    let data = ImageSamples {
+        split: &split,
+        normalize: true,
+    };
+    let momentum = TrainConfig {
+        optimizer: Method::from_name("momentum").expect("a known optimizer"),
+        ..config(2, 0.1)
+    };
+    let mut net = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(1));
+    let mut trainer = Trainer::new(momentum, split.len()).expect("valid settings");
+    trainer.step(&mut net, &data, 0).expect("a finite loss");
+    let meta = CheckpointMeta {
+        iteration: 1,
+        seed: 7,
+        optimizer: "momentum",
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("momentum.safetensors");
+    save_checkpoint(&net, &meta, &trainer.optimizer().state_tensors(), &path)
+        .expect("the checkpoint saves");
+    let checkpoint = load_checkpoint(&mut net, &path).expect("the checkpoint loads");
+
+    let adam = TrainConfig {
+        optimizer: Method::from_name("adam").expect("a known optimizer"),
+        ..config(2, 0.001)
+    };
+    let mut trainer = Trainer::<f32, Const<784>>::new(adam, split.len()).expect("valid settings");
     assert_eq!(
-        weights(&resumed),
-        weights(&straight),
-        "bit-identical weights"
+        trainer.optimizer_mut().restore(&net, &checkpoint),
+        Err(StateError::OtherMethod {
+            saved: "momentum".to_owned(),
+            current: "adam"
+        })
     );
+    let mut truncated = checkpoint.clone();
+    truncated.state.pop();
+    let mut trainer = Trainer::<f32, Const<784>>::new(momentum, split.len()).expect("valid");
+    assert_eq!(
+        trainer.optimizer_mut().restore(&net, &truncated),
+        Err(StateError::Missing("optimizer.v.b2".to_owned()))
+    );
+    assert_eq!(trainer.optimizer().steps(), 0, "left unchanged on error");
+    trainer
+        .optimizer_mut()
+        .restore(&net, &checkpoint)
+        .expect("its own optimizer restores");
+    assert_eq!(trainer.optimizer().steps(), 1);
 }

@@ -3,7 +3,8 @@
 //! allocator, with the products split between two threads (so the pool is
 //! covered too), and must count zero allocations — on every thread. The
 //! same steps through the layers as they were before the kernel work
-//! (`benches/common/baseline.rs`) must give the same losses.
+//! (`benches/common/baseline.rs`) must give the same losses. So must a net
+//! with batch normalization and dropout, stepped by Adam with weight decay.
 //!
 //! One test function only: the counter is global, and the harness runs
 //! the tests of one binary in parallel.
@@ -16,9 +17,10 @@ mod net;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use staticnet::optim::{Method, Optimizer};
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
-use staticnet::{Network, Targets};
+use staticnet::{Init, Network, Scalar, Targets, network};
 
 use baseline::{BaseNet, MmScalar};
 use net::{Net, Pool};
@@ -104,6 +106,35 @@ fn train<T: MmScalar, const H: usize>(batch: usize, density: Option<f64>, tolera
     ALLOCATIONS.load(Ordering::SeqCst)
 }
 
+network! {
+    struct Regularized<Affine<784, 64>, BatchNorm, Relu, Dropout, Affine<64, 10>, SoftmaxWithLoss>
+}
+
+/// Trains `Regularized` with Adam and weight decay on batches of `batch`;
+/// returns the allocations counted during the last `STEPS` steps.
+fn train_regularized<T: Scalar>(batch: usize) -> usize {
+    let pool = Pool::<T>::new(3 * batch, batch, 12);
+    let mut net = Regularized::<T>::init(&mut StdRng::seed_from_u64(6), Init::Auto);
+    let adam = Method::from_name("adam").expect("a known optimizer");
+    let mut optimizer = Optimizer::new(adam, 0.001).with_weight_decay(1e-4);
+    let mut step = |k: usize, count: bool| {
+        let (x, t) = (&pool.x[k % pool.len()], &pool.t[k % pool.len()]);
+        COUNTING.store(count, Ordering::SeqCst);
+        let loss = net.forward_backward(x, Targets::Classes(t));
+        optimizer.step(&mut net);
+        COUNTING.store(false, Ordering::SeqCst);
+        assert!(loss.is_finite(), "step {k}: loss {}", loss.as_f64());
+    };
+    for k in 0..WARMUP {
+        step(k, false);
+    }
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    for k in WARMUP..WARMUP + STEPS {
+        step(k, true);
+    }
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
 #[test]
 fn training_steps_allocate_nothing_after_warm_up() {
     // Two threads unless the environment says otherwise (CI can run this
@@ -126,6 +157,10 @@ fn training_steps_allocate_nothing_after_warm_up() {
         (
             "f64 H=100 B=37, sparse",
             train::<f64, 100>(37, Some(0.19), 1e-10),
+        ),
+        (
+            "f32 BatchNorm+Dropout, Adam, B=100",
+            train_regularized::<f32>(100),
         ),
     ] {
         assert_eq!(

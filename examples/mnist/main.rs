@@ -1,8 +1,10 @@
 //! The book's `train_neuralnet.py`: the two-layer net learns MNIST with
-//! mini-batch SGD, reporting train and test accuracy once per epoch.
+//! mini-batch SGD, reporting train and test accuracy once per epoch. The
+//! optimizers, initializations and weight decay of chapter 6 are flags.
 //!
 //! ```text
 //! cargo run --release --example mnist
+//! cargo run --release --example mnist -- --optimizer adam --lr 0.001 --init he
 //! cargo run --release --example mnist -- --dataset fashion --save fashion.safetensors --plot curves.png
 //! ```
 //!
@@ -22,6 +24,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::{Dataset, LoadOptions, Mnist, load_mnist, resolve_data_dir};
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
+use staticnet::optim::Method;
 use staticnet::prelude::*;
 use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate, mean_loss};
 
@@ -38,10 +41,10 @@ const EVAL_CHUNK: usize = 500;
 #[derive(Parser, Debug)]
 #[command(
     name = "mnist",
-    about = "Train the book's two-layer net on MNIST with mini-batch SGD"
+    about = "Train the book's two-layer net on MNIST with mini-batch SGD or another optimizer"
 )]
 struct Args {
-    /// SGD steps.
+    /// Training steps.
     #[arg(long, default_value_t = 10_000)]
     iters: usize,
     /// Samples per mini-batch.
@@ -53,6 +56,16 @@ struct Args {
     /// Learning rate.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     lr: f64,
+    /// The update rule: sgd, momentum, nesterov, adagrad, rmsprop or adam,
+    /// with the book's settings.
+    #[arg(long, default_value_t = Method::Sgd, value_parser = parse_method)]
+    optimizer: Method,
+    /// How the weights are drawn.
+    #[arg(long, value_enum, default_value_t = InitArg::Book)]
+    init: InitArg,
+    /// Weight decay λ: the L2 penalty ½·λ·ΣW² on the weights.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    weight_decay: f64,
     /// Seed of the initial weights and of every mini-batch.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -67,11 +80,13 @@ struct Args {
     /// $STATICNET_MIRROR, else the public mirrors).
     #[arg(long = "mirror", value_name = "URL")]
     mirrors: Vec<String>,
-    /// Write a checkpoint (the weights under the book's names, plus the
-    /// iteration and seed) here at every epoch and at the end.
+    /// Write a checkpoint (the weights under the book's names, the
+    /// optimizer's state, the iteration and the seed) here at every epoch
+    /// and at the end.
     #[arg(long, value_name = "PATH")]
     save: Option<PathBuf>,
-    /// Continue from a checkpoint written by --save.
+    /// Continue from a checkpoint written by --save, with the same
+    /// --optimizer.
     #[arg(long, value_name = "PATH")]
     resume: Option<PathBuf>,
     /// Write the loss and accuracy curves to this PNG.
@@ -80,6 +95,34 @@ struct Args {
     /// Print only the RESULT line.
     #[arg(long)]
     quiet: bool,
+}
+
+/// Parses an optimizer's name for clap.
+fn parse_method(name: &str) -> Result<Method, String> {
+    name.parse().map_err(|error| format!("{error}"))
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum InitArg {
+    /// The book's 0.01·N(0, 1).
+    Book,
+    /// N(0, 1/n) for n inputs.
+    Xavier,
+    /// N(0, 2/n) for n inputs.
+    He,
+    /// He before a ReLU, Xavier otherwise.
+    Auto,
+}
+
+impl InitArg {
+    fn init(self) -> Init {
+        match self {
+            InitArg::Book => Init::BOOK,
+            InitArg::Xavier => Init::Xavier,
+            InitArg::He => Init::He,
+            InitArg::Auto => Init::Auto,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -128,18 +171,25 @@ fn reject_settings(error: TrainError) -> ! {
         .exit()
 }
 
-fn run(args: &Args) -> Result<(), BoxError> {
-    let started = Instant::now();
-    // The learning rate and the batch size are checked before any data is
-    // read; the batch size against the data once it is loaded.
+/// The training settings the flags give, with the run's `seed`.
+fn train_config(args: &Args, seed: u64) -> TrainConfig {
     TrainConfig {
         iters: args.iters,
         batch_size: args.batch,
         learning_rate: args.lr,
-        seed: args.seed,
+        optimizer: args.optimizer,
+        weight_decay: args.weight_decay,
+        seed,
     }
-    .validate(usize::MAX)
-    .unwrap_or_else(|error| reject_settings(error));
+}
+
+fn run(args: &Args) -> Result<(), BoxError> {
+    let started = Instant::now();
+    // The learning rate and the batch size are checked before any data is
+    // read; the batch size against the data once it is loaded.
+    train_config(args, args.seed)
+        .validate(usize::MAX)
+        .unwrap_or_else(|error| reject_settings(error));
     let dataset = match args.dataset {
         DatasetArg::Mnist => Dataset::Mnist,
         DatasetArg::Fashion => Dataset::Fashion,
@@ -265,23 +315,23 @@ fn train<N>(args: &Args, mnist: &Mnist, started: Instant) -> Result<(), BoxError
 where
     N: Network<f32, In = Const<784>, Out = Const<10>> + Clone + Send,
 {
-    let mut net = N::new(&mut StdRng::seed_from_u64(args.seed));
-    let mut seed = args.seed;
+    let mut net = N::init(&mut StdRng::seed_from_u64(args.seed), args.init.init());
+    let checkpoint = match &args.resume {
+        Some(path) => Some(load_checkpoint(&mut net, path)?),
+        None => None,
+    };
+    let seed = checkpoint.as_ref().map_or(args.seed, |c| c.seed);
+    let config = train_config(args, seed);
+    let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())
+        .unwrap_or_else(|error| reject_settings(error));
     let mut start = 0;
-    if let Some(path) = &args.resume {
-        let checkpoint = load_checkpoint(&mut net, path)?;
+    if let (Some(path), Some(checkpoint)) = (&args.resume, &checkpoint) {
+        trainer.optimizer_mut().restore(&net, checkpoint)?;
         start = usize::try_from(checkpoint.iteration)?;
-        seed = checkpoint.seed;
         if !args.quiet {
             println!("resumed from {} at iteration {start}", path.display());
         }
     }
-    let config = TrainConfig {
-        iters: args.iters,
-        batch_size: args.batch,
-        learning_rate: args.lr,
-        seed,
-    };
     let train_set = ImageSamples {
         split: &mnist.train,
         normalize: true,
@@ -290,21 +340,19 @@ where
         split: &mnist.test,
         normalize: true,
     };
-    let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())
-        .unwrap_or_else(|error| reject_settings(error));
     let per_epoch = config.iters_per_epoch(mnist.train.len());
     let progress = Progress::new(args.quiet, args.iters as u64);
 
-    let save = |net: &N, iteration: usize| -> Result<(), BoxError> {
+    let save = |net: &N, trainer: &Trainer<f32, Const<784>>, iteration: usize| {
         if let Some(path) = &args.save {
             let meta = CheckpointMeta {
                 iteration: iteration as u64,
                 seed,
-                optimizer: "sgd",
+                optimizer: args.optimizer.name(),
             };
-            save_checkpoint(net, &meta, &[], path)?;
+            save_checkpoint(net, &meta, &trainer.optimizer().state_tensors(), path)?;
         }
-        Ok(())
+        Ok::<(), BoxError>(())
     };
 
     // Accuracy on all 70,000 images costs about as much as 1,500 training
@@ -352,7 +400,7 @@ where
                     })
                     .map_err(|_| "the evaluating thread stopped")?;
                 if iteration > start {
-                    save(&net, iteration)?;
+                    save(&net, &trainer, iteration)?;
                 }
             }
             let loss = trainer.step(&mut net, &train_set, iteration)?;
@@ -382,7 +430,7 @@ where
     })?;
     progress.finish();
 
-    save(&net, args.iters)?;
+    save(&net, &trainer, args.iters)?;
     if let Some(path) = &args.save {
         if !args.quiet {
             println!("saved the weights to {}", path.display());

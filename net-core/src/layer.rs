@@ -5,21 +5,68 @@ use rand::RngCore;
 
 use crate::{Batch, BatchStorage, ParamMut, ParamRef, Scalar, Shape};
 
-/// How a layer's weights are drawn when the network is built.
+/// How a layer's weights are drawn when the network is built; biases
+/// start at zero.
+///
+/// The book's chapter 6 compares a fixed standard deviation with Xavier's
+/// and He's, which scale with the number of inputs `n` of the layer so
+/// that the activations keep their spread from layer to layer: Xavier's
+/// `√(1/n)` suits sigmoid (and tanh), He's `√(2/n)` suits ReLU, which
+/// zeroes half its inputs.
+///
+/// Each layer can be drawn its own way after the network is built, since
+/// the layers are public fields:
+///
+/// ```
+/// use net_core::{Affine, Init, Layer};
+/// # let mut rng = <net_core::rand::rngs::StdRng as net_core::rand::SeedableRng>::seed_from_u64(0);
+/// let affine = Affine::<f32, 784, 100>::init(&mut rng, Init::He);
+/// # assert_eq!(affine.w.as_slice().len(), 78_400);
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Init {
-    /// Each weight from `N(0, std²)`; biases zero. The book's
-    /// `weight_init_std`.
+    /// Each weight from `N(0, std²)`. The book's `weight_init_std`.
     Normal {
         /// The standard deviation.
         std: f64,
     },
+    /// Xavier (Glorot): each weight from `N(0, 1/n)` for `n` inputs.
+    Xavier,
+    /// He: each weight from `N(0, 2/n)` for `n` inputs.
+    He,
+    /// He for a layer followed by ReLU, Xavier otherwise: `network!` looks
+    /// at the activation after each layer (past layers that keep the shape,
+    /// such as dropout) and [resolves](Init::resolve_auto) `Auto` for it.
+    /// A layer built on its own, with nothing known about what follows,
+    /// takes Xavier.
+    Auto,
 }
 
 impl Init {
     /// The book's choice for the two-layer net: `0.01 · N(0, 1)`.
     pub const BOOK: Init = Init::Normal { std: 0.01 };
+
+    /// What this choice means for a layer for which [`Init::Auto`] means
+    /// `auto`: `auto` for `Auto`, every other choice as it is. `network!`
+    /// passes He for a layer followed by ReLU, Xavier otherwise.
+    pub fn resolve_auto(self, auto: Init) -> Init {
+        match self {
+            Init::Auto => auto,
+            init => init,
+        }
+    }
+
+    /// The standard deviation of the weights of a layer with `fan_in`
+    /// inputs.
+    pub fn std(self, fan_in: usize) -> f64 {
+        let n = fan_in.max(1) as f64;
+        match self {
+            Init::Normal { std } => std,
+            Init::Xavier | Init::Auto => (1.0 / n).sqrt(),
+            Init::He => (2.0 / n).sqrt(),
+        }
+    }
 }
 
 impl Default for Init {
@@ -42,6 +89,23 @@ pub trait Layer<T: Scalar>: Sized {
 
     /// A new layer with its parameters drawn as `init` says.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self;
+
+    /// Switches between training mode (the default) and inference mode,
+    /// for the layers that behave differently in each: [`Dropout`] and
+    /// [`BatchNorm`](crate::BatchNorm). The others ignore it.
+    ///
+    /// A network sets the mode of all its layers as the book's
+    /// `train_flg` does: [`Network::forward_backward`] trains,
+    /// [`Network::predict`] infers (see
+    /// [`Network::set_training`]).
+    ///
+    /// [`Dropout`]: crate::Dropout
+    /// [`Network::forward_backward`]: crate::Network::forward_backward
+    /// [`Network::predict`]: crate::Network::predict
+    /// [`Network::set_training`]: crate::Network::set_training
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
 
     /// The forward pass. The result stays in the layer until the next call.
     fn forward(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out>;

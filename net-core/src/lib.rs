@@ -16,6 +16,7 @@ mod kernels;
 mod layer;
 pub mod layers;
 mod network;
+pub mod optim;
 mod param;
 mod scalar;
 mod shape;
@@ -29,7 +30,8 @@ pub mod __private;
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use layer::{Init, Layer, LossLayer, Targets};
 pub use layers::{
-    AddLayer, Affine, IdentityWithSquaredLoss, MulLayer, Relu, Sigmoid, SoftmaxWithLoss,
+    AddLayer, Affine, BatchNorm, Dropout, IdentityWithSquaredLoss, MulLayer, Relu, Sigmoid,
+    SoftmaxWithLoss,
 };
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};

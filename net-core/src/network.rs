@@ -21,15 +21,42 @@ pub trait Network<T: Scalar>: Sized {
     /// A network whose layers are drawn as `init` says.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self;
 
-    /// The scores for `x`: every layer but the loss.
+    /// The scores for `x`: every layer but the loss, in inference mode (the
+    /// book's `predict(x, train_flg=False)`).
     fn predict(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out>;
 
-    /// The loss for `x` against `t`, with no backward pass.
+    /// The loss for `x` against `t`, with no backward pass, in the mode the
+    /// layers are in (see [`set_training`](Network::set_training)).
     fn forward_loss(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T;
 
-    /// One forward and one backward pass: afterwards every parameter's
-    /// gradient is stored beside it. Returns the loss.
+    /// One forward and one backward pass, in training mode: afterwards
+    /// every parameter's gradient is stored beside it. Returns the loss.
     fn forward_backward(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T;
+
+    /// Puts every layer in training mode (`true`) or inference mode
+    /// (`false`); only dropout and batch normalization tell them apart
+    /// (see [`Layer::set_training`](crate::Layer::set_training)).
+    ///
+    /// The mode follows the book's `train_flg`: [`forward_backward`]
+    /// (and so [`backprop`], [`gradient`] and training) switches to
+    /// training, [`predict`] (and so [`accuracy`]) and [`loss`] to
+    /// inference, and [`numerical_gradient`] to training, to match
+    /// [`gradient`]. [`forward_loss`] runs in the mode last set.
+    ///
+    /// `network!` calls every layer's; the default does nothing, which is
+    /// right for a network written by hand whose layers have no modes.
+    ///
+    /// [`forward_backward`]: Network::forward_backward
+    /// [`backprop`]: Network::backprop
+    /// [`gradient`]: Network::gradient
+    /// [`predict`]: Network::predict
+    /// [`accuracy`]: Network::accuracy
+    /// [`loss`]: Network::loss
+    /// [`numerical_gradient`]: Network::numerical_gradient
+    /// [`forward_loss`]: Network::forward_loss
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
 
     /// Calls `f` on each parameter, with its book name (`W1`, `b1`, …).
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>));
@@ -43,8 +70,10 @@ pub trait Network<T: Scalar>: Sized {
         Self::init(rng, Init::BOOK)
     }
 
-    /// The loss for `x` against `t` (one-hot rows or class indices).
+    /// The loss for `x` against `t` (one-hot rows or class indices), in
+    /// inference mode.
     fn loss<'t>(&mut self, x: &Batch<T, Self::In>, t: impl Into<Targets<'t, T, Self::Out>>) -> T {
+        self.set_training(false);
         self.forward_loss(x, t.into())
     }
 
@@ -80,13 +109,17 @@ pub trait Network<T: Scalar>: Sized {
 
     /// The gradient of every parameter by central differences, as the
     /// book's `numerical_gradient`: slow, and only for checking
-    /// [`gradient`](Network::gradient).
+    /// [`gradient`](Network::gradient). It runs in training mode, as
+    /// `gradient` does; a network with dropout must hold its masks
+    /// ([`Dropout::hold_mask`](crate::Dropout::hold_mask)) for the two to
+    /// agree.
     fn numerical_gradient<'t>(
         &mut self,
         x: &Batch<T, Self::In>,
         t: impl Into<Targets<'t, T, Self::Out>>,
     ) -> Gradients<T> {
         let t = t.into();
+        self.set_training(true);
         let h = T::of_f64(1e-4);
         let mut entries = Vec::new();
         self.visit_params(&mut |p| {
@@ -135,13 +168,10 @@ pub trait Network<T: Scalar>: Sized {
     }
 
     /// The book's update: `p ← p − lr·∂L/∂p` for every parameter, with the
-    /// gradients of the last backward pass.
+    /// gradients of the last backward pass. The other rules of chapter 6
+    /// are in [`optim`](crate::optim).
     fn sgd_step(&mut self, lr: T) {
-        self.visit_params_mut(&mut |p| {
-            for (value, &grad) in p.value.iter_mut().zip(p.grad.iter()) {
-                *value -= lr * grad;
-            }
-        });
+        self.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
     }
 
     /// The total number of scalar parameters.

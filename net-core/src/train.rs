@@ -1,10 +1,11 @@
-//! The book's training loop: random mini-batches and the SGD update, with
-//! every buffer allocated once.
+//! The book's training loop: random mini-batches and an optimizer's
+//! update (SGD unless chosen otherwise), with every buffer allocated once.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::data::{BatchError, BatchLayout, Split};
+use crate::optim::{Method, Optimizer, weight_decay_penalty};
 use crate::{Batch, BatchStorage, Const, Network, Scalar, Shape, Targets};
 
 /// The settings of a training run, as in the book's `train_neuralnet.py`.
@@ -14,8 +15,12 @@ pub struct TrainConfig {
     pub iters: usize,
     /// Samples per mini-batch (the book: 100).
     pub batch_size: usize,
-    /// The SGD learning rate (the book: 0.1).
+    /// The learning rate (the book: 0.1 for SGD).
     pub learning_rate: f64,
+    /// The update rule (the book's chapter 4: [`Method::Sgd`]).
+    pub optimizer: Method,
+    /// The weight decay `λ` of the L2 penalty `½·λ·ΣW²` (0 for none).
+    pub weight_decay: f64,
     /// Seeds the choice of every mini-batch, so that a run can be repeated
     /// and resumed.
     pub seed: u64,
@@ -27,6 +32,8 @@ impl TrainConfig {
         iters: 10_000,
         batch_size: 100,
         learning_rate: 0.1,
+        optimizer: Method::Sgd,
+        weight_decay: 0.0,
         seed: 0,
     };
 
@@ -35,6 +42,9 @@ impl TrainConfig {
     pub fn validate(&self, train_len: usize) -> Result<(), TrainError> {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(TrainError::LearningRate(self.learning_rate));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(TrainError::WeightDecay(self.weight_decay));
         }
         if self.batch_size == 0 {
             return Err(TrainError::EmptyBatch);
@@ -61,6 +71,9 @@ pub enum TrainError {
     /// The learning rate is not a positive number.
     #[error("the learning rate must be a positive number, not {0}")]
     LearningRate(f64),
+    /// The weight decay is negative or not a number.
+    #[error("the weight decay must be 0 or a positive number, not {0}")]
+    WeightDecay(f64),
     /// The batch size is zero.
     #[error("the batch size must be at least 1")]
     EmptyBatch,
@@ -139,11 +152,11 @@ impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
     }
 }
 
-/// Runs SGD steps on a network, reusing one set of buffers: after the
-/// first step, a step allocates nothing.
+/// Runs training steps on a network, reusing one set of buffers: after
+/// the first step, a step allocates nothing.
 pub struct Trainer<T: Scalar, S: Shape> {
     config: TrainConfig,
-    learning_rate: T,
+    optimizer: Optimizer<T>,
     indices: Vec<usize>,
     x: Batch<T, S>,
     labels: Vec<usize>,
@@ -156,7 +169,8 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         config.validate(train_len)?;
         Ok(Trainer {
             config,
-            learning_rate: T::of_f64(config.learning_rate),
+            optimizer: Optimizer::new(config.optimizer, config.learning_rate)
+                .with_weight_decay(config.weight_decay),
             indices: vec![0; config.batch_size],
             x: BatchStorage::zeros(config.batch_size),
             labels: Vec::with_capacity(config.batch_size),
@@ -168,10 +182,21 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         &self.config
     }
 
+    /// The optimizer, with its state (to save in a checkpoint).
+    pub fn optimizer(&self) -> &Optimizer<T> {
+        &self.optimizer
+    }
+
+    /// The optimizer, mutably (to restore its state from a checkpoint).
+    pub fn optimizer_mut(&mut self) -> &mut Optimizer<T> {
+        &mut self.optimizer
+    }
+
     /// Step `iteration` of the book's loop: draws a mini-batch (the same
     /// one for the same seed and iteration, so that runs can be resumed),
     /// backpropagates, and updates the parameters. Returns the loss of the
-    /// batch before the update.
+    /// batch before the update, with the weight-decay penalty
+    /// `½·λ·ΣW²` added when there is one (as the book's `loss` does).
     ///
     /// A loss that is NaN or infinite stops here, before the update.
     pub fn step<N, D>(&mut self, net: &mut N, data: &D, iteration: usize) -> Result<T, TrainError>
@@ -193,7 +218,12 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
                 loss: loss.as_f64(),
             });
         }
-        net.sgd_step(self.learning_rate);
+        let loss = if self.config.weight_decay > 0.0 {
+            loss + T::of_f64(weight_decay_penalty(net, self.config.weight_decay))
+        } else {
+            loss
+        };
+        self.optimizer.step(net);
         Ok(loss)
     }
 }
@@ -308,6 +338,14 @@ mod tests {
                 batch_size: 101,
                 train_len: 100
             })
+        );
+        assert_eq!(
+            TrainConfig {
+                weight_decay: -1e-3,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::WeightDecay(-1e-3))
         );
         assert_eq!(book.validate(60_000), Ok(()));
         assert_eq!(book.iters_per_epoch(60_000), 600);

@@ -4,8 +4,8 @@
 use net_core::rand::rngs::StdRng;
 use net_core::rand::{Rng, SeedableRng};
 use net_core::{
-    Affine, Const, Dyn, IdentityWithSquaredLoss, Init, Layer, LossLayer, OMatrix, Relu, Sigmoid,
-    SoftmaxWithLoss, Targets,
+    Affine, BatchNorm, Const, Dropout, Dyn, IdentityWithSquaredLoss, Init, Layer, LossLayer,
+    OMatrix, Relu, Sigmoid, SoftmaxWithLoss, Targets,
 };
 use proptest::prelude::*;
 
@@ -146,6 +146,36 @@ proptest! {
     fn sigmoid_backward_matches_numerical_gradient(seed: u64, n in 1usize..8) {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut layer = Sigmoid::<f64, Const<6>>::new();
+        let x = random_rows::<6>(&mut rng, n);
+        let r = random_rows::<6>(&mut rng, n);
+        let error = worst_layer_error(&mut layer, &x, &r);
+        prop_assert!(error <= TOLERANCE, "error {error}");
+    }
+
+    #[test]
+    fn batch_norm_backward_matches_numerical_gradient(seed: u64, n in 2usize..8) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut layer = BatchNorm::<f64, Const<5>>::new();
+        // γ and β away from 1 and 0, so that both enter the gradients.
+        layer.visit_params_mut(&mut |p| {
+            p.value.iter_mut().for_each(|v| *v = rng.random_range(0.5..1.5));
+        });
+        // Samples 0.7 apart, jittered: each feature's spread over the batch
+        // stays away from 0, where 1/σ³ would swamp central differences.
+        let x = Rows::<5>::from_fn_generic(Dyn(n), Const::<5>, |i, _| {
+            0.7 * i as f64 + rng.random_range(-0.2..0.2)
+        });
+        let r = random_rows::<5>(&mut rng, n);
+        // Training mode, the layer's default: the batch's own statistics.
+        let error = worst_layer_error(&mut layer, &x, &r);
+        prop_assert!(error <= TOLERANCE, "error {error}");
+    }
+
+    #[test]
+    fn dropout_backward_matches_numerical_gradient_with_its_mask_held(seed: u64, n in 1usize..8) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut layer = Dropout::<f64, Const<6>>::new(rng.random()).with_ratio(0.4);
+        layer.hold_mask(true);
         let x = random_rows::<6>(&mut rng, n);
         let r = random_rows::<6>(&mut rng, n);
         let error = worst_layer_error(&mut layer, &x, &r);

@@ -23,6 +23,24 @@ pub struct LayerInfo {
     pub kind: Kind,
     /// The prefix of its field name (`affine` for `affine1`, …).
     pub field: &'static str,
+    /// For an activation, the `staticnet::Init` variant that `Init::Auto`
+    /// means for the layer before it: `He` before ReLU.
+    pub auto_init_before: Option<&'static str>,
+    /// The fraction a layer without sizes may take in angle brackets, as
+    /// `Dropout<0.3>`.
+    pub fraction: Option<Fraction>,
+}
+
+/// A fraction in `[0, 1)` written after a layer's name, set through a
+/// builder method of the layer.
+#[derive(Debug)]
+pub struct Fraction {
+    /// What it is, for messages: `drop ratio`.
+    pub what: &'static str,
+    /// What it means, for messages.
+    pub meaning: &'static str,
+    /// The layer's method that takes it: `with_ratio`.
+    pub method: &'static str,
 }
 
 /// Every layer `network!` accepts.
@@ -31,26 +49,54 @@ pub const LAYERS: &[LayerInfo] = &[
         name: "Affine",
         kind: Kind::Dense,
         field: "affine",
+        auto_init_before: None,
+        fraction: None,
     },
     LayerInfo {
         name: "Relu",
         kind: Kind::ShapePreserving,
         field: "relu",
+        auto_init_before: Some("He"),
+        fraction: None,
     },
     LayerInfo {
         name: "Sigmoid",
         kind: Kind::ShapePreserving,
         field: "sigmoid",
+        auto_init_before: Some("Xavier"),
+        fraction: None,
+    },
+    LayerInfo {
+        name: "BatchNorm",
+        kind: Kind::ShapePreserving,
+        field: "batchnorm",
+        auto_init_before: None,
+        fraction: None,
+    },
+    LayerInfo {
+        name: "Dropout",
+        kind: Kind::ShapePreserving,
+        field: "dropout",
+        auto_init_before: None,
+        fraction: Some(Fraction {
+            what: "drop ratio",
+            meaning: "the fraction of units dropped in training",
+            method: "with_ratio",
+        }),
     },
     LayerInfo {
         name: "SoftmaxWithLoss",
         kind: Kind::Loss,
         field: "loss",
+        auto_init_before: None,
+        fraction: None,
     },
     LayerInfo {
         name: "IdentityWithSquaredLoss",
         kind: Kind::Loss,
         field: "loss",
+        auto_init_before: None,
+        fraction: None,
     },
 ];
 
@@ -80,8 +126,9 @@ pub fn is_layer_name(name: &str) -> bool {
 pub fn known_list() -> String {
     let names: Vec<String> = LAYERS
         .iter()
-        .map(|l| match l.kind {
-            Kind::Dense => format!("`{}<inputs, outputs>`", l.name),
+        .map(|l| match (l.kind, &l.fraction) {
+            (Kind::Dense, _) => format!("`{}<inputs, outputs>`", l.name),
+            (_, Some(_)) => format!("`{}` (or `{}<ratio>`)", l.name, l.name),
             _ => format!("`{}`", l.name),
         })
         .collect();
@@ -123,7 +170,10 @@ fn closest(name: &str) -> Option<&'static str> {
         .iter()
         .map(|l| {
             let known = l.name.to_lowercase();
-            let distance = if known == lower || known.starts_with(&lower) && lower.len() >= 4 {
+            // A prefix either way: `Soft` for `SoftmaxWithLoss`, or the
+            // book's `BatchNormalization` for `BatchNorm`.
+            let prefix = known.starts_with(&lower) || lower.starts_with(&known);
+            let distance = if known == lower || prefix && lower.len().min(known.len()) >= 4 {
                 0
             } else {
                 edit_distance(&lower, &known)
@@ -162,6 +212,8 @@ mod tests {
         assert_eq!(closest("ReLU"), Some("Relu"));
         assert_eq!(closest("Softmax"), Some("SoftmaxWithLoss"));
         assert_eq!(closest("Afine"), Some("Affine"));
+        assert_eq!(closest("BatchNormalization"), Some("BatchNorm"));
+        assert_eq!(closest("DropOut"), Some("Dropout"));
         assert_eq!(closest("Conv2d"), None);
     }
 }

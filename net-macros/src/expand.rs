@@ -67,6 +67,7 @@ impl<'a> Network<'a> {
             self.forward_backward(),
         );
         let (visit, visit_mut) = (self.visit(false), self.visit(true));
+        let (set_training, training) = (self.set_training(), local("training"));
         let names = layer_names(decl);
         let nonzero = self.nonzero_checks();
         let (x, t, f, rng, init_arg) = (
@@ -102,6 +103,10 @@ impl<'a> Network<'a> {
 
                 fn forward_backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
                     #forward_backward
+                }
+
+                fn set_training(&mut self, #training: bool) {
+                    #set_training
                 }
 
                 fn visit_params(&self, #f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
@@ -155,15 +160,46 @@ impl<'a> Network<'a> {
         self.layers.iter().copied().chain(Some(self.loss))
     }
 
+    /// Each layer drawn with `init` resolved for the activation after it
+    /// (see `auto_init`), and given its fraction when one is written
+    /// (`Dropout<0.3>`).
     fn init(&self) -> TokenStream {
         let (rng, init) = (local("rng"), local("init"));
-        let fields = self.layers.iter().map(|l| {
+        let fields = self.layers.iter().enumerate().map(|(k, l)| {
             let (field, ty) = (&l.field, layer_type(l));
-            quote_spanned!(l.decl.name.span()=> #field: <#ty as ::staticnet::Layer<T>>::init(#rng, #init),)
+            let span = l.decl.name.span();
+            let auto = Ident::new(self.auto_init(k), span);
+            let layer = quote_spanned!(span=> <#ty as ::staticnet::Layer<T>>::init(#rng, ::staticnet::Init::resolve_auto(#init, ::staticnet::Init::#auto)));
+            let setter = l.info.and_then(|info| info.fraction.as_ref());
+            let layer = match (setter, &l.fraction) {
+                (Some(setter), Some(value)) => {
+                    let method = Ident::new(setter.method, span);
+                    quote_spanned!(span=> <#ty>::#method(#layer, #value))
+                }
+                _ => layer,
+            };
+            quote!(#field: #layer,)
         });
         let (field, ty) = (&self.loss.field, layer_type(self.loss));
         let loss = quote_spanned!(self.loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new());
         quote!(Self { #(#fields)* #loss })
+    }
+
+    /// The `Init` variant `Init::Auto` means for layer `k`: the choice of
+    /// the first activation among the layers that follow, looking past
+    /// layers that keep the shape (dropout, batch normalization); Xavier
+    /// when a layer of another kind, or the loss, comes first.
+    fn auto_init(&self, k: usize) -> &'static str {
+        for layer in &self.layers[k + 1..] {
+            let Some(info) = layer.info else { break };
+            if let Some(init) = info.auto_init_before {
+                return init;
+            }
+            if info.kind != Kind::ShapePreserving {
+                break;
+            }
+        }
+        "Xavier"
     }
 
     /// The input of layer `k`, fitted to its type when only the compiler
@@ -223,9 +259,19 @@ impl<'a> Network<'a> {
         (statements, input)
     }
 
+    /// Every layer's `set_training`.
+    fn set_training(&self) -> TokenStream {
+        let training = local("training");
+        let calls = self.layers.iter().map(|layer| {
+            let (field, span) = (&layer.field, layer.decl.name.span());
+            quote_spanned!(span=> ::staticnet::Layer::<T>::set_training(&mut self.#field, #training);)
+        });
+        quote!(#(#calls)*)
+    }
+
     fn predict(&self) -> TokenStream {
         let (statements, last) = self.forward_chain();
-        quote!(#statements #last)
+        quote!(::staticnet::Network::<T>::set_training(self, false); #statements #last)
     }
 
     fn forward_loss(&self) -> TokenStream {
@@ -243,7 +289,10 @@ impl<'a> Network<'a> {
             .collect();
         let (x, t, d, loss) = (local("x"), local("t"), local("d"), local("loss"));
         let first = &inputs[0];
-        let mut body = quote!(let #first = #x;);
+        let mut body = quote!(
+            ::staticnet::Network::<T>::set_training(self, true);
+            let #first = #x;
+        );
         for (k, layer) in self.layers.iter().enumerate() {
             let (field, span, input, output) = (
                 &layer.field,

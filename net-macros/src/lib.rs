@@ -39,8 +39,11 @@ mod validate;
 /// - `Affine<inputs, outputs>` is a fully connected layer. Each size is a
 ///   whole number (`784`), a constant (`HIDDEN`, `sizes::HIDDEN`) or a const
 ///   expression (`{ 28 * 28 }`, or just `28 * 28`).
-/// - `Relu` and `Sigmoid` keep the width of the layer before them, and take
-///   no sizes. They cannot come first: the first layer is an `Affine`.
+/// - `Relu`, `Sigmoid`, `BatchNorm` and `Dropout` keep the width of the
+///   layer before them, and take no sizes. They cannot come first: the
+///   first layer is an `Affine`. `Dropout` drops half its units in
+///   training; `Dropout<0.3>` drops the given fraction, a decimal number
+///   from 0 up to (not including) 1.
 /// - The last layer, and only the last, is a loss layer — `SoftmaxWithLoss`
 ///   or `IdentityWithSquaredLoss` — which takes the width of the layer
 ///   before it.
@@ -66,14 +69,20 @@ mod validate;
 /// impl<T: Scalar> Network<T> for TwoLayerNet<T> {
 ///     type In = Const<784>;
 ///     type Out = Const<10>;
-///     fn init(rng, init) -> Self { /* each layer's `init`, the loss's `new` */ }
+///     fn init(rng, init) -> Self {
+///         /* each layer's `init`, with `Init::Auto` resolved for the activation
+///            after it (He before `Relu`, Xavier otherwise); the loss's `new` */
+///     }
+///     fn set_training(&mut self, training) { /* every layer's `set_training` */ }
 ///     fn predict(&mut self, x) -> &Batch<T, Const<10>> {
+///         self.set_training(false); // inference, as the book's `train_flg=False`
 ///         let h1 = self.affine1.forward(x);
 ///         let h2 = self.relu1.forward(h1);
 ///         self.affine2.forward(h2)
 ///     }
 ///     fn forward_loss(&mut self, x, t) -> T { /* the same chain, then */ self.loss.forward(h3, t) }
 ///     fn forward_backward(&mut self, x, t) -> T {
+///         self.set_training(true);
 ///         // forward, keeping each layer's input, then backward in reverse:
 ///         let d = self.loss.backward(t);
 ///         let d = self.affine2.backward(h2, d);
@@ -87,7 +96,8 @@ mod validate;
 /// ```
 ///
 /// The fields are named as the book names its layers: `affine1`, `relu1`,
-/// `affine2`, `sigmoid1`, …, and `loss`. `T` is `f32` unless given:
+/// `affine2`, `sigmoid1`, `batchnorm1`, `dropout1`, …, and `loss`; the k-th
+/// `BatchNorm`'s parameters are `gammak` and `betak`. `T` is `f32` unless given:
 /// `TwoLayerNet::<f64>::new(&mut rng)`. Everything else —
 /// `new`, `loss`, `gradient`, `numerical_gradient`, `accuracy`, `sgd_step`
 /// — comes from the `Network` trait.
@@ -144,7 +154,8 @@ mod validate;
 /// Other mistakes — an empty network, a loss layer that is not last, no loss
 /// layer, an unknown layer (the message lists the known ones), a size of
 /// zero, the wrong number of sizes, sizes on `Relu`, a fraction or a
-/// negative size, a missing comma, `<` or `>` — each get one error saying
+/// negative size, a dropout ratio outside `[0, 1)` or not written as a
+/// decimal number, a missing comma, `<` or `>` — each get one error saying
 /// what to write instead. After errors the macro still declares the struct
 /// (with `unimplemented!()` methods), so code that uses it adds no errors of
 /// its own.

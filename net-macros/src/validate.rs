@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Ident, TokenStream};
-use syn::Error;
+use syn::{Error, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
-use crate::catalog::{self, Kind, LayerInfo};
+use crate::catalog::{self, Fraction, Kind, LayerInfo};
 use crate::parse::{LayerDecl, NetworkDecl};
+use crate::print::tokens_to_string;
 use crate::size::{Size, parse_size};
 
 /// A layer with its kind, field and widths worked out.
@@ -27,6 +28,9 @@ pub struct Resolved<'a> {
     /// Whether only the compiler can check its input against the output
     /// of the layer before it (named constants).
     pub check: bool,
+    /// The fraction written in its angle brackets, such as the `0.3` of
+    /// `Dropout<0.3>`, once checked.
+    pub fraction: Option<TokenStream>,
 }
 
 /// The outcome of validation: the layers as far as they could be worked
@@ -125,6 +129,7 @@ impl<'a> Validator<'a> {
             input: None,
             output: None,
             check: false,
+            fraction: None,
         };
         let Some(info) = info else {
             self.errors.push(Error::new(
@@ -145,10 +150,15 @@ impl<'a> Validator<'a> {
                         format!("`{}` cannot be the first layer: it keeps the width of the layer before it, and there is none; start with `Affine<inputs, outputs>`", layer.display()),
                     );
                 } else if let Some(args) = &layer.args {
-                    self.error(
-                        &args.tokens,
-                        format!("`{name}` takes no sizes: it keeps the width of the layer before it{width_note}; write `{name}`"),
-                    );
+                    match &info.fraction {
+                        Some(fraction) => {
+                            resolved.fraction = self.resolve_fraction(layer, fraction);
+                        }
+                        None => self.error(
+                            &args.tokens,
+                            format!("`{name}` takes no sizes: it keeps the width of the layer before it{width_note}; write `{name}`"),
+                        ),
+                    }
                 }
                 resolved.input = carried.as_ref().map(|(w, _)| w.clone());
                 resolved.output = resolved.input.clone();
@@ -174,6 +184,62 @@ impl<'a> Validator<'a> {
             }
         }
         resolved
+    }
+
+    /// `Dropout<0.3>`: one fraction, a number in `[0, 1)` written as a
+    /// decimal literal. Returns its tokens when it is one.
+    fn resolve_fraction(&mut self, layer: &LayerDecl, fraction: &Fraction) -> Option<TokenStream> {
+        let name = &layer.name;
+        let what = fraction.what;
+        let args = layer.args.as_ref()?;
+        let [tokens] = args.sizes.as_slice() else {
+            let given = match args.sizes.len() {
+                0 => "none was".to_owned(),
+                n => format!("{n} were"),
+            };
+            self.error(
+                &args.tokens,
+                format!("`{name}` takes one {what}, as in `{name}<0.5>`, but {given} given"),
+            );
+            return None;
+        };
+        let text = tokens_to_string(tokens);
+        let value = match syn::parse2::<Expr>(tokens.clone()) {
+            Ok(Expr::Lit(ExprLit {
+                lit: Lit::Float(float),
+                ..
+            })) if matches!(float.suffix(), "" | "f64") => float.base10_parse::<f64>().ok(),
+            Ok(Expr::Lit(ExprLit {
+                lit: Lit::Int(_), ..
+            })) => {
+                self.error(
+                    tokens,
+                    format!("`{text}` is not a fraction: the {what} of `{name}` is {}, a number from 0 up to 1, such as `{name}<0.5>`", fraction.meaning),
+                );
+                return None;
+            }
+            Ok(Expr::Unary(ExprUnary {
+                op: UnOp::Neg(_),
+                expr,
+                ..
+            })) if matches!(*expr, Expr::Lit(_)) => Some(-1.0),
+            _ => None,
+        };
+        let Some(value) = value else {
+            self.error(
+                tokens,
+                format!("the {what} of `{name}` must be written as a decimal number, such as `{name}<0.5>`, not `{text}`"),
+            );
+            return None;
+        };
+        if !(0.0..1.0).contains(&value) {
+            self.error(
+                tokens,
+                format!("the {what} of `{name}` is {}, so it must be at least 0 and below 1, but it is `{text}`", fraction.meaning),
+            );
+            return None;
+        }
+        Some(tokens.clone())
     }
 
     /// `Affine<inputs, outputs>`: two sizes, each at least 1, the first

@@ -2,6 +2,8 @@
 
 mod add_layer;
 mod affine;
+pub mod batch_norm;
+pub mod dropout;
 mod identity_with_squared_loss;
 mod mul_layer;
 mod relu;
@@ -10,6 +12,8 @@ mod softmax_with_loss;
 
 pub use add_layer::AddLayer;
 pub use affine::Affine;
+pub use batch_norm::BatchNorm;
+pub use dropout::Dropout;
 pub use identity_with_squared_loss::IdentityWithSquaredLoss;
 pub use mul_layer::MulLayer;
 pub use relu::Relu;

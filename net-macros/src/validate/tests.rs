@@ -29,6 +29,62 @@ fn a_valid_network_has_no_errors() {
         messages("struct Net<Affine<{ 28 * 28 }, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>;")
             .is_empty()
     );
+    assert!(
+        messages(
+            "struct Net<Affine<784, 50>, BatchNorm, Relu, Dropout<0.3>, Affine<50, 10>, Dropout, SoftmaxWithLoss>"
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn dropout_takes_one_fraction_and_batch_norm_none() {
+    let net = |layer: &str| {
+        messages(&format!(
+            "struct Net<Affine<784, 50>, {layer}, Affine<50, 10>, SoftmaxWithLoss>"
+        ))
+    };
+    assert_eq!(net("Dropout<0.0>"), Vec::<String>::new());
+    assert_eq!(
+        net("Dropout<1.0>"),
+        [
+            "the drop ratio of `Dropout` is the fraction of units dropped in training, so it must be at least 0 and below 1, but it is `1.0`"
+        ]
+    );
+    assert_eq!(
+        net("Dropout<-0.5>"),
+        [
+            "the drop ratio of `Dropout` is the fraction of units dropped in training, so it must be at least 0 and below 1, but it is `-0.5`"
+        ]
+    );
+    assert_eq!(
+        net("Dropout<50>"),
+        [
+            "`50` is not a fraction: the drop ratio of `Dropout` is the fraction of units dropped in training, a number from 0 up to 1, such as `Dropout<0.5>`"
+        ]
+    );
+    assert_eq!(
+        net("Dropout<RATIO>"),
+        [
+            "the drop ratio of `Dropout` must be written as a decimal number, such as `Dropout<0.5>`, not `RATIO`"
+        ]
+    );
+    assert_eq!(
+        net("Dropout<0.5f32>"),
+        [
+            "the drop ratio of `Dropout` must be written as a decimal number, such as `Dropout<0.5>`, not `0.5f32`"
+        ]
+    );
+    assert_eq!(
+        net("Dropout<0.5, 0.2>"),
+        ["`Dropout` takes one drop ratio, as in `Dropout<0.5>`, but 2 were given"]
+    );
+    assert_eq!(
+        net("BatchNorm<50>"),
+        [
+            "`BatchNorm` takes no sizes: it keeps the width of the layer before it, which is 50 here; write `BatchNorm`"
+        ]
+    );
 }
 
 #[test]
@@ -140,7 +196,7 @@ fn unknown_layers_list_the_known_ones() {
     assert_eq!(
         got,
         [
-            "unknown layer `ReLU`; the known layers are `Affine<inputs, outputs>`, `Relu`, `Sigmoid`, `SoftmaxWithLoss`, `IdentityWithSquaredLoss`; did you mean `Relu`?"
+            "unknown layer `ReLU`; the known layers are `Affine<inputs, outputs>`, `Relu`, `Sigmoid`, `BatchNorm`, `Dropout` (or `Dropout<ratio>`), `SoftmaxWithLoss`, `IdentityWithSquaredLoss`; did you mean `Relu`?"
         ]
     );
     let got = messages("struct Net<Affine<784, 10>, Softmax>");
