@@ -1,8 +1,14 @@
-//! The chapter's layers, one file each.
+//! The layers, one file each: the backpropagation chapter's, then the
+//! convolution chapter's.
 
 mod add_layer;
 mod affine;
+#[cfg(test)]
+mod check;
+mod conv2d;
+mod flatten;
 mod identity_with_squared_loss;
+mod max_pool2d;
 mod mul_layer;
 mod relu;
 mod sigmoid;
@@ -10,7 +16,10 @@ mod softmax_with_loss;
 
 pub use add_layer::AddLayer;
 pub use affine::Affine;
+pub use conv2d::Conv2d;
+pub use flatten::Flatten;
 pub use identity_with_squared_loss::IdentityWithSquaredLoss;
+pub use max_pool2d::MaxPool2d;
 pub use mul_layer::MulLayer;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
