@@ -4,7 +4,8 @@
 //!
 //! The layers are those of the backpropagation chapter of *Deep Learning
 //! from Scratch* — [`MulLayer`], [`AddLayer`], [`Relu`], [`Sigmoid`],
-//! [`Affine`], [`SoftmaxWithLoss`] — and [`network!`] stacks them:
+//! [`Affine`], [`SoftmaxWithLoss`] — and those of the convolution chapter —
+//! [`Conv2d`], [`MaxPool2d`], [`Flatten`] — and [`network!`] stacks them:
 //!
 //! ```
 //! use staticnet::prelude::*;
@@ -35,8 +36,9 @@ pub mod prelude {
     pub use net_core::rand::rngs::StdRng;
     pub use net_core::rand::{Rng, SeedableRng};
     pub use net_core::{
-        Affine, Batch, BatchStorage, Const, Dyn, IdentityWithSquaredLoss, Init, Layer, LossLayer,
-        Network, Relu, Scalar, Sigmoid, SoftmaxWithLoss, Targets,
+        Affine, Batch, BatchStorage, Chw, Const, Conv2d, Dyn, Flatten, IdentityWithSquaredLoss,
+        ImageBatch, Init, Layer, LossLayer, MaxPool2d, Network, Relu, Scalar, Sigmoid,
+        SoftmaxWithLoss, Targets,
     };
     pub use net_macros::network;
 }

@@ -12,6 +12,16 @@ pub enum Kind {
     /// The last layer: turns scores into a loss; takes the width of the
     /// layer before it.
     Loss,
+    /// `Input<channels, height, width>` (or `Input<width>`): no layer, only
+    /// the shape of the samples; first if written.
+    Input,
+    /// `Conv2d<filters, size, stride, pad>`: takes an image, gives one.
+    Conv,
+    /// `MaxPool2d<size, stride, pad>`: takes an image, gives one with the
+    /// same channels.
+    Pool,
+    /// Takes an image, gives a flat vector of its values.
+    Flatten,
 }
 
 /// One layer the macro knows.
@@ -23,34 +33,77 @@ pub struct LayerInfo {
     pub kind: Kind,
     /// The prefix of its field name (`affine` for `affine1`, …).
     pub field: &'static str,
+    /// Whether it has parameters, which the network numbers in order, as
+    /// the book does: `W1`/`b1` for the first such layer, `W2`/`b2`, ….
+    pub has_params: bool,
+    /// How it is written in the list of known layers.
+    pub usage: &'static str,
 }
 
 /// Every layer `network!` accepts.
 pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
+        name: "Input",
+        kind: Kind::Input,
+        field: "input",
+        has_params: false,
+        usage: "`Input<channels, height, width>`",
+    },
+    LayerInfo {
         name: "Affine",
         kind: Kind::Dense,
         field: "affine",
+        has_params: true,
+        usage: "`Affine<inputs, outputs>`",
+    },
+    LayerInfo {
+        name: "Conv2d",
+        kind: Kind::Conv,
+        field: "conv",
+        has_params: true,
+        usage: "`Conv2d<filters, size, stride = 1, pad = 0>`",
+    },
+    LayerInfo {
+        name: "MaxPool2d",
+        kind: Kind::Pool,
+        field: "pool",
+        has_params: false,
+        usage: "`MaxPool2d<size, stride = 1, pad = 0>`",
+    },
+    LayerInfo {
+        name: "Flatten",
+        kind: Kind::Flatten,
+        field: "flatten",
+        has_params: false,
+        usage: "`Flatten`",
     },
     LayerInfo {
         name: "Relu",
         kind: Kind::ShapePreserving,
         field: "relu",
+        has_params: false,
+        usage: "`Relu`",
     },
     LayerInfo {
         name: "Sigmoid",
         kind: Kind::ShapePreserving,
         field: "sigmoid",
+        has_params: false,
+        usage: "`Sigmoid`",
     },
     LayerInfo {
         name: "SoftmaxWithLoss",
         kind: Kind::Loss,
         field: "loss",
+        has_params: false,
+        usage: "`SoftmaxWithLoss`",
     },
     LayerInfo {
         name: "IdentityWithSquaredLoss",
         kind: Kind::Loss,
         field: "loss",
+        has_params: false,
+        usage: "`IdentityWithSquaredLoss`",
     },
 ];
 
@@ -76,16 +129,10 @@ pub fn is_layer_name(name: &str) -> bool {
     lookup(name).is_some()
 }
 
-/// The known layers as a sentence: `` `Affine<inputs, outputs>`, `Relu`, … ``.
+/// The known layers as a sentence: `` `Input<channels, height, width>`, `Affine<inputs, outputs>`, … ``.
 pub fn known_list() -> String {
-    let names: Vec<String> = LAYERS
-        .iter()
-        .map(|l| match l.kind {
-            Kind::Dense => format!("`{}<inputs, outputs>`", l.name),
-            _ => format!("`{}`", l.name),
-        })
-        .collect();
-    names.join(", ")
+    let usages: Vec<&str> = LAYERS.iter().map(|l| l.usage).collect();
+    usages.join(", ")
 }
 
 /// The loss layers as a phrase: `` `SoftmaxWithLoss` or `IdentityWithSquaredLoss` ``.
@@ -162,6 +209,7 @@ mod tests {
         assert_eq!(closest("ReLU"), Some("Relu"));
         assert_eq!(closest("Softmax"), Some("SoftmaxWithLoss"));
         assert_eq!(closest("Afine"), Some("Affine"));
-        assert_eq!(closest("Conv2d"), None);
+        assert_eq!(closest("Conv2D"), Some("Conv2d"));
+        assert_eq!(closest("MaxPooling"), None);
     }
 }
