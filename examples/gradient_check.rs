@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     };
     let mut x = Batch::<f64, Const<784>>::zeros(3);
     let mut t = Vec::new();
-    if let Err(error) = train.gather(&[0, 1, 2], &mut x, &mut t) {
+    if let Err(error) = Samples::<f64, Const<784>>::gather(&train, &[0, 1, 2], &mut x, &mut t) {
         eprintln!("error: {error}");
         return ExitCode::FAILURE;
     }

@@ -4,9 +4,11 @@
 //!
 //! The layers are those of the backpropagation chapter of *Deep Learning
 //! from Scratch* — [`MulLayer`], [`AddLayer`], [`Relu`], [`Sigmoid`],
-//! [`Affine`], [`SoftmaxWithLoss`] — and of chapter 6 — [`Dropout`],
-//! [`BatchNorm`] — and [`network!`] stacks them; [`optim`] holds chapter 6's
-//! optimizers and weight decay, and [`Init`] its initializations:
+//! [`Affine`], [`SoftmaxWithLoss`] — of chapter 6 — [`Dropout`],
+//! [`BatchNorm`] — and of the convolution chapter — [`Conv2d`],
+//! [`MaxPool2d`], [`Flatten`] — and [`network!`] stacks them; [`optim`]
+//! holds chapter 6's optimizers and weight decay, and [`Init`] its
+//! initializations:
 //!
 //! ```
 //! use staticnet::prelude::*;
@@ -38,8 +40,9 @@ pub mod prelude {
     pub use net_core::rand::rngs::StdRng;
     pub use net_core::rand::{Rng, SeedableRng};
     pub use net_core::{
-        Affine, Batch, BatchNorm, BatchStorage, Const, Dropout, Dyn, IdentityWithSquaredLoss, Init,
-        Layer, LossLayer, Network, Relu, Scalar, Sigmoid, SoftmaxWithLoss, Targets,
+        Affine, Batch, BatchNorm, BatchStorage, Chw, Const, Conv2d, Dropout, Dyn, Flatten,
+        IdentityWithSquaredLoss, ImageBatch, Init, Layer, LossLayer, MaxPool2d, Network, Relu,
+        Scalar, Sigmoid, SoftmaxWithLoss, Targets,
     };
     pub use net_macros::network;
 }

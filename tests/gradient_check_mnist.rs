@@ -29,8 +29,7 @@ fn two_layer_net_gradients_agree_on_three_mnist_images() {
     };
     let mut x = Batch::<f64, Const<784>>::zeros(3);
     let mut t = Vec::new();
-    train
-        .gather(&[0, 1, 2], &mut x, &mut t)
+    Samples::<f64, Const<784>>::gather(&train, &[0, 1, 2], &mut x, &mut t)
         .expect("three samples exist");
     // One-hot labels, as the book's check uses them.
     let one_hot = Batch::<f64, Const<10>>::from_fn(3, |n, j| if t[n] == j { 1.0 } else { 0.0 });

@@ -5,6 +5,8 @@
 //! same steps through the layers as they were before the kernel work
 //! (`benches/common/baseline.rs`) must give the same losses. So must a net
 //! with batch normalization and dropout, stepped by Adam with weight decay.
+//! A small SimpleConvNet (im2col, pooling, flattening) must allocate
+//! nothing either.
 //!
 //! One test function only: the counter is global, and the harness runs
 //! the tests of one binary in parallel.
@@ -20,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use staticnet::optim::{Method, Optimizer};
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
-use staticnet::{Init, Network, Scalar, Targets, network};
+use staticnet::{ImageBatch, Init, Network, Scalar, Targets, network};
 
 use baseline::{BaseNet, MmScalar};
 use net::{Net, Pool};
@@ -135,6 +137,45 @@ fn train_regularized<T: Scalar>(batch: usize) -> usize {
     ALLOCATIONS.load(Ordering::SeqCst)
 }
 
+network! {
+    /// The book's SimpleConvNet, scaled down: 12×12 images, 6 filters.
+    struct ConvNet<
+        Input<1, 12, 12>,
+        Conv2d<6, 5>,
+        Relu,
+        MaxPool2d<2, stride = 2>,
+        Flatten,
+        Affine<96, 20>,
+        Relu,
+        Affine<20, 10>,
+        SoftmaxWithLoss,
+    >
+}
+
+/// Trains `ConvNet` on one batch of `batch` images; returns the
+/// allocations counted during the last `STEPS` steps.
+fn train_conv(batch: usize) -> usize {
+    let mut net = ConvNet::<f32>::new(&mut StdRng::seed_from_u64(3));
+    let pixels = (0..batch * 144).map(|k| ((k * 37) % 101) as f32 / 101.0);
+    let x = ImageBatch::from_vec(pixels.collect()).expect("whole images");
+    let t: Vec<usize> = (0..batch).map(|n| n % 10).collect();
+    let mut step = |count: bool| {
+        COUNTING.store(count, Ordering::SeqCst);
+        let loss = net.forward_backward(&x, Targets::Classes(&t));
+        net.sgd_step(0.1);
+        COUNTING.store(false, Ordering::SeqCst);
+        assert!(loss.is_finite());
+    };
+    for _ in 0..WARMUP {
+        step(false);
+    }
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    for _ in 0..STEPS {
+        step(true);
+    }
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
 #[test]
 fn training_steps_allocate_nothing_after_warm_up() {
     // Two threads unless the environment says otherwise (CI can run this
@@ -162,6 +203,7 @@ fn training_steps_allocate_nothing_after_warm_up() {
             "f32 BatchNorm+Dropout, Adam, B=100",
             train_regularized::<f32>(100),
         ),
+        ("conv f32 B=50", train_conv(50)),
     ] {
         assert_eq!(
             allocations, 0,

@@ -379,6 +379,24 @@ pub(crate) fn gemm_nt<T, R, K, C, SA, SB, SC>(
     gemm_operands(alpha, Operand::of(a), Operand::of(b).transposed(), beta, c);
 }
 
+/// The sum of `values`, in eight interleaved partial sums: a single running
+/// sum waits on each addition's latency, eight fill the vector units.
+pub(crate) fn sum<T: Scalar>(values: &[T]) -> T {
+    let mut partial = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(T::zero(), |total, &v| total + v);
+    for chunk in chunks {
+        for (partial, &v) in partial.iter_mut().zip(chunk) {
+            *partial += v;
+        }
+    }
+    let [a, b, c, d, e, f, g, h] = partial;
+    ((a + e) + (b + f)) + ((c + g) + (d + h)) + rest
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Matrix2, Matrix2x3, Matrix3, Matrix3x2};
@@ -511,6 +529,14 @@ mod tests {
     #[test]
     fn products_match_the_triple_loop_in_f64() {
         check_products::<f64>(1e-13);
+    }
+
+    #[test]
+    fn sums_long_slices_exactly() {
+        for rows in [0, 1, 7, 8, 9, 100, 1001] {
+            let values: Vec<f64> = (0..rows).map(|n| (n % 13) as f64 - 6.0).collect();
+            assert_eq!(sum(&values), values.iter().sum::<f64>(), "{rows} rows");
+        }
     }
 
     #[test]

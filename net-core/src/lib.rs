@@ -7,10 +7,18 @@
 //! [`Batch<T, Const<F>>`](Batch) is `OMatrix<T, Dyn, Const<F>>`. Layers say
 //! which shapes they accept and produce through [`Layer::In`] and
 //! [`Layer::Out`], so chaining two layers that disagree is a type error.
+//!
+//! Images — channels × height × width — have a shape of their own,
+//! [`Chw`], whose sizes are [`typenum`] integers so that the compiler can
+//! work out the output size of [`Conv2d`] and [`MaxPool2d`]; [`Flatten`]
+//! turns them into the flat vectors [`Affine`] reads. See the `image`
+//! module's documentation on [`Chw`] and [`WindowOut`].
 #![deny(missing_docs)]
 
 pub mod data;
 mod gradient_check;
+mod im2col;
+mod image;
 pub mod io;
 mod kernels;
 mod layer;
@@ -28,10 +36,11 @@ pub mod train;
 pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
+pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
 pub use layer::{Init, Layer, LossLayer, Targets};
 pub use layers::{
-    AddLayer, Affine, BatchNorm, Dropout, IdentityWithSquaredLoss, MulLayer, Relu, Sigmoid,
-    SoftmaxWithLoss,
+    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Flatten, IdentityWithSquaredLoss, MaxPool2d,
+    MulLayer, Relu, Sigmoid, SoftmaxWithLoss,
 };
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};
@@ -39,3 +48,4 @@ pub use param::{HeapMatrix, ParamMut, ParamName, ParamRef, ParamShape};
 pub use rand;
 pub use scalar::Scalar;
 pub use shape::{Batch, BatchStorage, Shape, batch_from_rows};
+pub use typenum;

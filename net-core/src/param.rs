@@ -84,6 +84,20 @@ pub enum ParamShape {
         /// Number of columns.
         cols: usize,
     },
+    /// A bank of convolution filters, `[count, channels, height, width]`,
+    /// stored row-major as the book's NumPy array (`W1` of shape
+    /// `(30, 1, 5, 5)`): filter by filter, each channel by channel, each
+    /// row by row.
+    Filters {
+        /// Number of filters (`FN`).
+        count: usize,
+        /// Channels of each filter (`C`).
+        channels: usize,
+        /// Rows of each filter (`FH`).
+        height: usize,
+        /// Columns of each filter (`FW`).
+        width: usize,
+    },
 }
 
 impl ParamShape {
@@ -92,6 +106,7 @@ impl ParamShape {
         match *self {
             ParamShape::Vector(n) => n,
             ParamShape::Matrix { rows, cols } => rows * cols,
+            ParamShape::Filters { .. } => self.dims().iter().product(),
         }
     }
 
@@ -100,11 +115,18 @@ impl ParamShape {
         self.len() == 0
     }
 
-    /// The dimensions in the book's (row-major) order: `[n]` or `[rows, cols]`.
+    /// The dimensions in the book's (row-major) order: `[n]`, `[rows, cols]`
+    /// or `[count, channels, height, width]`.
     pub fn dims(&self) -> Vec<usize> {
         match *self {
             ParamShape::Vector(n) => vec![n],
             ParamShape::Matrix { rows, cols } => vec![rows, cols],
+            ParamShape::Filters {
+                count,
+                channels,
+                height,
+                width,
+            } => vec![count, channels, height, width],
         }
     }
 }
@@ -114,6 +136,12 @@ impl fmt::Display for ParamShape {
         match *self {
             ParamShape::Vector(n) => write!(f, "({n},)"),
             ParamShape::Matrix { rows, cols } => write!(f, "({rows}, {cols})"),
+            ParamShape::Filters {
+                count,
+                channels,
+                height,
+                width,
+            } => write!(f, "({count}, {channels}, {height}, {width})"),
         }
     }
 }
@@ -182,5 +210,13 @@ mod tests {
             .to_string(),
             "(784, 50)"
         );
+        let filters = ParamShape::Filters {
+            count: 30,
+            channels: 1,
+            height: 5,
+            width: 5,
+        };
+        assert_eq!(filters.to_string(), "(30, 1, 5, 5)");
+        assert_eq!((filters.len(), filters.dims()), (750, vec![30, 1, 5, 5]));
     }
 }

@@ -1,7 +1,8 @@
 //! Items only the code `network!` generates uses. Not part of the API:
 //! they may change in any release.
 
-use crate::{Batch, Scalar, Shape};
+use crate::image::Window;
+use crate::{Batch, Image, Scalar, Shape};
 
 /// Proof that `Prev`'s output shape, `Self`, is `Next`'s input shape,
 /// `Expected`.
@@ -13,7 +14,7 @@ use crate::{Batch, Scalar, Shape};
 #[diagnostic::on_unimplemented(
     message = "`{Next}` cannot follow `{Prev}`: it expects `{Expected}` inputs, but that layer outputs `{Self}`",
     label = "this layer's input size differs from the output size of the layer before it",
-    note = "the sizes of adjacent layers must agree: an `Affine<I, O>` takes the `O` of the `Affine` before it (through any `Relu` or `Sigmoid` in between) as its `I`"
+    note = "the sizes of adjacent layers must agree: an `Affine<I, O>` takes as its `I` the `O` of the `Affine` before it, or the number of values a `Flatten` before it outputs (through any `Relu` or `Sigmoid` in between)"
 )]
 pub trait ShapeFits<Expected, Prev, Next> {
     /// The output of `Prev`, as the input of `Next`.
@@ -39,4 +40,11 @@ impl<S: Shape, Prev, Next> ShapeFits<S, Prev, Next> for S {
     fn backward<T: Scalar>(d: &Batch<T, S>) -> &Batch<T, S> {
         d
     }
+}
+
+/// Whether a square window of `size` pixels, moved by `stride` over `In`
+/// padded by `pad`, fits: the check `network!` emits for a `Conv2d` or
+/// `MaxPool2d` whose sizes it cannot compute.
+pub const fn window_fits<In: Image>(size: usize, stride: usize, pad: usize) -> bool {
+    Window::over::<In>(size, size, stride, pad).is_some()
 }

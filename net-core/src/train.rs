@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::data::{BatchError, BatchLayout, Split};
 use crate::optim::{Method, Optimizer, weight_decay_penalty};
-use crate::{Batch, BatchStorage, Const, Network, Scalar, Shape, Targets};
+use crate::{Batch, BatchStorage, Chw, Const, Network, Scalar, Shape, Targets};
 
 /// The settings of a training run, as in the book's `train_neuralnet.py`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,8 +121,10 @@ pub trait Samples<T: Scalar, S: Shape> {
     ) -> Result<(), BatchError>;
 }
 
-/// A split of an image dataset as flat samples of `N` pixels, scaled to
-/// `[0, 1]` when `normalize` is set (the book's `normalize=True`).
+/// A split of an image dataset as flat samples of `N` pixels
+/// (`Const<784>`, the book's `flatten=True`) or as images (`Chw<U1, U28,
+/// U28>`, `flatten=False`), scaled to `[0, 1]` when `normalize` is set (the
+/// book's `normalize=True`).
 #[derive(Clone, Copy, Debug)]
 pub struct ImageSamples<'a> {
     /// The images and labels.
@@ -147,6 +149,30 @@ impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
             self.normalize,
             x.as_mut_slice(),
             BatchLayout::ColumnMajor,
+        )?;
+        self.split.gather_labels_vec(indices, labels)
+    }
+}
+
+impl<T: Scalar, C, H, W> Samples<T, Chw<C, H, W>> for ImageSamples<'_>
+where
+    Chw<C, H, W>: Shape,
+{
+    fn len(&self) -> usize {
+        self.split.len()
+    }
+
+    fn gather(
+        &self,
+        indices: &[usize],
+        x: &mut Batch<T, Chw<C, H, W>>,
+        labels: &mut Vec<usize>,
+    ) -> Result<(), BatchError> {
+        self.split.gather_batch(
+            indices,
+            self.normalize,
+            x.as_mut_slice(),
+            BatchLayout::RowMajor,
         )?;
         self.split.gather_labels_vec(indices, labels)
     }

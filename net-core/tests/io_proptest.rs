@@ -108,7 +108,7 @@ fn expected_from_crate(bytes: &[u8], net: &Net64) -> Vec<(String, Vec<u64>)> {
             .map(|c| f64::from_le_bytes(c.try_into().unwrap()).to_bits())
             .collect();
         let values = match p.shape {
-            ParamShape::Vector(_) => row_major,
+            ParamShape::Vector(_) | ParamShape::Filters { .. } => row_major,
             ParamShape::Matrix { rows, cols } => (0..rows * cols)
                 .map(|k| row_major[(k % rows) * cols + k / rows])
                 .collect(),

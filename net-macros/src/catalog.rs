@@ -12,6 +12,16 @@ pub enum Kind {
     /// The last layer: turns scores into a loss; takes the width of the
     /// layer before it.
     Loss,
+    /// `Input<channels, height, width>` (or `Input<width>`): no layer, only
+    /// the shape of the samples; first if written.
+    Input,
+    /// `Conv2d<filters, size, stride, pad>`: takes an image, gives one.
+    Conv,
+    /// `MaxPool2d<size, stride, pad>`: takes an image, gives one with the
+    /// same channels.
+    Pool,
+    /// Takes an image, gives a flat vector of its values.
+    Flatten,
 }
 
 /// One layer the macro knows.
@@ -29,6 +39,11 @@ pub struct LayerInfo {
     /// The fraction a layer without sizes may take in angle brackets, as
     /// `Dropout<0.3>`.
     pub fraction: Option<Fraction>,
+    /// Whether it has weights, which the network numbers in order, as the
+    /// book does: `W1`/`b1` for the first such layer, `W2`/`b2`, ….
+    pub has_params: bool,
+    /// How it is written in the list of known layers.
+    pub usage: &'static str,
 }
 
 /// A fraction in `[0, 1)` written after a layer's name, set through a
@@ -43,60 +58,100 @@ pub struct Fraction {
     pub method: &'static str,
 }
 
+/// A layer without an `Init::Auto` hint, a fraction or weights.
+const PLAIN: LayerInfo = LayerInfo {
+    name: "",
+    kind: Kind::ShapePreserving,
+    field: "",
+    auto_init_before: None,
+    fraction: None,
+    has_params: false,
+    usage: "",
+};
+
 /// Every layer `network!` accepts.
 pub const LAYERS: &[LayerInfo] = &[
+    LayerInfo {
+        name: "Input",
+        kind: Kind::Input,
+        field: "input",
+        usage: "`Input<channels, height, width>`",
+        ..PLAIN
+    },
     LayerInfo {
         name: "Affine",
         kind: Kind::Dense,
         field: "affine",
-        auto_init_before: None,
-        fraction: None,
+        has_params: true,
+        usage: "`Affine<inputs, outputs>`",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "Conv2d",
+        kind: Kind::Conv,
+        field: "conv",
+        has_params: true,
+        usage: "`Conv2d<filters, size, stride = 1, pad = 0>`",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "MaxPool2d",
+        kind: Kind::Pool,
+        field: "pool",
+        usage: "`MaxPool2d<size, stride = 1, pad = 0>`",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "Flatten",
+        kind: Kind::Flatten,
+        field: "flatten",
+        usage: "`Flatten`",
+        ..PLAIN
     },
     LayerInfo {
         name: "Relu",
-        kind: Kind::ShapePreserving,
         field: "relu",
         auto_init_before: Some("He"),
-        fraction: None,
+        usage: "`Relu`",
+        ..PLAIN
     },
     LayerInfo {
         name: "Sigmoid",
-        kind: Kind::ShapePreserving,
         field: "sigmoid",
         auto_init_before: Some("Xavier"),
-        fraction: None,
+        usage: "`Sigmoid`",
+        ..PLAIN
     },
     LayerInfo {
         name: "BatchNorm",
-        kind: Kind::ShapePreserving,
         field: "batchnorm",
-        auto_init_before: None,
-        fraction: None,
+        usage: "`BatchNorm`",
+        ..PLAIN
     },
     LayerInfo {
         name: "Dropout",
-        kind: Kind::ShapePreserving,
         field: "dropout",
-        auto_init_before: None,
         fraction: Some(Fraction {
             what: "drop ratio",
             meaning: "the fraction of units dropped in training",
             method: "with_ratio",
         }),
+        usage: "`Dropout` (or `Dropout<ratio>`)",
+        ..PLAIN
     },
     LayerInfo {
         name: "SoftmaxWithLoss",
         kind: Kind::Loss,
         field: "loss",
-        auto_init_before: None,
-        fraction: None,
+        usage: "`SoftmaxWithLoss`",
+        ..PLAIN
     },
     LayerInfo {
         name: "IdentityWithSquaredLoss",
         kind: Kind::Loss,
         field: "loss",
-        auto_init_before: None,
-        fraction: None,
+        usage: "`IdentityWithSquaredLoss`",
+        ..PLAIN
     },
 ];
 
@@ -122,17 +177,10 @@ pub fn is_layer_name(name: &str) -> bool {
     lookup(name).is_some()
 }
 
-/// The known layers as a sentence: `` `Affine<inputs, outputs>`, `Relu`, … ``.
+/// The known layers as a sentence: `` `Input<channels, height, width>`, `Affine<inputs, outputs>`, … ``.
 pub fn known_list() -> String {
-    let names: Vec<String> = LAYERS
-        .iter()
-        .map(|l| match (l.kind, &l.fraction) {
-            (Kind::Dense, _) => format!("`{}<inputs, outputs>`", l.name),
-            (_, Some(_)) => format!("`{}` (or `{}<ratio>`)", l.name, l.name),
-            _ => format!("`{}`", l.name),
-        })
-        .collect();
-    names.join(", ")
+    let usages: Vec<&str> = LAYERS.iter().map(|l| l.usage).collect();
+    usages.join(", ")
 }
 
 /// The loss layers as a phrase: `` `SoftmaxWithLoss` or `IdentityWithSquaredLoss` ``.
@@ -214,6 +262,7 @@ mod tests {
         assert_eq!(closest("Afine"), Some("Affine"));
         assert_eq!(closest("BatchNormalization"), Some("BatchNorm"));
         assert_eq!(closest("DropOut"), Some("Dropout"));
-        assert_eq!(closest("Conv2d"), None);
+        assert_eq!(closest("Conv2D"), Some("Conv2d"));
+        assert_eq!(closest("MaxPooling"), None);
     }
 }

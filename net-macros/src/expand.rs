@@ -8,6 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::Ident;
 
 use crate::catalog::Kind;
+use crate::dims::Dims;
 use crate::items::{fallback, field_doc, layer_names, layer_type, struct_header};
 use crate::parse::NetworkDecl;
 use crate::validate::{Resolved, validate};
@@ -28,6 +29,8 @@ pub fn expand(decl: &NetworkDecl) -> TokenStream {
 /// A valid network, ready to expand.
 struct Network<'a> {
     decl: &'a NetworkDecl,
+    /// `Input<…>`, when the network states its input shape.
+    input: Option<&'a Resolved<'a>>,
     /// Every layer but the loss, in order.
     layers: Vec<&'a Resolved<'a>>,
     loss: &'a Resolved<'a>,
@@ -43,9 +46,11 @@ impl<'a> Network<'a> {
         let (loss, layers) = resolved
             .split_last()
             .expect("a valid network has a loss layer");
+        let is_input = |l: &&Resolved<'_>| l.info.is_some_and(|i| i.kind == Kind::Input);
         Network {
             decl,
-            layers: layers.iter().collect(),
+            input: layers.iter().find(is_input),
+            layers: layers.iter().filter(|l| !is_input(l)).collect(),
             loss,
         }
     }
@@ -58,8 +63,19 @@ impl<'a> Network<'a> {
             quote!(#[doc = #doc] pub #field: #ty,)
         });
         let header = struct_header(decl, &self.all().collect::<Vec<_>>());
-        let first_in = self.layers[0].input.as_ref().expect("valid").arg.clone();
-        let out = self.loss.input.as_ref().expect("valid").arg.clone();
+        let first_in = self
+            .input
+            .map_or(&self.layers[0].input, |input| &input.output)
+            .as_ref()
+            .expect("valid")
+            .shape_type();
+        let out = self
+            .loss
+            .input
+            .as_ref()
+            .and_then(Dims::flat)
+            .expect("valid");
+        let out = &out.arg;
         let (init, predict, forward_loss, forward_backward) = (
             self.init(),
             self.predict(),
@@ -70,6 +86,7 @@ impl<'a> Network<'a> {
         let (set_training, training) = (self.set_training(), local("training"));
         let names = layer_names(decl);
         let nonzero = self.nonzero_checks();
+        let windows = self.window_checks();
         let (x, t, f, rng, init_arg) = (
             local("x"),
             local("t"),
@@ -84,9 +101,10 @@ impl<'a> Network<'a> {
 
             #names
             #nonzero
+            #windows
 
             impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
-                type In = ::staticnet::Const<#first_in>;
+                type In = #first_in;
                 type Out = ::staticnet::Const<#out>;
 
                 fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init_arg: ::staticnet::Init) -> Self {
@@ -126,12 +144,16 @@ impl<'a> Network<'a> {
         let mut seen = HashSet::new();
         let mut checks = TokenStream::new();
         for layer in &self.layers {
+            if layer.info.is_some_and(|i| i.kind != Kind::Dense) {
+                continue;
+            }
             let sizes = [(&layer.input, "inputs"), (&layer.output, "outputs")];
             for (size, what) in sizes {
-                let Some(size) = size.as_ref().filter(|s| s.value.is_none()) else {
+                let size = size.as_ref().and_then(Dims::flat);
+                let Some(size) = size.filter(|s| s.value.is_none()) else {
                     continue;
                 };
-                if layer.info.is_some_and(|i| i.kind != Kind::Dense) || !seen.insert(&size.text) {
+                if !seen.insert(&size.text) {
                     continue;
                 }
                 let message = format!(
@@ -151,6 +173,50 @@ impl<'a> Network<'a> {
                     quote_spanned!(span=> const _: () = ::core::assert!((#arg) != 0, #message);),
                 );
             }
+        }
+        checks
+    }
+
+    /// A window whose sizes or input are named constants may not fit: one
+    /// const assertion per such `Conv2d` or `MaxPool2d`, at the layer.
+    fn window_checks(&self) -> TokenStream {
+        let mut checks = TokenStream::new();
+        for layer in &self.layers {
+            let (Some(window), Some(Dims::Image(input))) = (&layer.window, &layer.input) else {
+                continue;
+            };
+            if window.all_known() && input.sizes.is_some() {
+                continue; // checked by the macro
+            }
+            let what = if window.filters.is_some() {
+                "filter"
+            } else {
+                "window"
+            };
+            let message = format!(
+                "`{}` does not fit its input, {}: the {what} must be at most as large as the padded input, and the stride must divide the pixels it moves over (H + 2·pad − size, and the same for W)",
+                layer.decl.display(),
+                input.text
+            )
+            .replace('{', "{{")
+            .replace('}', "}}");
+            let (ty, size, stride, pad) = (
+                &input.ty,
+                &window.size.arg,
+                &window.stride.arg,
+                &window.pad.arg,
+            );
+            let filters = window.filters.as_ref().map(|f| {
+                let f = &f.arg;
+                quote!((#f) != 0 &&)
+            });
+            let span = layer.decl.name.span();
+            checks.extend(quote_spanned!(span=>
+                const _: () = ::core::assert!(
+                    #filters ::staticnet::__private::window_fits::<#ty>(#size, #stride, #pad),
+                    #message
+                );
+            ));
         }
         checks
     }
@@ -329,12 +395,14 @@ impl<'a> Network<'a> {
     }
 
     /// Each layer's parameters in order, named `W1`, `b1`, … by the layer's
-    /// number among its kind.
+    /// number among the layers with parameters, as the book's
+    /// SimpleConvNet names them (`W1` of the convolution, `W2`, `W3` of the
+    /// two `Affine`s).
     fn visit(&self, mutable: bool) -> TokenStream {
         let (f, p) = (local("f"), local("p"));
         let calls = self.layers.iter().map(|layer| {
             let (field, span) = (&layer.field, layer.decl.name.span());
-            let ordinal = proc_macro2::Literal::usize_unsuffixed(layer.ordinal);
+            let ordinal = proc_macro2::Literal::usize_unsuffixed(layer.param_index);
             if mutable {
                 quote_spanned!(span=> ::staticnet::Layer::<T>::visit_params_mut(&mut self.#field, &mut |mut #p: ::staticnet::ParamMut<'_, T>| {
                     #p.name.index = #ordinal;

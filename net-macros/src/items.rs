@@ -9,33 +9,57 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Token};
 
 use crate::catalog::Kind;
+use crate::dims::{Dims, typenum};
 use crate::parse::NetworkDecl;
-use crate::size::Size;
 use crate::validate::Resolved;
 
 /// The layer's type: `::staticnet::Affine<T, 784, 50>`, spanned at its name.
 pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
     let name = &layer.decl.name;
     let info = layer.info.expect("only known layers have types");
-    let arg = |size: &Option<Size>| size.as_ref().expect("valid").arg.clone();
+    let shape = |dims: &Option<Dims>| dims.as_ref().expect("valid").shape_type();
+    let width = |dims: &Option<Dims>| {
+        let width = dims.as_ref().and_then(Dims::flat).expect("valid");
+        width.arg.clone()
+    };
     match info.kind {
         Kind::Dense => {
-            let (i, o) = (arg(&layer.input), arg(&layer.output));
+            let (i, o) = (width(&layer.input), width(&layer.output));
             quote_spanned!(name.span()=> ::staticnet::#name<T, #i, #o>)
         }
         Kind::ShapePreserving => {
-            let w = arg(&layer.input);
-            quote_spanned!(name.span()=> ::staticnet::#name<T, ::staticnet::Const<#w>>)
+            let s = shape(&layer.input);
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #s>)
         }
         Kind::Loss => {
-            let w = arg(&layer.input);
+            let w = width(&layer.input);
             quote_spanned!(name.span()=> ::staticnet::#name<T, #w>)
         }
+        Kind::Conv | Kind::Pool => {
+            let input = shape(&layer.input);
+            let window = layer.window.as_ref().expect("valid");
+            let (size, stride, pad) = (
+                typenum(&window.size),
+                typenum(&window.stride),
+                typenum(&window.pad),
+            );
+            let filters = window.filters.as_ref().map(|f| {
+                let f = typenum(f);
+                quote!(#f,)
+            });
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #input, #filters #size, #size, #stride, #pad>)
+        }
+        Kind::Flatten => {
+            let (input, n) = (shape(&layer.input), width(&layer.output));
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #input, #n>)
+        }
+        // Not a layer: the network's input shape.
+        Kind::Input => shape(&layer.output),
     }
 }
 
 pub fn field_doc(layer: &Resolved<'_>) -> String {
-    let text = |size: &Option<Size>| size.as_ref().map_or("?".to_owned(), |s| s.text.clone());
+    let text = |dims: &Option<Dims>| dims.as_ref().map_or("?".to_owned(), Dims::describe);
     match layer.info.map(|i| i.kind) {
         Some(Kind::Loss) => format!(
             "The loss layer, `{}`, over {} scores.",
@@ -111,16 +135,16 @@ fn user_derives(attrs: &[Attribute]) -> HashSet<String> {
 pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
     let name = &decl.name;
     let header = struct_header(decl, &layers.iter().collect::<Vec<_>>());
-    let first = layers
-        .iter()
-        .find(|l| l.info.is_some_and(|i| i.kind == Kind::Dense) && l.input.is_some());
-    let guess_in = first
-        .and_then(|l| l.input.as_ref())
-        .map_or(quote!(1), |s| s.arg.clone());
+    let first = layers.iter().find_map(|l| match l.info.map(|i| i.kind) {
+        Some(Kind::Input) => l.output.as_ref(),
+        Some(Kind::Dense) => l.input.as_ref(),
+        _ => None,
+    });
+    let guess_in = first.map_or(quote!(::staticnet::Const<1>), Dims::shape_type);
     let last = layers
         .iter()
         .rev()
-        .find_map(|l| l.output.as_ref().or(l.input.as_ref()));
+        .find_map(|l| l.output.as_ref().or(l.input.as_ref()).and_then(Dims::flat));
     let guess_out = last.map_or(quote!(1), |s| s.arg.clone());
     let message = format!("`{name}` was declared with errors");
     let names = layer_names(decl);
@@ -132,7 +156,7 @@ pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
         #names
 
         impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
-            type In = ::staticnet::Const<#guess_in>;
+            type In = #guess_in;
             type Out = ::staticnet::Const<#guess_out>;
             fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
                 ::core::unimplemented!(#message)

@@ -14,6 +14,7 @@ use proc_macro::TokenStream;
 
 mod catalog;
 mod cursor;
+mod dims;
 mod expand;
 mod items;
 mod layer_list;
@@ -47,6 +48,57 @@ mod validate;
 /// - The last layer, and only the last, is a loss layer — `SoftmaxWithLoss`
 ///   or `IdentityWithSquaredLoss` — which takes the width of the layer
 ///   before it.
+///
+/// ## Images
+///
+/// A network of images starts with `Input<channels, height, width>`, which
+/// is not a layer but the shape of one sample, and lists the layers of the
+/// book's chapter 7 with the book's arguments:
+///
+/// - `Conv2d<filters, size>`: `filters` filters of `size × size`, with
+///   stride 1 and no padding; `Conv2d<filters, size, stride, pad>` or
+///   `Conv2d<30, 5, stride = 2, pad = 1>` say otherwise.
+/// - `MaxPool2d<size>`: the maximum of each `size × size` window, with
+///   stride 1 and no padding unless given, as the book's `Pooling`; the
+///   book's SimpleConvNet pools with `MaxPool2d<2, stride = 2>`.
+/// - `Flatten`: the image's values as a flat vector, for an `Affine`.
+/// - `Relu` and `Sigmoid` keep the shape of images too.
+///
+/// The macro computes each output size, `(H + 2·pad − size)/stride + 1`,
+/// so the `Affine` after `Flatten` is checked like any other; a filter or
+/// window that does not fit (larger than its padded input, or a stride that
+/// does not divide the pixels it moves over) is an error at that layer.
+/// The types carry the same computation, on [typenum] integers, so sizes
+/// given as named constants are checked by the compiler.
+///
+/// ```
+/// use staticnet::prelude::*;
+///
+/// network! {
+///     /// The book's SimpleConvNet.
+///     pub struct SimpleConvNet<
+///         Input<1, 28, 28>,
+///         Conv2d<30, 5>,            // 30 × 24 × 24
+///         Relu,
+///         MaxPool2d<2, stride = 2>, // 30 × 12 × 12
+///         Flatten,                  // 4320
+///         Affine<4320, 100>,
+///         Relu,
+///         Affine<100, 10>,
+///         SoftmaxWithLoss,
+///     >
+/// }
+///
+/// let mut net = SimpleConvNet::<f32>::new(&mut StdRng::seed_from_u64(0));
+/// let x = ImageBatch::zeros(2);
+/// let loss = net.loss(&x, &[3, 7]);
+/// assert!((loss - 10f32.ln()).abs() < 1e-3);
+/// let mut names = Vec::new();
+/// net.visit_params(&mut |p| names.push(format!("{} {:?}", p.name, p.shape.dims())));
+/// assert_eq!(names, ["W1 [30, 1, 5, 5]", "b1 [30]", "W2 [4320, 100]", "b2 [100]", "W3 [100, 10]", "b3 [10]"]);
+/// ```
+///
+/// [typenum]: https://docs.rs/typenum
 ///
 /// # What it expands to
 ///
@@ -90,14 +142,15 @@ mod validate;
 ///         self.affine1.backward_params(x, d); // no input gradient for the first layer
 ///         loss
 ///     }
-///     fn visit_params(&self, f) { /* W1, b1, W2, b2: each Affine numbered among the Affines */ }
+///     fn visit_params(&self, f) { /* W1, b1, W2, b2: the layers with parameters, numbered in order */ }
 ///     fn visit_params_mut(&mut self, f) { /* the same, mutably */ }
 /// }
 /// ```
 ///
 /// The fields are named as the book names its layers: `affine1`, `relu1`,
-/// `affine2`, `sigmoid1`, `batchnorm1`, `dropout1`, …, and `loss`; the k-th
-/// `BatchNorm`'s parameters are `gammak` and `betak`. `T` is `f32` unless given:
+/// `affine2`, `sigmoid1`, `conv1`, `pool1`, `flatten1`, `batchnorm1`,
+/// `dropout1`, …, and `loss`; the k-th `BatchNorm`'s parameters are `gammak`
+/// and `betak`. `T` is `f32` unless given:
 /// `TwoLayerNet::<f64>::new(&mut rng)`. Everything else —
 /// `new`, `loss`, `gradient`, `numerical_gradient`, `accuracy`, `sgd_step`
 /// — comes from the `Network` trait.

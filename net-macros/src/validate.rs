@@ -7,9 +7,14 @@ use proc_macro2::{Ident, TokenStream};
 use syn::{Error, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
 use crate::catalog::{self, Fraction, Kind, LayerInfo};
+use crate::dims::Dims;
 use crate::parse::{LayerDecl, NetworkDecl};
 use crate::print::tokens_to_string;
 use crate::size::{Size, parse_size};
+
+mod images;
+
+pub use images::WindowArgs;
 
 /// A layer with its kind, field and widths worked out.
 pub struct Resolved<'a> {
@@ -19,12 +24,15 @@ pub struct Resolved<'a> {
     pub info: Option<&'static LayerInfo>,
     /// Its field in the generated struct: `affine1`, `relu2`, `loss`.
     pub field: Ident,
-    /// Its number among the layers of its kind, from 1.
-    pub ordinal: usize,
-    /// Its input width, when known.
-    pub input: Option<Size>,
-    /// Its output width, when known (a loss layer has none).
-    pub output: Option<Size>,
+    /// The number of its parameters (`W1` and `b1` for 1): its place among
+    /// the layers that have parameters, from 1, as the book numbers them.
+    pub param_index: usize,
+    /// The shape it takes, when known.
+    pub input: Option<Dims>,
+    /// The shape it gives, when known (a loss layer gives none).
+    pub output: Option<Dims>,
+    /// The filter or window of a `Conv2d` or `MaxPool2d`.
+    pub window: Option<WindowArgs>,
     /// Whether only the compiler can check its input against the output
     /// of the layer before it (named constants).
     pub check: bool,
@@ -48,6 +56,7 @@ pub fn validate(decl: &NetworkDecl) -> Checked<'_> {
         decl,
         errors: decl.errors.clone(),
         counts: HashMap::new(),
+        params: 0,
     };
     let layers = v.resolve_all();
     let error = v.errors.into_iter().reduce(|mut all, e| {
@@ -61,10 +70,21 @@ struct Validator<'a> {
     decl: &'a NetworkDecl,
     errors: Vec<Error>,
     counts: HashMap<&'static str, usize>,
+    /// The layers with parameters so far.
+    params: usize,
 }
 
-/// The output of the layer before: its width, and which layer set it.
-type Carried = Option<(Size, usize)>;
+/// The output of the layers before: its shape, which layer set it, and,
+/// for a flattened image, where its width comes from (`30×12×12 from
+/// `MaxPool2d<2, stride = 2>``).
+#[derive(Clone)]
+struct Flow {
+    dims: Dims,
+    source: usize,
+    origin: Option<String>,
+}
+
+type Carried = Option<Flow>;
 
 impl<'a> Validator<'a> {
     fn error(&mut self, tokens: &TokenStream, message: String) {
@@ -85,8 +105,14 @@ impl<'a> Validator<'a> {
         for (i, layer) in decl.layers.iter().enumerate() {
             let resolved = self.resolve(i, layer, &carried);
             carried = match (&resolved.info, &resolved.output) {
-                (Some(info), _) if info.kind != Kind::Dense => carried,
-                (_, Some(out)) => Some((out.clone(), i)),
+                (Some(info), _) if matches!(info.kind, Kind::ShapePreserving | Kind::Loss) => {
+                    carried
+                }
+                (_, Some(out)) => Some(Flow {
+                    dims: out.clone(),
+                    source: i,
+                    origin: self.flatten_origin(i, &carried),
+                }),
                 _ => None,
             };
             layers.push(resolved);
@@ -116,6 +142,9 @@ impl<'a> Validator<'a> {
             *count += 1;
             *count
         });
+        if info.is_some_and(|info| info.has_params) {
+            self.params += 1;
+        }
         let field = match info {
             Some(info) if info.kind == Kind::Loss => Ident::new("loss", layer.name.span()),
             Some(info) => Ident::new(&format!("{}{ordinal}", info.field), layer.name.span()),
@@ -125,9 +154,10 @@ impl<'a> Validator<'a> {
             decl: layer,
             info,
             field,
-            ordinal,
+            param_index: self.params,
             input: None,
             output: None,
+            window: None,
             check: false,
             fraction: None,
         };
@@ -138,11 +168,14 @@ impl<'a> Validator<'a> {
             ));
             return resolved;
         };
-        let width_note = carried.as_ref().map_or(String::new(), |(w, _)| {
-            format!(", which is {} here", w.describe())
+        let width_note = carried.as_ref().map_or(String::new(), |flow| {
+            format!(", which is {} here", flow.dims.describe())
         });
         match info.kind {
             Kind::Dense => self.resolve_dense(i, &mut resolved, carried),
+            Kind::Input => self.resolve_input(i, &mut resolved),
+            Kind::Conv | Kind::Pool => self.resolve_window(i, &mut resolved, carried),
+            Kind::Flatten => self.resolve_flatten(i, &mut resolved, carried),
             Kind::ShapePreserving => {
                 if i == 0 {
                     self.error(
@@ -160,7 +193,7 @@ impl<'a> Validator<'a> {
                         ),
                     }
                 }
-                resolved.input = carried.as_ref().map(|(w, _)| w.clone());
+                resolved.input = carried.as_ref().map(|flow| flow.dims.clone());
                 resolved.output = resolved.input.clone();
             }
             Kind::Loss => {
@@ -169,7 +202,10 @@ impl<'a> Validator<'a> {
                         &layer.tokens,
                         format!("`{name}` is a loss layer, so it must be the last layer, but `{}` follows it", next.display()),
                     );
-                } else if i == 0 {
+                } else if self.decl.layers[..i]
+                    .iter()
+                    .all(|l| is_kind(l, Kind::Input))
+                {
                     self.error(
                         &layer.tokens,
                         format!("a network needs at least one layer before its loss layer, as in `struct {}<Affine<784, 10>, {name}>`", self.decl.name),
@@ -180,7 +216,8 @@ impl<'a> Validator<'a> {
                         format!("`{name}` takes no sizes: it takes its width from the layer before it{width_note}; write `{name}`"),
                     );
                 }
-                resolved.input = carried.as_ref().map(|(w, _)| w.clone());
+                let scores = self.flat_input(i, layer, carried, "scores");
+                resolved.input = scores.map(|width| Dims::Flat(width.clone()));
             }
         }
         resolved
@@ -251,7 +288,8 @@ impl<'a> Validator<'a> {
             None => {
                 let hint = carried
                     .as_ref()
-                    .map_or("inputs".to_owned(), |(w, _)| w.text.clone());
+                    .and_then(|flow| flow.dims.flat())
+                    .map_or("inputs".to_owned(), |w| w.text.clone());
                 self.error(
                     &layer.tokens,
                     format!("`{name}` needs its sizes: write `{name}<inputs, outputs>`, here `{name}<{hint}, outputs>`"),
@@ -292,15 +330,19 @@ impl<'a> Validator<'a> {
             }
         }
         let [input, output] = parsed;
-        if let (Some(input), Some((before, source))) = (&input, carried) {
+        let before = self.flat_input(i, layer, carried, "inputs");
+        if let (Some(input), Some(before), Some(flow)) = (&input, before, carried) {
             match input.same_as(before) {
                 Some(true) => {}
                 Some(false) => {
                     let previous = &self.decl.layers[i - 1];
-                    let origin = if *source == i - 1 {
-                        String::new()
-                    } else {
-                        format!(" (the width of `{}`)", self.decl.layers[*source].display())
+                    let origin = match &flow.origin {
+                        Some(origin) => format!(" ({origin})"),
+                        None if flow.source == i - 1 => String::new(),
+                        None => format!(
+                            " (the width of `{}`)",
+                            self.decl.layers[flow.source].display()
+                        ),
                     };
                     self.error(
                         &layer.tokens,
@@ -316,9 +358,38 @@ impl<'a> Validator<'a> {
                 None => resolved.check = true,
             }
         }
-        resolved.input = input;
-        resolved.output = output;
+        resolved.input = input.map(Dims::Flat);
+        resolved.output = output.map(Dims::Flat);
     }
+
+    /// The width of the flat vector the layers before `i` give it, or an
+    /// error when they give images.
+    fn flat_input<'c>(
+        &mut self,
+        i: usize,
+        layer: &LayerDecl,
+        carried: &'c Carried,
+        what: &str,
+    ) -> Option<&'c Size> {
+        let flow = carried.as_ref()?;
+        if let Dims::Image(image) = &flow.dims {
+            let previous = self.decl.layers[i - 1].display();
+            self.error(
+                &layer.tokens,
+                format!(
+                    "`{}` takes a flat vector of {what}, but the layer before it, `{previous}`, outputs images of {}: add `Flatten` before it",
+                    layer.display(),
+                    image.text
+                ),
+            );
+        }
+        flow.dims.flat()
+    }
+}
+
+/// Whether `layer` is a known layer of this kind.
+fn is_kind(layer: &LayerDecl, kind: Kind) -> bool {
+    catalog::lookup(&layer.name.to_string()).is_some_and(|info| info.kind == kind)
 }
 
 #[cfg(test)]

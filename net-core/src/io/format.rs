@@ -234,10 +234,14 @@ pub(crate) fn dtype_name<T: Scalar>() -> &'static str {
 /// Where the `k`-th value of a tensor of `shape` sits, in the book's
 /// row-major order.
 fn book_position(shape: ParamShape, k: usize) -> Vec<usize> {
-    match shape {
-        ParamShape::Vector(_) => vec![k],
-        ParamShape::Matrix { cols, .. } => vec![k / cols.max(1), k % cols.max(1)],
+    let dims = shape.dims();
+    let mut position = vec![0; dims.len()];
+    let mut rest = k;
+    for (index, &dim) in position.iter_mut().zip(&dims).rev() {
+        *index = rest % dim.max(1);
+        rest /= dim.max(1);
     }
+    position
 }
 
 /// Converts a shape from a file (book order) to a [`ParamShape`].
@@ -245,6 +249,12 @@ pub(crate) fn param_shape(dims: &[usize]) -> Option<ParamShape> {
     match *dims {
         [n] => Some(ParamShape::Vector(n)),
         [rows, cols] => Some(ParamShape::Matrix { rows, cols }),
+        [count, channels, height, width] => Some(ParamShape::Filters {
+            count,
+            channels,
+            height,
+            width,
+        }),
         _ => None,
     }
 }
@@ -278,8 +288,9 @@ pub(crate) fn encode<T: Scalar>(
     let mut data = Vec::with_capacity(values.len() * width);
     // `k` runs over the book's row-major order; `values` is column-major.
     let (rows, cols) = match shape {
-        ParamShape::Vector(n) => (1, n),
         ParamShape::Matrix { rows, cols } => (rows, cols),
+        // Stored in the file's order already: one row.
+        _ => (1, shape.len()),
     };
     for i in 0..rows {
         for j in 0..cols {
@@ -364,7 +375,9 @@ pub(crate) fn decode<T: Scalar>(
         });
     }
     let values = match shape {
-        ParamShape::Vector(_) => native.iter().map(|&v| T::of_f64(v)).collect(),
+        ParamShape::Vector(_) | ParamShape::Filters { .. } => {
+            native.iter().map(|&v| T::of_f64(v)).collect()
+        }
         ParamShape::Matrix { rows, cols } => {
             // Entry `(i, j)`, at `i·cols + j` in the file, goes to `j·rows + i`.
             let mut values = vec![T::zero(); len];

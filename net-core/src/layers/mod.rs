@@ -1,10 +1,16 @@
-//! The chapter's layers, one file each.
+//! The layers, one file each: the backpropagation chapter's, then the
+//! convolution chapter's.
 
 mod add_layer;
 mod affine;
 pub mod batch_norm;
+#[cfg(test)]
+mod check;
+mod conv2d;
 pub mod dropout;
+mod flatten;
 mod identity_with_squared_loss;
+mod max_pool2d;
 mod mul_layer;
 mod relu;
 mod sigmoid;
@@ -13,8 +19,11 @@ mod softmax_with_loss;
 pub use add_layer::AddLayer;
 pub use affine::Affine;
 pub use batch_norm::BatchNorm;
+pub use conv2d::Conv2d;
 pub use dropout::Dropout;
+pub use flatten::Flatten;
 pub use identity_with_squared_loss::IdentityWithSquaredLoss;
+pub use max_pool2d::MaxPool2d;
 pub use mul_layer::MulLayer;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;

@@ -1,6 +1,7 @@
 //! Unit tests of the validator: token streams in, collected messages out.
 
 use super::*;
+use crate::dims::Dims;
 
 /// The messages of every error for `source`, in order.
 fn messages(source: &str) -> Vec<String> {
@@ -196,7 +197,7 @@ fn unknown_layers_list_the_known_ones() {
     assert_eq!(
         got,
         [
-            "unknown layer `ReLU`; the known layers are `Affine<inputs, outputs>`, `Relu`, `Sigmoid`, `BatchNorm`, `Dropout` (or `Dropout<ratio>`), `SoftmaxWithLoss`, `IdentityWithSquaredLoss`; did you mean `Relu`?"
+            "unknown layer `ReLU`; the known layers are `Input<channels, height, width>`, `Affine<inputs, outputs>`, `Conv2d<filters, size, stride = 1, pad = 0>`, `MaxPool2d<size, stride = 1, pad = 0>`, `Flatten`, `Relu`, `Sigmoid`, `BatchNorm`, `Dropout` (or `Dropout<ratio>`), `SoftmaxWithLoss`, `IdentityWithSquaredLoss`; did you mean `Relu`?"
         ]
     );
     let got = messages("struct Net<Affine<784, 10>, Softmax>");
@@ -237,7 +238,7 @@ fn syntax_mistakes_are_recovered_from() {
 #[test]
 fn mistakes_are_all_reported_together() {
     let got = messages(
-        "struct Net<Affine<784, 50>, Relu<50>, Affine<60, 10>, Conv2d, Affine<10, 0>, SoftmaxWithLoss>",
+        "struct Net<Affine<784, 50>, Relu<50>, Affine<60, 10>, Conv3d, Affine<10, 0>, SoftmaxWithLoss>",
     );
     assert_eq!(got.len(), 4, "{got:?}");
 }
@@ -269,4 +270,144 @@ fn malformed_input_is_reported_without_panicking() {
         let got = messages(case);
         assert!(!got.is_empty(), "no error for {case}");
     }
+}
+
+const SIMPLE_CONV_NET: &str = "struct SimpleConvNet<Input<1, 28, 28>, Conv2d<30, 5>, Relu, MaxPool2d<2, stride = 2>, Flatten, Affine<4320, 100>, Relu, Affine<100, 10>, SoftmaxWithLoss>";
+
+#[test]
+fn the_books_conv_net_is_valid_and_numbered_as_in_the_book() {
+    let decl: NetworkDecl = syn::parse_str(SIMPLE_CONV_NET).unwrap();
+    let checked = validate(&decl);
+    assert!(checked.error.is_none());
+    let shapes: Vec<String> = checked
+        .layers
+        .iter()
+        .map(|l| l.output.as_ref().map_or("-".to_owned(), Dims::describe))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "1×28×28",
+            "30×24×24",
+            "30×24×24",
+            "30×12×12",
+            "4320",
+            "100",
+            "100",
+            "10",
+            "-"
+        ]
+    );
+    let params: Vec<usize> = checked.layers.iter().map(|l| l.param_index).collect();
+    assert_eq!(params, [0, 1, 1, 1, 1, 2, 2, 3, 3]);
+    let fields: Vec<String> = checked.layers.iter().map(|l| l.field.to_string()).collect();
+    assert_eq!(
+        fields,
+        [
+            "input1", "conv1", "relu1", "pool1", "flatten1", "affine1", "relu2", "affine2", "loss"
+        ]
+    );
+}
+
+#[test]
+fn window_sizes_can_be_positional_or_named() {
+    for net in [
+        "struct Net<Input<3, 7, 7>, Conv2d<4, 3, 2, 1>, MaxPool2d<2, 2>, Flatten, Affine<16, 2>, SoftmaxWithLoss>",
+        "struct Net<Input<3, 7, 7>, Conv2d<4, 3, pad = 1, stride = 2>, MaxPool2d<2, stride = 2>, Flatten, Affine<16, 2>, SoftmaxWithLoss>",
+    ] {
+        assert_eq!(messages(net), Vec::<String>::new(), "{net}");
+    }
+}
+
+#[test]
+fn image_mistakes_are_reported_at_the_layer() {
+    let with = |layers: &str| messages(&format!("struct Net<{layers}, SoftmaxWithLoss>"));
+    assert_eq!(
+        with(
+            "Input<1, 28, 28>, Conv2d<30, 5>, Relu, MaxPool2d<2, stride = 2>, Flatten, Affine<4000, 10>"
+        ),
+        [
+            "`Affine<4000, 10>` expects 4000 inputs, but the layer before it, `Flatten`, outputs 4320 (30×12×12 from `MaxPool2d<2, stride = 2>`)"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 28, 28>, Conv2d<30, 29>, Flatten, Affine<30, 10>"),
+        ["`Conv2d<30, 29>`: its 29×29 filter is larger than its input of 28×28 pixels"]
+    );
+    assert_eq!(
+        with("Input<1, 28, 28>, Conv2d<30, 5, stride = 2>, Flatten, Affine<30, 10>"),
+        [
+            "`Conv2d<30, 5, stride = 2>`: a stride of 2 does not fit its input of 28×28 pixels: the 5×5 filter has 28 + 2·0 − 5 = 23 pixels to move, which is not a multiple of 2; choose a stride that divides it, or change the padding"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 4, 4>, MaxPool2d<7, pad = 1>, Flatten, Affine<1, 10>"),
+        [
+            "`MaxPool2d<7, pad = 1>`: its 7×7 window is larger than its input of 4×4 pixels, 6×6 with the padding"
+        ]
+    );
+    assert_eq!(
+        with("Conv2d<30, 5>, Flatten, Affine<17280, 10>"),
+        [
+            "`Conv2d<30, 5>` needs the shape of its input images: start the network with `Input<channels, height, width>`, such as `Input<1, 28, 28>`"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Flatten, Conv2d<2, 3>, Flatten, Affine<72, 10>"),
+        [
+            "`Conv2d<2, 3>` takes images, but the layer before it, `Flatten`, outputs a flat vector of 64"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Conv2d<2, 3>, Affine<72, 10>"),
+        [
+            "`Affine<72, 10>` takes a flat vector of inputs, but the layer before it, `Conv2d<2, 3>`, outputs images of 2×6×6: add `Flatten` before it"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Conv2d<2, 3, strides = 2>, Flatten, Affine<72, 10>"),
+        [
+            "`Conv2d` has no size named `strides`: its sizes are `Conv2d<filters, size, stride, pad>`"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Conv2d<2>, Flatten, Affine<72, 10>"),
+        [
+            "`Conv2d` needs its size: write `Conv2d<filters, size, stride, pad>`, such as `Conv2d<30, 5>`"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Conv2d<2, 3, stride = 0>, Flatten, Affine<72, 10>"),
+        ["`Conv2d<2, 3, stride = 0>` has stride 0: it must be at least 1"]
+    );
+    assert_eq!(
+        with("Input<1, 8>, Flatten, Affine<8, 10>"),
+        [
+            "`Input` takes one size or three, but 2 were given: write `Input<channels, height, width>` for images, as in `Input<1, 28, 28>`, or `Input<width>` for flat vectors"
+        ]
+    );
+    assert_eq!(
+        with("Affine<784, 10>, Input<1, 28, 28>"),
+        [
+            "`Input<1, 28, 28>` must be the first layer: it states the shape of the network's samples"
+        ]
+    );
+    assert_eq!(
+        with("Input<1, 8, 8>, Conv2d<2, 3>"),
+        [
+            "`SoftmaxWithLoss` takes a flat vector of scores, but the layer before it, `Conv2d<2, 3>`, outputs images of 2×6×6: add `Flatten` before it"
+        ]
+    );
+}
+
+#[test]
+fn named_image_sizes_are_left_to_the_compiler() {
+    let decl: NetworkDecl = syn::parse_str(
+        "struct Net<Input<1, SIDE, SIDE>, Conv2d<FILTERS, 5>, Flatten, Affine<4000, 10>, SoftmaxWithLoss>",
+    )
+    .unwrap();
+    let checked = validate(&decl);
+    assert!(checked.error.is_none());
+    let checks: Vec<bool> = checked.layers.iter().map(|l| l.check).collect();
+    assert_eq!(checks, [false, false, false, true, false]);
 }

@@ -1,0 +1,338 @@
+//! The convolution layer, through `im2col`.
+
+use core::marker::PhantomData;
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+use rand::RngCore;
+use rand_distr::{Distribution, StandardNormal};
+use typenum::{U0, U1, Unsigned};
+
+use crate::im2col::{col2im, im2col};
+use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
+use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
+use crate::{Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar};
+
+/// The book's `Convolution`: `FN` filters of `FH × FW` pixels, moved with
+/// stride `S` over the input image `In` padded with `P` zeros.
+///
+/// The output has `FN` channels of `(H + 2P − FH)/S + 1` by
+/// `(W + 2P − FW)/S + 1` pixels, computed by the compiler: see
+/// [`WindowOut`]. All sizes are [typenum](crate::typenum) unsigned
+/// integers; a filter that does not fit the input (larger than the padded
+/// image, or a stride that does not divide the room it moves in) is a
+/// compile-time error where the layer is built.
+///
+/// ```
+/// use net_core::typenum::{U1, U2, U28, U30, U5, U24};
+/// use net_core::{BatchStorage, Chw, Conv2d, Init, Layer, ImageBatch};
+///
+/// // The book's SimpleConvNet: 30 filters of 5×5 over 1×28×28.
+/// type Conv = Conv2d<f32, Chw<U1, U28, U28>, U30, U5, U5>;
+/// let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+/// let mut conv = Conv::init(&mut rng, Init::BOOK);
+/// let x = ImageBatch::<f32, Chw<U1, U28, U28>>::zeros(2);
+/// let y: &ImageBatch<f32, Chw<U30, U24, U24>> = conv.forward(&x);
+/// assert_eq!(y.as_slice().len(), 2 * 30 * 24 * 24);
+/// ```
+///
+/// # As in the book
+///
+/// Forward unfolds the batch with `im2col` into a `(N·OH·OW) × (C·FH·FW)`
+/// matrix `col` and computes `col · W_colᵀ + b` in one product, where
+/// `W_col` is `W` reshaped to `FN × (C·FH·FW)`; the result, one column per
+/// filter, is rearranged into `N × FN × OH × OW`. Backward, with `dout`
+/// rearranged the same way:
+/// - `db = Σ dout` over samples and pixels,
+/// - `dW = doutᵀ · col`, reshaped to `FN × C × FH × FW`,
+/// - `dx = col2im(dout · W_col)`.
+///
+/// `W` is stored as the book's NumPy array, `[FN, C, FH, FW]` row-major,
+/// which is `W_colᵀ` column-major: the products read it in place. Every
+/// buffer (`col`, the product, `dcol`, the output and `dx`) is kept from
+/// one call to the next, so a fixed batch size allocates only once.
+#[derive(Clone, Debug)]
+pub struct Conv2d<T: Scalar, In, FN, FH, FW, S = U1, P = U0>
+where
+    In: SlidingWindow<FN, FH, FW, S, P>,
+{
+    /// The filters `W`, `[FN, C, FH, FW]` row-major.
+    pub w: Box<[T]>,
+    /// The bias `b`, one per filter.
+    pub b: Box<[T]>,
+    /// `dL/dW` from the last backward pass, laid out as `w`.
+    pub dw: Box<[T]>,
+    /// `dL/db` from the last backward pass.
+    pub db: Box<[T]>,
+    /// `im2col` of the last input, column-major `(N·OH·OW) × (C·FH·FW)`.
+    col: Vec<T>,
+    /// `col · W_colᵀ` in forward, `dout` in the same layout in backward:
+    /// column-major `(N·OH·OW) × FN`, one column per filter.
+    by_filter: Vec<T>,
+    /// `dout · W_col`, the gradient of `col`.
+    dcol: Vec<T>,
+    out: Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
+    dx: Batch<T, In>,
+    sizes: Sizes<(FN, FH, FW, S, P)>,
+}
+
+impl<T, In, FN, FH, FW, S, P> Conv2d<T, In, FN, FH, FW, S, P>
+where
+    T: Scalar,
+    In: SlidingWindow<FN, FH, FW, S, P>,
+    FN: Unsigned,
+    FH: Unsigned,
+    FW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    /// The filters' geometry; evaluating it is what rejects a filter that
+    /// does not fit, at compile time.
+    const WINDOW: Window = match Window::over::<In>(FH::USIZE, FW::USIZE, S::USIZE, P::USIZE) {
+        Some(window) if FN::USIZE > 0 => window,
+        _ => panic!(
+            "Conv2d: the filters do not fit the input: there must be at least one filter, the stride must be at least 1, and `H + 2·pad − FH` (and `W + 2·pad − FW`) must be at least 0 and a multiple of the stride"
+        ),
+    };
+
+    /// A layer with the given filters (`[FN, C, FH, FW]` row-major) and
+    /// biases, or `None` when their lengths are not `FN·C·FH·FW` and `FN`.
+    pub fn from_params(w: Vec<T>, b: Vec<T>) -> Option<Self> {
+        let window = Self::WINDOW;
+        if w.len() != FN::USIZE * window.patch_len() || b.len() != FN::USIZE {
+            return None;
+        }
+        Some(Conv2d {
+            dw: vec![T::zero(); w.len()].into(),
+            db: vec![T::zero(); b.len()].into(),
+            w: w.into(),
+            b: b.into(),
+            col: Vec::new(),
+            by_filter: Vec::new(),
+            dcol: Vec::new(),
+            out: BatchStorage::zeros(0),
+            dx: BatchStorage::zeros(0),
+            sizes: PhantomData,
+        })
+    }
+
+    /// `W_col`ᵀ as a `(C·FH·FW) × FN` matrix over `values` (`w` or `dw`).
+    fn filters_view(values: &[T]) -> DMatrixView<'_, T> {
+        DMatrixView::from_slice(values, Self::WINDOW.patch_len(), FN::USIZE)
+    }
+
+    /// The shape of `W` for saving: `[FN, C, FH, FW]`.
+    fn filters_shape() -> ParamShape {
+        ParamShape::Filters {
+            count: FN::USIZE,
+            channels: In::Channels::USIZE,
+            height: FH::USIZE,
+            width: FW::USIZE,
+        }
+    }
+}
+
+impl<T, In, FN, FH, FW, S, P> Layer<T> for Conv2d<T, In, FN, FH, FW, S, P>
+where
+    T: Scalar,
+    In: SlidingWindow<FN, FH, FW, S, P>,
+    FN: Unsigned,
+    FH: Unsigned,
+    FW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type In = In;
+    type Out = WindowOut<In, FN, FH, FW, S, P>;
+
+    fn init(rng: &mut dyn RngCore, init: Init) -> Self {
+        // Xavier and He count the inputs of one output: a patch.
+        let std = init.std(Self::WINDOW.patch_len());
+        let w = (0..FN::USIZE * Self::WINDOW.patch_len())
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(rng);
+                T::of_f64(std * z)
+            })
+            .collect();
+        Self::from_params(w, vec![T::zero(); FN::USIZE])
+            .expect("the lengths come from the layer's own sizes")
+    }
+
+    fn forward(&mut self, x: &Batch<T, In>) -> &Batch<T, Self::Out> {
+        let window = Self::WINDOW;
+        let (batch, filters) = (x.batch_size(), FN::USIZE);
+        let (pixels, patch) = (window.out_pixels(), window.patch_len());
+        let rows = batch * pixels;
+        self.col.resize(rows * patch, T::zero());
+        im2col(&window, batch, x.as_slice(), &mut self.col);
+        self.by_filter.resize(rows * filters, T::zero());
+        let col = DMatrixView::from_slice(&self.col, rows, patch);
+        let mut product = DMatrixViewMut::from_slice(&mut self.by_filter, rows, filters);
+        gemm(
+            T::one(),
+            &col,
+            &Self::filters_view(&self.w),
+            T::zero(),
+            &mut product,
+        );
+        // Column `f` of the product holds filter `f` over every sample and
+        // pixel; each sample's run of it becomes channel `f` of that sample.
+        self.out.set_batch_size(batch);
+        let samples = self.out.as_mut_slice().chunks_exact_mut(filters * pixels);
+        for (n, sample) in samples.enumerate() {
+            for (f, (channel, &b)) in sample.chunks_exact_mut(pixels).zip(&*self.b).enumerate() {
+                let products = &self.by_filter[f * rows + n * pixels..][..pixels];
+                for (y, &v) in channel.iter_mut().zip(products) {
+                    *y = v + b;
+                }
+            }
+        }
+        &self.out
+    }
+
+    fn backward(&mut self, x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
+        self.backward_params(x, dout);
+        let window = Self::WINDOW;
+        let batch = dout.batch_size();
+        let (rows, patch) = (batch * window.out_pixels(), window.patch_len());
+        self.dcol.resize(rows * patch, T::zero());
+        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, FN::USIZE);
+        let mut dcol = DMatrixViewMut::from_slice(&mut self.dcol, rows, patch);
+        // dcol = dout · W_col
+        gemm_nt(
+            T::one(),
+            &dout_by_filter,
+            &Self::filters_view(&self.w),
+            T::zero(),
+            &mut dcol,
+        );
+        self.dx.set_batch_size(batch);
+        col2im(&window, batch, &self.dcol, self.dx.as_mut_slice());
+        &self.dx
+    }
+
+    fn backward_params(&mut self, _x: &Batch<T, In>, dout: &Batch<T, Self::Out>) {
+        let window = Self::WINDOW;
+        let (batch, filters) = (dout.batch_size(), FN::USIZE);
+        let (pixels, patch) = (window.out_pixels(), window.patch_len());
+        let rows = batch * pixels;
+        // dout, rearranged as the forward product: one column per filter.
+        self.by_filter.resize(rows * filters, T::zero());
+        let samples = dout.as_slice().chunks_exact(filters * pixels);
+        for (n, sample) in samples.enumerate() {
+            for (f, channel) in sample.chunks_exact(pixels).enumerate() {
+                self.by_filter[f * rows + n * pixels..][..pixels].copy_from_slice(channel);
+            }
+        }
+        for (f, db) in self.db.iter_mut().enumerate() {
+            *db = sum(&self.by_filter[f * rows..(f + 1) * rows]);
+        }
+        // dW_colᵀ = colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in the
+        // book's `[FN, C, FH, FW]` order.
+        let col = DMatrixView::from_slice(&self.col, rows, patch);
+        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, filters);
+        let mut dw = DMatrixViewMut::from_slice(&mut self.dw, patch, filters);
+        gemm_tn(T::one(), &col, &dout_by_filter, T::zero(), &mut dw);
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
+        f(ParamRef {
+            name: ParamName {
+                base: "W",
+                index: 0,
+            },
+            shape: Self::filters_shape(),
+            value: &self.w,
+            grad: &self.dw,
+        });
+        f(ParamRef {
+            name: ParamName {
+                base: "b",
+                index: 0,
+            },
+            shape: ParamShape::Vector(FN::USIZE),
+            value: &self.b,
+            grad: &self.db,
+        });
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
+        f(ParamMut {
+            name: ParamName {
+                base: "W",
+                index: 0,
+            },
+            shape: Self::filters_shape(),
+            value: &mut self.w,
+            grad: &mut self.dw,
+        });
+        f(ParamMut {
+            name: ParamName {
+                base: "b",
+                index: 0,
+            },
+            shape: ParamShape::Vector(FN::USIZE),
+            value: &mut self.b,
+            grad: &mut self.db,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use typenum::{U1, U2, U3, U4, U5, U6, U7};
+
+    use super::*;
+    use crate::layers::check::{assert_gradients_agree, random_batch};
+    use crate::{Chw, ImageBatch};
+
+    /// One filter of 2×2 ones over a 1×3×3 image of 1…9 sums each 2×2
+    /// patch: `[[12, 16], [24, 28]]`, plus the bias.
+    #[test]
+    fn forward_sums_each_patch() {
+        type Conv = Conv2d<f64, Chw<U1, U3, U3>, U1, U2, U2>;
+        let mut conv = Conv::from_params(vec![1.0; 4], vec![0.5]).expect("sizes");
+        let x = ImageBatch::from_vec((1..=9).map(f64::from).collect()).expect("one image");
+        let y = conv.forward(&x);
+        assert_eq!(y.as_slice(), &[12.5, 16.5, 24.5, 28.5]);
+
+        // dout of ones: every pixel's gradient counts the patches it is in,
+        // times the weight; dW sums each filter pixel's inputs; db counts
+        // the outputs.
+        let dout = ImageBatch::from_vec(vec![1.0; 4]).expect("one image");
+        let dx = conv.backward(&x, &dout).as_slice().to_vec();
+        assert_eq!(dx, [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+        assert_eq!(&*conv.dw, &[12.0, 16.0, 24.0, 28.0]);
+        assert_eq!(&*conv.db, &[4.0]);
+    }
+
+    #[test]
+    fn parameters_have_the_books_shapes() {
+        type Conv = Conv2d<f32, Chw<U3, U7, U7>, U4, U5, U5>;
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
+        let conv = Conv::init(&mut rng, Init::BOOK);
+        let mut shapes = Vec::new();
+        conv.visit_params(&mut |p| shapes.push((p.name.base, p.shape.dims(), p.value.len())));
+        assert_eq!(shapes, [("W", vec![4, 3, 5, 5], 300), ("b", vec![4], 4)]);
+        assert!(Conv::from_params(vec![0.0; 299], vec![0.0; 4]).is_none());
+    }
+
+    #[test]
+    fn gradients_match_numerical_ones() {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
+        let init = Init::Normal { std: 0.5 };
+
+        type Plain = Conv2d<f64, Chw<U2, U5, U6>, U3, U3, U2>;
+        let mut conv = Plain::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U2, U5, U6>>(3, 1));
+
+        // Stride 2, padding 1: (7 + 2 − 3)/2 + 1 = 4.
+        type Strided = Conv2d<f64, Chw<U3, U7, U7>, U2, U3, U3, U2, U1>;
+        let mut conv = Strided::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U3, U7, U7>>(2, 2));
+
+        // Padding 2 with a 4×4 filter over 5×5 at stride 1.
+        type Padded = Conv2d<f64, Chw<U1, U5, U5>, U2, U4, U4, U1, U2>;
+        let mut conv = Padded::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U1, U5, U5>>(2, 3));
+    }
+}

@@ -1,0 +1,236 @@
+//! Max pooling.
+
+use core::marker::PhantomData;
+
+use rand::RngCore;
+use typenum::{U0, U1, Unsigned};
+
+use crate::image::{PoolOut, Sizes, SlidingWindow, Window};
+use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
+
+/// The book's `Pooling`: the largest value of each `PH × PW` window, moved
+/// with stride `S` over each channel of `In` padded with `P` zeros.
+///
+/// The output keeps the channels and has `(H + 2P − PH)/S + 1` by
+/// `(W + 2P − PW)/S + 1` pixels, computed by the compiler (see
+/// [`PoolOut`]); a window that does not fit is a compile-time error where
+/// the layer is built. The book's SimpleConvNet pools 2×2 windows with
+/// stride 2: `MaxPool2d<T, In, U2, U2, U2>`.
+///
+/// The book unfolds the input with `im2col`, one window per row, and takes
+/// each row's `argmax`. This layer visits the same windows in the same
+/// order without building the matrix, and keeps the same `arg_max` — the
+/// position of each window's maximum in the input (the first on ties, as
+/// NumPy's `argmax`) — for backward, which sends each output's gradient to
+/// that position alone. A maximum that is padding (a zero larger than
+/// every pixel of its window) gets no gradient, as in the book.
+///
+/// ```
+/// use net_core::typenum::{U1, U2, U4};
+/// use net_core::{BatchStorage, Chw, ImageBatch, Layer, MaxPool2d};
+///
+/// let mut pool = MaxPool2d::<f64, Chw<U1, U4, U4>, U2, U2, U2>::new();
+/// let x = ImageBatch::from_vec((0..16).map(f64::from).collect()).expect("one image");
+/// assert_eq!(pool.forward(&x).as_slice(), &[5.0, 7.0, 13.0, 15.0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MaxPool2d<T: Scalar, In, PH, PW, S = U1, P = U0>
+where
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+{
+    /// For each output, where its maximum sits in the input batch
+    /// (`NO_ARG` for padding).
+    arg_max: Vec<usize>,
+    out: Batch<T, PoolOut<In, PH, PW, S, P>>,
+    dx: Batch<T, In>,
+    sizes: Sizes<(PH, PW, S, P)>,
+}
+
+/// The `arg_max` of a window whose maximum is padding.
+const NO_ARG: usize = usize::MAX;
+
+impl<T, In, PH, PW, S, P> MaxPool2d<T, In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    /// The windows' geometry; evaluating it is what rejects a window that
+    /// does not fit, at compile time.
+    const WINDOW: Window = match Window::over::<In>(PH::USIZE, PW::USIZE, S::USIZE, P::USIZE) {
+        Some(window) => window,
+        None => panic!(
+            "MaxPool2d: the window does not fit the input: the stride must be at least 1, and `H + 2·pad − PH` (and `W + 2·pad − PW`) must be at least 0 and a multiple of the stride"
+        ),
+    };
+
+    /// A new pooling layer; it has no parameters.
+    pub fn new() -> Self {
+        let _fits = Self::WINDOW;
+        MaxPool2d {
+            arg_max: Vec::new(),
+            out: BatchStorage::zeros(0),
+            dx: BatchStorage::zeros(0),
+            sizes: PhantomData,
+        }
+    }
+}
+
+impl<T, In, PH, PW, S, P> Default for MaxPool2d<T, In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, In, PH, PW, S, P> Layer<T> for MaxPool2d<T, In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type In = In;
+    type Out = PoolOut<In, PH, PW, S, P>;
+
+    fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
+        Self::new()
+    }
+
+    fn forward(&mut self, x: &Batch<T, In>) -> &Batch<T, Self::Out> {
+        let w = Self::WINDOW;
+        let batch = x.batch_size();
+        self.out.set_batch_size(batch);
+        self.arg_max
+            .resize(batch * w.channels * w.out_pixels(), NO_ARG);
+        let x = x.as_slice();
+        let mut outputs = self.out.as_mut_slice().iter_mut().zip(&mut self.arg_max);
+        for image in 0..batch * w.channels {
+            let plane = image * w.height * w.width;
+            for oy in 0..w.out_h {
+                for ox in 0..w.out_w {
+                    // Padding counts as a zero, as `np.pad` makes it.
+                    let mut best = (T::NEG_INFINITY, NO_ARG);
+                    for i in 0..w.window_h {
+                        for j in 0..w.window_w {
+                            let y = (oy * w.stride + i)
+                                .checked_sub(w.pad)
+                                .filter(|&y| y < w.height);
+                            let xx = (ox * w.stride + j)
+                                .checked_sub(w.pad)
+                                .filter(|&x| x < w.width);
+                            let candidate = match (y, xx) {
+                                (Some(y), Some(xx)) => {
+                                    let at = plane + y * w.width + xx;
+                                    (x[at], at)
+                                }
+                                _ => (T::zero(), NO_ARG),
+                            };
+                            if candidate.0 > best.0 {
+                                best = candidate;
+                            }
+                        }
+                    }
+                    if let Some((out, arg)) = outputs.next() {
+                        (*out, *arg) = best;
+                    }
+                }
+            }
+        }
+        &self.out
+    }
+
+    fn backward(&mut self, _x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
+        self.dx.set_batch_size(dout.batch_size());
+        let dx = self.dx.as_mut_slice();
+        dx.fill(T::zero());
+        for (&arg, &d) in self.arg_max.iter().zip(dout.as_slice()) {
+            if let Some(slot) = dx.get_mut(arg) {
+                *slot += d;
+            }
+        }
+        &self.dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use typenum::{U1, U2, U3, U4, U5, U6, U7};
+
+    use super::*;
+    use crate::layers::check::{assert_gradients_agree, random_batch};
+    use crate::{Chw, ImageBatch};
+
+    #[test]
+    fn takes_each_windows_maximum_and_routes_the_gradient_back() {
+        // Two channels of 4×4; 2×2 windows at stride 2.
+        let mut pool = MaxPool2d::<f64, Chw<U2, U4, U4>, U2, U2, U2>::new();
+        #[rustfmt::skip]
+        let x = ImageBatch::from_vec(vec![
+            1.0, 2.0, 0.0, 1.0,
+            3.0, 0.0, 4.0, 2.0,
+            0.0, 1.0, 1.0, 1.0,
+            5.0, 2.0, 1.0, 0.0,
+            // Channel 1: the maximum of the first window is first on a tie.
+            -1.0, -1.0, -3.0, -2.0,
+            -2.0, -4.0, -5.0, -2.5,
+            9.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 8.0,
+        ])
+        .expect("one sample");
+        assert_eq!(
+            pool.forward(&x).as_slice(),
+            &[3.0, 4.0, 5.0, 1.0, -1.0, -2.0, 9.0, 8.0]
+        );
+        let dout = ImageBatch::from_vec((1..=8).map(f64::from).collect()).expect("one sample");
+        let dx = pool.backward(&x, &dout).as_slice().to_vec();
+        #[rustfmt::skip]
+        assert_eq!(dx, [
+            0.0, 0.0, 0.0, 0.0,
+            1.0, 0.0, 2.0, 0.0,
+            0.0, 0.0, 4.0, 0.0,
+            3.0, 0.0, 0.0, 0.0,
+            5.0, 0.0, 0.0, 6.0,
+            0.0, 0.0, 0.0, 0.0,
+            7.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, 0.0, 8.0,
+        ]);
+    }
+
+    /// With padding, a window of negative pixels has the padding's zero as
+    /// its maximum, and passes no gradient.
+    #[test]
+    fn padding_is_a_zero_without_gradient() {
+        let mut pool = MaxPool2d::<f64, Chw<U1, U2, U2>, U2, U2, U2, U1>::new();
+        let x = ImageBatch::from_vec(vec![-1.0, -2.0, -3.0, 4.0]).expect("one sample");
+        assert_eq!(pool.forward(&x).as_slice(), &[0.0, 0.0, 0.0, 4.0]);
+        let dout = ImageBatch::from_vec(vec![1.0, 1.0, 1.0, 1.0]).expect("one sample");
+        assert_eq!(pool.backward(&x, &dout).as_slice(), &[0.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn gradients_match_numerical_ones() {
+        let mut pool = MaxPool2d::<f64, Chw<U3, U6, U6>, U2, U2, U2>::new();
+        assert_gradients_agree(&mut pool, &random_batch::<Chw<U3, U6, U6>>(2, 4));
+
+        // Overlapping 3×3 windows at stride 2 with padding 1 over 7×7.
+        let mut pool = MaxPool2d::<f64, Chw<U2, U7, U7>, U3, U3, U2, U1>::new();
+        assert_gradients_agree(&mut pool, &random_batch::<Chw<U2, U7, U7>>(3, 5));
+
+        // Rectangular windows at stride 1: 2×3 over 5×4.
+        let mut pool = MaxPool2d::<f64, Chw<U1, U5, U4>, U2, U3>::new();
+        assert_gradients_agree(&mut pool, &random_batch::<Chw<U1, U5, U4>>(2, 6));
+    }
+}

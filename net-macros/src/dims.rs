@@ -1,0 +1,110 @@
+//! What flows from one layer to the next: a flat vector of some width, or
+//! an image of channels × height × width, and the types they become.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::size::Size;
+
+/// The shape of the samples between two layers.
+#[derive(Clone)]
+pub enum Dims {
+    /// A flat vector: `Const<width>`.
+    Flat(Size),
+    /// An image: `Chw<C, H, W>` or the output type of a window layer.
+    Image(ImageDims),
+}
+
+/// An image shape, as the macro knows it.
+#[derive(Clone)]
+pub struct ImageDims {
+    /// The shape's type, without the scalar type `T`: `Chw<…>`,
+    /// `WindowOut<…>` or `PoolOut<…>`.
+    pub ty: TokenStream,
+    /// `[channels, height, width]`, when every size up to here is a number.
+    pub sizes: Option<[u64; 3]>,
+    /// The shape for messages: `30×12×12`, or `` the output of `Conv2d<N, 5>` ``.
+    pub text: String,
+}
+
+impl Dims {
+    /// The shape's type: `::staticnet::Const<width>`, or the image's type.
+    pub fn shape_type(&self) -> TokenStream {
+        match self {
+            Dims::Flat(width) => {
+                let arg = &width.arg;
+                quote!(::staticnet::Const<#arg>)
+            }
+            Dims::Image(image) => image.ty.clone(),
+        }
+    }
+
+    /// The width of a flat vector.
+    pub fn flat(&self) -> Option<&Size> {
+        match self {
+            Dims::Flat(width) => Some(width),
+            Dims::Image(_) => None,
+        }
+    }
+
+    /// The shape for messages: `50`, `` `HIDDEN` ``, `30×12×12`.
+    pub fn describe(&self) -> String {
+        match self {
+            Dims::Flat(width) => width.describe(),
+            Dims::Image(image) => image.text.clone(),
+        }
+    }
+}
+
+/// The typenum type of a size: a number becomes typenum's binary form
+/// (`UInt<UInt<UTerm, B1>, B0>` for 2), which exists for every number; a
+/// named constant goes through `typenum::U<N>`, which covers 0 to 1024 and
+/// the powers of two.
+pub fn typenum(size: &Size) -> TokenStream {
+    match size.value {
+        Some(value) => binary(value),
+        None => {
+            let arg = &size.arg;
+            quote!(::staticnet::typenum::U<#arg>)
+        }
+    }
+}
+
+fn binary(value: u64) -> TokenStream {
+    if value == 0 {
+        return quote!(::staticnet::typenum::UTerm);
+    }
+    let high = binary(value >> 1);
+    let bit = if value & 1 == 1 {
+        quote!(::staticnet::typenum::B1)
+    } else {
+        quote!(::staticnet::typenum::B0)
+    };
+    quote!(::staticnet::typenum::UInt<#high, #bit>)
+}
+
+/// A size with a known value, for sizes the macro computes.
+pub fn computed(value: u64) -> Size {
+    Size {
+        text: value.to_string(),
+        value: Some(value),
+        arg: proc_macro2::TokenTree::from(proc_macro2::Literal::u64_unsuffixed(value)).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_typenum_binaries() {
+        let show = |v| {
+            binary(v)
+                .to_string()
+                .replace(":: staticnet :: typenum :: ", "")
+        };
+        assert_eq!(show(0), "UTerm");
+        assert_eq!(show(1), "UInt < UTerm , B1 >");
+        assert_eq!(show(6), "UInt < UInt < UInt < UTerm , B1 > , B1 > , B0 >");
+    }
+}
