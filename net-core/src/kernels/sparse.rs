@@ -79,7 +79,7 @@ impl Nonzeros {
     /// Whether the sparse loops beat the dense kernels on the scanned
     /// matrix.
     fn is_sparse(&self) -> bool {
-        let entries = self.bits.len() / self.words_per_column.max(1) * self.rows;
+        let entries = self.columns() * self.rows;
         entries > 0 && (self.count as f64) <= MAX_DENSITY * entries as f64
     }
 
@@ -121,29 +121,34 @@ impl Nonzeros {
     /// order; [`index_rows`](Self::index_rows) must have run since the
     /// last scan.
     #[inline(always)]
-    fn for_each_column(&self, n: usize, mut f: impl FnMut(usize)) {
-        let words = &self.row_bits[n * self.words_per_row..][..self.words_per_row];
-        for (w, &word) in words.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                f(64 * w + word.trailing_zeros() as usize);
-                word &= word - 1;
-            }
-        }
+    fn for_each_column(&self, n: usize, f: impl FnMut(usize)) {
+        for_each_bit(
+            &self.row_bits[n * self.words_per_row..][..self.words_per_row],
+            f,
+        );
     }
 
     /// Calls `f` with the row of each nonzero entry of column `p`, in
-    /// order. (Plain loops rather than an iterator: the callers' sums then
-    /// stay in registers.)
+    /// order.
     #[inline(always)]
-    fn for_each_row(&self, p: usize, mut f: impl FnMut(usize)) {
-        let words = &self.bits[p * self.words_per_column..][..self.words_per_column];
-        for (w, &word) in words.iter().enumerate() {
-            let mut word = word;
-            while word != 0 {
-                f(64 * w + word.trailing_zeros() as usize);
-                word &= word - 1;
-            }
+    fn for_each_row(&self, p: usize, f: impl FnMut(usize)) {
+        for_each_bit(
+            &self.bits[p * self.words_per_column..][..self.words_per_column],
+            f,
+        );
+    }
+}
+
+/// Calls `f` with the position of each set bit of `words`, in order.
+/// (Plain loops rather than an iterator: the callers' sums then stay in
+/// registers.)
+#[inline(always)]
+fn for_each_bit(words: &[u64], mut f: impl FnMut(usize)) {
+    for (w, &word) in words.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            f(64 * w + word.trailing_zeros() as usize);
+            word &= word - 1;
         }
     }
 }
@@ -238,6 +243,17 @@ pub(crate) struct SparseAffine<T> {
 }
 
 impl<T: Scalar> SparseAffine<T> {
+    /// Sizes the row-major buffers for the scanned `x` and `outputs`
+    /// outputs; returns their row length, padded to a multiple of [`PAD`].
+    /// The padding is never written, so it stays zero.
+    fn size_rows(&mut self, outputs: usize) -> usize {
+        let stride = outputs.next_multiple_of(PAD);
+        let (rows, inputs) = (self.nonzeros.rows, self.nonzeros.columns());
+        self.weight_rows.resize(inputs * stride, T::zero());
+        self.sample_rows.resize(rows * stride, T::zero());
+        stride
+    }
+
     /// `y ← x·W + b`, when `x` (column-major, `rows` rows) is sparse enough;
     /// `w` and `y` are column-major. Returns whether it was.
     pub(crate) fn try_forward(
@@ -254,11 +270,8 @@ impl<T: Scalar> SparseAffine<T> {
         }
         let (inputs, outputs) = (self.nonzeros.columns(), bias.len());
         assert!(w.len() == inputs * outputs && y.len() == rows * outputs);
-        let stride = outputs.next_multiple_of(PAD);
+        let stride = self.size_rows(outputs);
         let loops = loops::<T>();
-        // The padding is never written, so it stays zero.
-        self.weight_rows.resize(inputs * stride, T::zero());
-        self.sample_rows.resize(rows * stride, T::zero());
         for row in self.sample_rows.chunks_exact_mut(stride) {
             row[..outputs].copy_from_slice(bias);
         }
@@ -296,10 +309,8 @@ impl<T: Scalar> SparseAffine<T> {
         }
         let (inputs, outputs) = (self.nonzeros.columns(), dout.len() / rows);
         assert!(dout.len() == rows * outputs && dw.len() == inputs * outputs);
-        let stride = outputs.next_multiple_of(PAD);
+        let stride = self.size_rows(outputs);
         let loops = loops::<T>();
-        self.weight_rows.resize(inputs * stride, T::zero());
-        self.sample_rows.resize(rows * stride, T::zero());
         // SAFETY: as in `try_forward`.
         unsafe {
             (loops.transpose)(dout, rows, &mut self.sample_rows, stride, outputs, rows);

@@ -235,7 +235,7 @@ macro_rules! sparse_loops {
             }
 
             /// As [`Loops`] says, by `LANES × LANES` tiles transposed in
-            /// registers; the edges entry by entry.
+            /// registers; the edges by the portable loop.
             ///
             /// # Safety
             /// The CPU has AVX2.
@@ -264,16 +264,17 @@ macro_rules! sparse_loops {
                             }
                         }
                     }
-                    for m in whole_len..len {
-                        for r in k..k + LANES {
-                            to[m * to_ld + r] = from[r * from_ld + m];
-                        }
+                    if whole_len < len {
+                        let (from, to) = (
+                            &from[k * from_ld + whole_len..],
+                            &mut to[whole_len * to_ld + k..],
+                        );
+                        portable::transpose(from, from_ld, to, to_ld, LANES, len - whole_len);
                     }
                 }
-                for m in 0..len {
-                    for k in whole_runs..count {
-                        to[m * to_ld + k] = from[k * from_ld + m];
-                    }
+                if whole_runs < count {
+                    let (from, to) = (&from[whole_runs * from_ld..], &mut to[whole_runs..]);
+                    portable::transpose(from, from_ld, to, to_ld, count - whole_runs, len);
                 }
             }
         }
