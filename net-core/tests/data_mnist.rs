@@ -2,6 +2,9 @@
 //! real MNIST and Fashion-MNIST files when they are present (the workspace's
 //! `../shared/data`; skipped with a printed reason when absent).
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -12,6 +15,7 @@ use net_core::data::{
     BatchLayout, DataError, IdxArray, LoadOptions, Mnist, NUM_CLASSES, load_mnist,
 };
 use net_core::{Const, Dyn, OMatrix};
+use scratch::Scratch;
 
 fn idx(dims: &[usize], data: Vec<u8>) -> Vec<u8> {
     IdxArray {
@@ -26,30 +30,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
-}
-
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("net-core-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A tiny valid dataset: `n_train` / `n_test` images of 4 × 3, written with
