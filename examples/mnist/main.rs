@@ -36,7 +36,7 @@ mod two_layer_nets;
 use two_layer_nets::{parse_hidden, with_two_layer_net};
 
 /// Samples per forward pass when measuring accuracy and loss.
-const EVAL_CHUNK: usize = 500;
+const EVAL_CHUNK: usize = 100;
 
 #[derive(Parser, Debug)]
 #[command(

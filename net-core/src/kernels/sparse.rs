@@ -182,9 +182,9 @@ struct Loops<T: 'static> {
     /// Sets one bit per nonzero entry of a column (`⌈len / 64⌉` words);
     /// returns their number.
     scan_column: unsafe fn(&[T], &mut [u64]) -> usize,
-    /// `y_rows[n, :] += x[n, :]·W`, with `x` (`x_rows`, `rows × inputs`),
-    /// `W` (`w_rows`, `inputs × stride`) and `y_rows` (`rows × stride`)
-    /// row-major; needs the row-by-row bits.
+    /// `y_rows[n, :] += x[n, :]·W`, with `x` column-major (`rows ×
+    /// inputs`), `W` (`w_rows`, `inputs × stride`) and `y_rows` (`rows ×
+    /// stride`) row-major; needs the row-by-row bits.
     add_product: unsafe fn(&Nonzeros, &[T], &[T], &mut [T], usize),
     /// `dw_rows ← xᵀ·dout`, with `dout_rows` (`rows × stride`) and
     /// `dw_rows` (`inputs × stride`) row-major.
@@ -232,9 +232,6 @@ fn loops<T: Scalar>() -> Loops<T> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SparseAffine<T> {
     nonzeros: Nonzeros,
-    /// `x` row-major: each sample's values in one run, so that the forward
-    /// product reads them in order whatever the batch size.
-    x_rows: Vec<T>,
     /// `W` (forward) or `dW` (backward) row-major, each row padded to a
     /// multiple of [`PAD`] with zeros.
     weight_rows: Vec<T>,
@@ -276,15 +273,13 @@ impl<T: Scalar> SparseAffine<T> {
             row[..outputs].copy_from_slice(bias);
         }
         self.nonzeros.index_rows();
-        self.x_rows.resize(x.len(), T::zero());
         // SAFETY: the lengths were checked above and set by the resizes;
         // `loops` checked the CPU's features.
         unsafe {
-            (loops.transpose)(x, rows, &mut self.x_rows, inputs, inputs, rows);
             (loops.transpose)(w, inputs, &mut self.weight_rows, stride, outputs, inputs);
             (loops.add_product)(
                 &self.nonzeros,
-                &self.x_rows,
+                x,
                 &self.weight_rows,
                 &mut self.sample_rows,
                 stride,
@@ -379,18 +374,15 @@ mod portable {
 
     pub(super) fn add_product<T: Scalar>(
         nonzeros: &Nonzeros,
-        x_rows: &[T],
+        x: &[T],
         w_rows: &[T],
         y_rows: &mut [T],
         stride: usize,
     ) {
-        let inputs = nonzeros.columns();
-        let samples = y_rows
-            .chunks_exact_mut(stride)
-            .zip(x_rows.chunks_exact(inputs));
-        for (n, (y, x)) in samples.take(nonzeros.rows).enumerate() {
+        let rows = nonzeros.rows;
+        for (n, y) in y_rows.chunks_exact_mut(stride).take(rows).enumerate() {
             nonzeros.for_each_column(n, |p| {
-                let v = x[p];
+                let v = x[p * rows + n];
                 for (y, &w) in y.iter_mut().zip(&w_rows[p * stride..][..stride]) {
                     *y += v * w;
                 }
@@ -578,14 +570,12 @@ mod tests {
                 let mut y_rows = vec![T::one(); rows * stride];
                 let mut dw_rows = vec![T::from_subset(&f64::NAN); inputs * stride];
                 let mut back = vec![T::zero(); w.len()];
-                let mut x_rows = vec![T::zero(); x.len()];
                 // SAFETY: the lengths are as `Loops` says; the CPU has the
                 // loops' features.
                 unsafe {
                     (loops.transpose)(&w, inputs, &mut w_rows, stride, outputs, inputs);
                     (loops.transpose)(&dout, rows, &mut dout_rows, stride, outputs, rows);
-                    (loops.transpose)(&x, rows, &mut x_rows, inputs, inputs, rows);
-                    (loops.add_product)(&nonzeros, &x_rows, &w_rows, &mut y_rows, stride);
+                    (loops.add_product)(&nonzeros, &x, &w_rows, &mut y_rows, stride);
                     (loops.transposed_product)(&nonzeros, &x, &dout_rows, &mut dw_rows, stride);
                     (loops.transpose)(&w_rows, stride, &mut back, inputs, inputs, outputs);
                 }

@@ -103,7 +103,7 @@ macro_rules! sparse_loops {
             #[target_feature(enable = "avx2,fma")]
             unsafe fn add_product(
                 nonzeros: &Nonzeros,
-                x_rows: &[T],
+                x: &[T],
                 w_rows: &[T],
                 y_rows: &mut [T],
                 stride: usize,
@@ -111,14 +111,11 @@ macro_rules! sparse_loops {
                 let (rows, inputs) = (nonzeros.rows, nonzeros.columns());
                 assert!(
                     stride % LANES == 0
-                        && x_rows.len() == rows * inputs
+                        && x.len() == rows * inputs
                         && w_rows.len() == inputs * stride
                         && y_rows.len() == rows * stride
                 );
-                let samples = y_rows
-                    .chunks_exact_mut(stride)
-                    .zip(x_rows.chunks_exact(inputs));
-                for (n, (y, x)) in samples.enumerate() {
+                for (n, y) in y_rows.chunks_exact_mut(stride).enumerate() {
                     for_each_block!(stride / LANES, |start| add_block::<B>(
                         nonzeros,
                         n,
@@ -136,8 +133,8 @@ macro_rules! sparse_loops {
             /// then stored.
             ///
             /// # Safety
-            /// As `add_product`, with `x` and `y` row `n` of `x` and `y`,
-            /// and the block inside the rows.
+            /// As `add_product`, with `y` row `n` of `y`, and the block
+            /// inside the rows.
             #[target_feature(enable = "avx2,fma")]
             #[inline]
             unsafe fn add_block<const B: usize>(
@@ -153,8 +150,11 @@ macro_rules! sparse_loops {
                 let y = unsafe { y.add(start * LANES) };
                 // SAFETY: as above.
                 let mut sums: [V; B] = core::array::from_fn(|k| unsafe { $load(y.add(k * LANES)) });
+                let rows = nonzeros.rows;
                 nonzeros.for_each_column(n, |p| {
-                    let v = $set1(x[p]);
+                    // Column-major: the samples that follow read the same
+                    // cache lines of `x`, so these stay in L1.
+                    let v = $set1(x[p * rows + n]);
                     // SAFETY: p < inputs, so the block lies in row p of W.
                     let w = unsafe { w.add(p * stride + start * LANES) };
                     for (k, sum) in sums.iter_mut().enumerate() {
