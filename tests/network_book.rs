@@ -102,6 +102,24 @@ fn sgd_steps_decrease_the_loss_on_a_fixed_batch() {
     assert!(losses[30] < losses[0] - 0.1, "{losses:?}");
 }
 
+#[test]
+fn loss_and_accuracy_come_from_one_pass_with_the_same_values() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut net = TwoLayerNet::<f32>::new(&mut rng);
+    let x = random_batch::<784>(&mut rng, 40);
+    let t: Vec<usize> = (0..40).map(|n| n % 10).collect();
+    for _ in 0..20 {
+        net.backprop(&x, &t);
+        net.sgd_step(0.5);
+    }
+    let (loss, accuracy) = net.loss_and_accuracy(&x, &t);
+    assert_eq!(loss, net.loss(&x, &t));
+    assert_eq!(accuracy, net.accuracy(&x, &t));
+    // Better than chance after training: the comparison above is not
+    // between two zeros.
+    assert!(accuracy > 0.1, "{accuracy}");
+}
+
 fn random_batch<const F: usize>(rng: &mut StdRng, n: usize) -> Batch<f32, Const<F>> {
     let mut x = Batch::<f32, Const<F>>::zeros(n);
     for v in x.as_mut_slice() {

@@ -32,6 +32,19 @@ fn predictions_are_in_inference_mode_and_repeatable() {
 }
 
 #[test]
+fn loss_and_accuracy_in_one_pass_are_in_inference_mode() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut net = Regularized::<f64>::init(&mut rng, Init::Auto);
+    let x = batch::<3>(&mut rng, 10);
+    let t = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0];
+    net.backprop(&x, &t);
+    let (loss, accuracy) = net.loss_and_accuracy(&x, &t);
+    assert!(!net.dropout1.is_training() && !net.batchnorm1.is_training());
+    assert_eq!(loss, net.loss(&x, &t));
+    assert_eq!(accuracy, net.accuracy(&x, &t));
+}
+
+#[test]
 fn training_moves_the_running_statistics_and_inference_does_not() {
     let mut rng = StdRng::seed_from_u64(2);
     let mut net = Regularized::<f64>::init(&mut rng, Init::Auto);

@@ -26,7 +26,9 @@ use staticnet::data::{Dataset, LoadOptions, Mnist, load_mnist, resolve_data_dir}
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::optim::Method;
 use staticnet::prelude::*;
-use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate, mean_loss};
+use staticnet::train::{
+    ImageSamples, TrainConfig, TrainError, Trainer, evaluate, loss_and_accuracy,
+};
 
 use plot::EpochRecord;
 
@@ -303,11 +305,13 @@ impl Progress {
 }
 
 /// What the training loop hands to the evaluating thread: a copy of the
-/// network at an epoch boundary.
+/// network at an epoch boundary. After the last step the training thread
+/// measures the training-set accuracy itself and sends it on `train_acc`.
 struct Snapshot<N> {
     epoch: usize,
     iteration: usize,
     train_loss: f64,
+    train_acc: Option<mpsc::Receiver<f64>>,
     net: N,
 }
 
@@ -362,14 +366,20 @@ where
         let progress = &progress;
         let evaluator = scope.spawn(move || -> Result<Vec<EpochRecord>, BoxError> {
             let mut history = Vec::new();
-            for Snapshot { epoch, iteration, train_loss, mut net } in inbox {
+            for snapshot in inbox {
+                let Snapshot { epoch, iteration, train_loss, train_acc, mut net } = snapshot;
+                let (test_loss, test_acc) = loss_and_accuracy(&mut net, &test_set, EVAL_CHUNK)?;
+                let train_acc = match train_acc {
+                    Some(measured) => measured.recv().map_err(|_| "the training thread stopped")?,
+                    None => evaluate(&mut net, &train_set, EVAL_CHUNK)?,
+                };
                 let record = EpochRecord {
                     epoch,
                     iteration,
                     train_loss,
-                    test_loss: mean_loss(&mut net, &test_set, EVAL_CHUNK)?,
-                    train_acc: evaluate(&mut net, &train_set, EVAL_CHUNK)?,
-                    test_acc: evaluate(&mut net, &test_set, EVAL_CHUNK)?,
+                    test_loss,
+                    train_acc,
+                    test_acc,
                 };
                 progress.line(&format!(
                     "epoch {epoch:>3}  iter {iteration:>6}  train acc {:.4}  test acc {:.4}  test loss {:.4}",
@@ -396,6 +406,7 @@ where
                         epoch: iteration / per_epoch,
                         iteration,
                         train_loss,
+                        train_acc: None,
                         net: net.clone(),
                     })
                     .map_err(|_| "the evaluating thread stopped")?;
@@ -414,14 +425,22 @@ where
         } else {
             loss_sum / loss_count as f64
         };
+        // Both cores are free now: the training-set accuracy (6/7 of the
+        // last evaluation) is measured here while the other thread measures
+        // the test set.
+        let (report, measured) = mpsc::channel();
         snapshots
             .send(Snapshot {
                 epoch: args.iters.div_ceil(per_epoch),
                 iteration: args.iters,
                 train_loss,
+                train_acc: Some(measured),
                 net: net.clone(),
             })
             .map_err(|_| "the evaluating thread stopped")?;
+        // A closed channel means the evaluating thread failed; its error is
+        // reported by the join below.
+        let _ = report.send(evaluate(&mut net, &train_set, EVAL_CHUNK)?);
         drop(snapshots);
         let history = evaluator
             .join()

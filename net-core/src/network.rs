@@ -150,21 +150,19 @@ pub trait Network<T: Scalar>: Sized {
         t: impl Into<Targets<'t, T, Self::Out>>,
     ) -> f64 {
         let t = t.into();
-        let y = self.predict(x);
-        let rows = y.batch_size();
-        assert_eq!(
-            t.batch_size(),
-            rows,
-            "the targets hold {} samples but the batch holds {rows}",
-            t.batch_size()
-        );
-        if rows == 0 {
-            return 0.0;
-        }
-        let correct = (0..rows)
-            .filter(|&n| argmax_row(y.as_slice(), rows, n) == t.class(n))
-            .count();
-        correct as f64 / rows as f64
+        accuracy_of(self.predict(x), t)
+    }
+
+    /// [`loss`](Network::loss) and [`accuracy`](Network::accuracy)
+    /// together. `network!` computes both from one forward pass; this
+    /// default, for networks written by hand, runs two.
+    fn loss_and_accuracy<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+    ) -> (T, f64) {
+        let t = t.into();
+        (self.loss(x, t), self.accuracy(x, t))
     }
 
     /// The book's update: `p ← p − lr·∂L/∂p` for every parameter, with the
@@ -180,6 +178,25 @@ pub trait Network<T: Scalar>: Sized {
         self.visit_params(&mut |p| count += p.value.len());
         count
     }
+}
+
+/// The fraction of the rows of the scores `y` whose highest score is the
+/// target class.
+pub fn accuracy_of<T: Scalar, S: Shape>(y: &Batch<T, S>, t: Targets<'_, T, S>) -> f64 {
+    let rows = y.batch_size();
+    assert_eq!(
+        t.batch_size(),
+        rows,
+        "the targets hold {} samples but the batch holds {rows}",
+        t.batch_size()
+    );
+    if rows == 0 {
+        return 0.0;
+    }
+    let correct = (0..rows)
+        .filter(|&n| argmax_row(y.as_slice(), rows, n) == t.class(n))
+        .count();
+    correct as f64 / rows as f64
 }
 
 /// Runs `f` on the values of the `k`-th parameter.

@@ -4,6 +4,8 @@
 use crate::image::Window;
 use crate::{Batch, Image, Scalar, Shape};
 
+pub use crate::network::accuracy_of;
+
 /// Proof that `Prev`'s output shape, `Self`, is `Next`'s input shape,
 /// `Expected`.
 ///

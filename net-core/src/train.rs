@@ -270,7 +270,8 @@ where
     N: Network<T, In = S>,
     D: Samples<T, S>,
 {
-    mean_over_chunks(data, chunk, |x, labels| net.accuracy(x, labels))
+    let [accuracy] = mean_over_chunks(data, chunk, |x, labels| [net.accuracy(x, labels)])?;
+    Ok(accuracy)
 }
 
 /// The mean loss of `net` on all of `data`, in chunks of `chunk` samples.
@@ -281,16 +282,37 @@ where
     N: Network<T, In = S>,
     D: Samples<T, S>,
 {
-    mean_over_chunks(data, chunk, |x, labels| net.loss(x, labels).as_f64())
+    let [loss] = mean_over_chunks(data, chunk, |x, labels| [net.loss(x, labels).as_f64()])?;
+    Ok(loss)
 }
 
-/// The mean of `per_chunk` (a per-sample mean over one chunk) over all of
-/// `data`, each chunk weighted by its size.
-fn mean_over_chunks<T, S, D>(
+/// The mean loss and the accuracy of `net` on all of `data`, in chunks of
+/// `chunk` samples, from one forward pass per chunk.
+pub fn loss_and_accuracy<T, S, N, D>(
+    net: &mut N,
     data: &D,
     chunk: usize,
-    mut per_chunk: impl FnMut(&Batch<T, S>, &Vec<usize>) -> f64,
-) -> Result<f64, BatchError>
+) -> Result<(f64, f64), BatchError>
+where
+    T: Scalar,
+    S: Shape,
+    N: Network<T, In = S>,
+    D: Samples<T, S>,
+{
+    let [loss, accuracy] = mean_over_chunks(data, chunk, |x, labels| {
+        let (loss, accuracy) = net.loss_and_accuracy(x, labels);
+        [loss.as_f64(), accuracy]
+    })?;
+    Ok((loss, accuracy))
+}
+
+/// The means of `per_chunk` (`K` per-sample means over one chunk) over all
+/// of `data`, each chunk weighted by its size.
+fn mean_over_chunks<T, S, D, const K: usize>(
+    data: &D,
+    chunk: usize,
+    mut per_chunk: impl FnMut(&Batch<T, S>, &Vec<usize>) -> [f64; K],
+) -> Result<[f64; K], BatchError>
 where
     T: Scalar,
     S: Shape,
@@ -301,7 +323,7 @@ where
     let mut x: Batch<T, S> = BatchStorage::zeros(chunk.min(len));
     let mut labels = Vec::with_capacity(chunk);
     let mut indices = Vec::with_capacity(chunk);
-    let mut total = 0.0;
+    let mut totals = [0.0; K];
     let mut start = 0;
     while start < len {
         let end = (start + chunk).min(len);
@@ -309,10 +331,12 @@ where
         indices.extend(start..end);
         x.set_batch_size(end - start);
         data.gather(&indices, &mut x, &mut labels)?;
-        total += per_chunk(&x, &labels) * (end - start) as f64;
+        for (total, mean) in totals.iter_mut().zip(per_chunk(&x, &labels)) {
+            *total += mean * (end - start) as f64;
+        }
         start = end;
     }
-    Ok(if len == 0 { 0.0 } else { total / len as f64 })
+    Ok(totals.map(|total| if len == 0 { 0.0 } else { total / len as f64 }))
 }
 
 #[cfg(test)]

@@ -76,10 +76,11 @@ impl<'a> Network<'a> {
             .and_then(Dims::flat)
             .expect("valid");
         let out = &out.arg;
-        let (init, predict, forward_loss, forward_backward) = (
+        let (init, predict, forward_loss, loss_and_accuracy, forward_backward) = (
             self.init(),
             self.predict(),
             self.forward_loss(),
+            self.loss_and_accuracy(),
             self.forward_backward(),
         );
         let (visit, visit_mut) = (self.visit(false), self.visit(true));
@@ -117,6 +118,10 @@ impl<'a> Network<'a> {
 
                 fn forward_loss(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
                     #forward_loss
+                }
+
+                fn loss_and_accuracy<'t>(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: impl ::core::convert::Into<::staticnet::Targets<'t, T, Self::Out>>) -> (T, f64) {
+                    #loss_and_accuracy
                 }
 
                 fn forward_backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
@@ -340,11 +345,31 @@ impl<'a> Network<'a> {
         quote!(::staticnet::Network::<T>::set_training(self, false); #statements #last)
     }
 
+    /// The loss layer's forward pass on the scores `scores`.
+    fn loss_of(&self, scores: &Ident) -> TokenStream {
+        let (field, t) = (&self.loss.field, local("t"));
+        quote_spanned!(self.loss.decl.name.span()=> ::staticnet::LossLayer::<T>::forward(&mut self.#field, #scores, #t))
+    }
+
     fn forward_loss(&self) -> TokenStream {
         let (statements, last) = self.forward_chain();
-        let (field, t) = (&self.loss.field, local("t"));
-        let loss = quote_spanned!(self.loss.decl.name.span()=> ::staticnet::LossLayer::<T>::forward(&mut self.#field, #last, #t));
+        let loss = self.loss_of(&last);
         quote!(#statements #loss)
+    }
+
+    /// One forward pass in inference mode; the accuracy from the scores,
+    /// then the loss.
+    fn loss_and_accuracy(&self) -> TokenStream {
+        let (statements, last) = self.forward_chain();
+        let loss = self.loss_of(&last);
+        let (t, accuracy) = (local("t"), local("accuracy"));
+        quote! {
+            ::staticnet::Network::<T>::set_training(self, false);
+            let #t = ::core::convert::Into::into(#t);
+            #statements
+            let #accuracy = ::staticnet::__private::accuracy_of(#last, #t);
+            (#loss, #accuracy)
+        }
     }
 
     /// Forward keeping every layer's input, the loss, then backward in
@@ -375,9 +400,10 @@ impl<'a> Network<'a> {
             };
             body.extend(quote!(let #output = #forward;));
         }
-        let (field, last) = (&self.loss.field, &inputs[self.layers.len()]);
+        let field = &self.loss.field;
+        let forward_loss = self.loss_of(&inputs[self.layers.len()]);
         body.extend(quote_spanned!(self.loss.decl.name.span()=>
-            let #loss = ::staticnet::LossLayer::<T>::forward(&mut self.#field, #last, #t);
+            let #loss = #forward_loss;
             let #d = ::staticnet::LossLayer::<T>::backward(&mut self.#field, #t);
         ));
         for (k, layer) in self.layers.iter().enumerate().skip(1).rev() {
