@@ -24,7 +24,7 @@ mod avx2;
 mod pool;
 pub(crate) mod sparse;
 
-pub(crate) use sparse::transpose;
+pub(crate) use sparse::transpose_bytes;
 
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.

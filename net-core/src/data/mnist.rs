@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use super::dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, find_file};
 use super::{DataError, MissingFiles, read_idx};
 use crate::Scalar;
-use crate::kernels::transpose;
+use crate::kernels::transpose_bytes;
 
 /// The number of classes of MNIST and Fashion-MNIST; labels are below it.
 pub const NUM_CLASSES: usize = 10;
@@ -314,11 +314,9 @@ impl Split {
             BatchLayout::ColumnMajor => {
                 // Writing each image down a column would touch a cache line
                 // per pixel; instead a few images at a time are converted
-                // row by row into a tile, which is then transposed into the
-                // columns (in 8 × 8 register blocks where the CPU can).
+                // and transposed together into the columns (in 8 × 8
+                // register blocks where the CPU can).
                 const SAMPLES: usize = 8;
-                const PIXELS: usize = 512;
-                let mut tile = [T::zero(); SAMPLES * PIXELS];
                 let blocks = indices.chunks(SAMPLES);
                 let next_blocks = indices.chunks(SAMPLES).skip(1).map(Some).chain([None]);
                 for (block, (block_indices, next)) in blocks.zip(next_blocks).enumerate() {
@@ -327,18 +325,12 @@ impl Split {
                     for &i in next.unwrap_or_default() {
                         prefetch(self.image(i).unwrap_or_default());
                     }
-                    for start in (0..ppi).step_by(PIXELS) {
-                        let width = PIXELS.min(ppi - start);
-                        let rows = tile.chunks_exact_mut(PIXELS).zip(block_indices);
-                        for (row, &i) in rows {
-                            let src = self.image(i).unwrap_or_default();
-                            for (d, &p) in row.iter_mut().zip(&src[start..start + width]) {
-                                *d = T::of_f64(f64::from(p) * scale);
-                            }
-                        }
-                        let to = &mut images_out[start * n + block * SAMPLES..];
-                        transpose(&tile, PIXELS, to, n, block_indices.len(), width);
+                    let mut images: [&[u8]; SAMPLES] = [&[]; SAMPLES];
+                    for (image, &i) in images.iter_mut().zip(block_indices) {
+                        *image = self.image(i).unwrap_or_default();
                     }
+                    let images = &images[..block_indices.len()];
+                    transpose_bytes(images, scale, &mut images_out[block * SAMPLES..], n);
                 }
             }
         }

@@ -193,6 +193,11 @@ struct Loops<T: 'static> {
     /// `count` runs of `len` entries, `from_ld` apart; entry `m` of run `k`
     /// goes to entry `k` of run `m` of `to`, whose runs are `to_ld` apart.
     transpose: unsafe fn(&[T], usize, &mut [T], usize, usize, usize),
+    /// `transpose_bytes(runs, scale, to, to_ld)`: as `transpose`, from
+    /// runs of bytes of equal length, each converted as
+    /// `T::of_f64(f64::from(byte) * scale)` (images into a column-major
+    /// batch).
+    transpose_bytes: unsafe fn(&[&[u8]], f64, &mut [T], usize),
 }
 
 impl<T> Clone for Loops<T> {
@@ -219,12 +224,7 @@ fn loops<T: Scalar>() -> Loops<T> {
             return loops;
         }
     }
-    Loops {
-        scan_column: portable::scan_column::<T>,
-        add_product: portable::add_product::<T>,
-        transposed_product: portable::transposed_product::<T>,
-        transpose: portable::transpose::<T>,
-    }
+    portable::loops()
 }
 
 /// The buffers of an `Affine` layer's sparse path, sized at first use and
@@ -322,22 +322,26 @@ impl<T: Scalar> SparseAffine<T> {
     }
 }
 
-/// `to[m·to_ld + k] = from[k·from_ld + m]` for `k < count`, `m < len`: the
-/// transposition of `count` runs of `len` entries.
+/// `to[m·to_ld + k] = T::of_f64(f64::from(runs[k][m]) * scale)`: runs of
+/// bytes (images, one per run) converted into the columns of `to`.
 ///
 /// # Panics
-/// When a run does not fit in `from` or `to`.
-pub(crate) fn transpose<T: Scalar>(
-    from: &[T],
-    from_ld: usize,
-    to: &mut [T],
-    to_ld: usize,
-    count: usize,
-    len: usize,
-) {
+/// When the runs differ in length, or do not fit in `to`.
+pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], scale: f64, to: &mut [T], to_ld: usize) {
     // SAFETY: both implementations check the lengths; `loops` checked the
     // CPU's features.
-    unsafe { (loops::<T>().transpose)(from, from_ld, to, to_ld, count, len) }
+    unsafe { (loops::<T>().transpose_bytes)(runs, scale, to, to_ld) }
+}
+
+/// Checks the lengths `transpose_bytes` reads and writes; returns the
+/// length of the runs.
+fn check_transpose_bytes<T>(runs: &[&[u8]], to: &[T], to_ld: usize) -> usize {
+    let len = runs.first().map_or(0, |run| run.len());
+    assert!(runs.iter().all(|run| run.len() == len));
+    if len > 0 && !runs.is_empty() {
+        assert!(runs.len() <= to_ld && to.len() >= (len - 1) * to_ld + runs.len());
+    }
+    len
 }
 
 /// Checks the lengths `transpose` reads and writes.
@@ -357,8 +361,18 @@ fn check_transpose<T>(
 
 /// The loops in plain Rust, for CPUs without AVX2 and FMA.
 mod portable {
-    use super::{Nonzeros, check_transpose};
+    use super::{Loops, Nonzeros, check_transpose, check_transpose_bytes};
     use crate::Scalar;
+
+    pub(super) fn loops<T: Scalar>() -> Loops<T> {
+        Loops {
+            scan_column: scan_column::<T>,
+            add_product: add_product::<T>,
+            transposed_product: transposed_product::<T>,
+            transpose: transpose::<T>,
+            transpose_bytes: transpose_bytes::<T>,
+        }
+    }
 
     pub(super) fn scan_column<T: Scalar>(column: &[T], words: &mut [u64]) -> usize {
         let mut count = 0;
@@ -429,6 +443,20 @@ mod portable {
             }
         }
     }
+
+    pub(super) fn transpose_bytes<T: Scalar>(
+        runs: &[&[u8]],
+        scale: f64,
+        to: &mut [T],
+        to_ld: usize,
+    ) {
+        let len = check_transpose_bytes(runs, to, to_ld);
+        for m in 0..len {
+            for (k, run) in runs.iter().enumerate() {
+                to[m * to_ld + k] = T::of_f64(f64::from(run[m]) * scale);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -450,13 +478,7 @@ mod tests {
 
     /// The loops this CPU runs, and the portable ones.
     fn every_loops<T: Scalar>() -> [Loops<T>; 2] {
-        let portable = Loops {
-            scan_column: portable::scan_column::<T>,
-            add_product: portable::add_product::<T>,
-            transposed_product: portable::transposed_product::<T>,
-            transpose: portable::transpose::<T>,
-        };
-        [loops::<T>(), portable]
+        [loops::<T>(), portable::loops()]
     }
 
     #[test]
@@ -608,6 +630,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every byte value, in runs of every length around the vector widths,
+    /// converted exactly as `T::of_f64(f64::from(byte) * scale)`.
+    fn check_transpose_bytes<T: Scalar>() {
+        let scale = 1.0 / 255.0;
+        for count in [1, 3, 4, 7, 8, 9, 16, 17] {
+            for len in [1, 4, 5, 8, 13, 784] {
+                let runs: Vec<Vec<u8>> = (0..count)
+                    .map(|k| (0..len).map(|m| ((k * 37 + m * 11) % 256) as u8).collect())
+                    .collect();
+                let runs: Vec<&[u8]> = runs.iter().map(Vec::as_slice).collect();
+                let to_ld = count + 2;
+                for loops in every_loops::<T>() {
+                    let mut to = vec![T::from_subset(&f64::NAN); len * to_ld];
+                    // SAFETY: the runs fit in `to`; the CPU has the loops'
+                    // features.
+                    unsafe { (loops.transpose_bytes)(&runs, scale, &mut to, to_ld) };
+                    for m in 0..len {
+                        for (k, run) in runs.iter().enumerate() {
+                            let expected = T::of_f64(f64::from(run[m]) * scale);
+                            assert!(to[m * to_ld + k] == expected, "{count}×{len}: ({k}, {m})");
+                        }
+                        assert!(
+                            to[m * to_ld + count].as_f64().is_nan(),
+                            "{count}×{len}: gap written"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_are_converted_into_columns() {
+        check_transpose_bytes::<f32>();
+        check_transpose_bytes::<f64>();
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use core::arch::x86_64::*;
 
-use super::{Loops, Nonzeros, check_transpose, portable};
+use super::{Loops, Nonzeros, check_transpose, check_transpose_bytes, portable};
 use crate::kernels::avx2::{transpose4, transpose8};
 
 /// Vectors of a row held in registers at once: eight, with the broadcast
@@ -46,7 +46,8 @@ macro_rules! sparse_loops {
         $name:ident: $t:ty, $v:ty, lanes = $lanes:expr,
         load = $load:ident, store = $store:ident, set1 = $set1:ident,
         fmadd = $fmadd:ident, zero = $zero:ident,
-        cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident
+        cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident,
+        bytes = $bytes:ident
     ) => {
         pub(super) mod $name {
             use super::*;
@@ -61,6 +62,7 @@ macro_rules! sparse_loops {
                 add_product,
                 transposed_product,
                 transpose,
+                transpose_bytes,
             };
 
             /// # Safety
@@ -277,19 +279,98 @@ macro_rules! sparse_loops {
                     portable::transpose(from, from_ld, to, to_ld, count - whole_runs, len);
                 }
             }
+
+            /// As [`Loops`] says, by `LANES × LANES` tiles converted and
+            /// transposed in registers; the edges by the portable loop.
+            ///
+            /// # Safety
+            /// The CPU has AVX2.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn transpose_bytes(runs: &[&[u8]], scale: f64, to: &mut [T], to_ld: usize) {
+                let len = check_transpose_bytes(runs, to, to_ld);
+                let count = runs.len();
+                let (whole_runs, whole_len) = (count / LANES * LANES, len / LANES * LANES);
+                let scale_v = _mm256_set1_pd(scale);
+                for k in (0..whole_runs).step_by(LANES) {
+                    let block = &runs[k..k + LANES];
+                    for m in (0..whole_len).step_by(LANES) {
+                        // SAFETY: entries m..m + LANES of runs k..k + LANES,
+                        // inside the runs as checked; the same transposed
+                        // inside `to`.
+                        unsafe {
+                            let tile: [V; LANES] =
+                                core::array::from_fn(|r| $bytes(block[r].as_ptr().add(m), scale_v));
+                            for (c, column) in $transpose(tile).into_iter().enumerate() {
+                                $store(to.as_mut_ptr().add((m + c) * to_ld + k), column);
+                            }
+                        }
+                    }
+                    if whole_len < len {
+                        let tails: [&[u8]; LANES] =
+                            core::array::from_fn(|r| &block[r][whole_len..]);
+                        portable::transpose_bytes(
+                            &tails,
+                            scale,
+                            &mut to[whole_len * to_ld + k..],
+                            to_ld,
+                        );
+                    }
+                }
+                if whole_runs < count {
+                    portable::transpose_bytes(
+                        &runs[whole_runs..],
+                        scale,
+                        &mut to[whole_runs..],
+                        to_ld,
+                    );
+                }
+            }
         }
     };
+}
+
+/// Eight bytes at `bytes` as `f32`, each `(byte as f64 * scale) as f32`,
+/// rounded once as `Scalar::of_f64` rounds.
+///
+/// # Safety
+/// The CPU has AVX2; eight bytes can be read at `bytes`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn bytes_f32(bytes: *const u8, scale: __m256d) -> __m256 {
+    // SAFETY: eight bytes are readable.
+    let ints = _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(bytes.cast()) });
+    let low = _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(ints)), scale);
+    let high = _mm256_mul_pd(
+        _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(ints)),
+        scale,
+    );
+    _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low))
+}
+
+/// Four bytes at `bytes` as `f64`, each `byte as f64 * scale`.
+///
+/// # Safety
+/// The CPU has AVX2; four bytes can be read at `bytes`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn bytes_f64(bytes: *const u8, scale: __m256d) -> __m256d {
+    // SAFETY: four bytes are readable.
+    let word = unsafe { bytes.cast::<i32>().read_unaligned() };
+    let ints = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(word));
+    _mm256_mul_pd(_mm256_cvtepi32_pd(ints), scale)
 }
 
 sparse_loops!(
     f32: f32, __m256, lanes = 8,
     load = _mm256_loadu_ps, store = _mm256_storeu_ps, set1 = _mm256_set1_ps,
     fmadd = _mm256_fmadd_ps, zero = _mm256_setzero_ps,
-    cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8
+    cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8,
+    bytes = bytes_f32
 );
 sparse_loops!(
     f64: f64, __m256d, lanes = 4,
     load = _mm256_loadu_pd, store = _mm256_storeu_pd, set1 = _mm256_set1_pd,
     fmadd = _mm256_fmadd_pd, zero = _mm256_setzero_pd,
-    cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4
+    cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4,
+    bytes = bytes_f64
 );
