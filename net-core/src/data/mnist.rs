@@ -301,13 +301,13 @@ impl Split {
         if n == 0 || ppi == 0 {
             return Ok(());
         }
-        let scale = if normalize { 1.0 / 255.0 } else { 1.0 };
+        let divisor = if normalize { 255.0 } else { 1.0 };
         match layout {
             BatchLayout::RowMajor => {
                 for (dst, &i) in images_out.chunks_exact_mut(ppi).zip(indices) {
                     let src = self.image(i).unwrap_or_default();
                     for (d, &p) in dst.iter_mut().zip(src) {
-                        *d = T::of_f64(f64::from(p) * scale);
+                        *d = T::of_f64(f64::from(p) / divisor);
                     }
                 }
             }
@@ -330,7 +330,7 @@ impl Split {
                         *image = self.image(i).unwrap_or_default();
                     }
                     let images = &images[..block_indices.len()];
-                    transpose_bytes(images, scale, &mut images_out[block * SAMPLES..], n);
+                    transpose_bytes(images, divisor, &mut images_out[block * SAMPLES..], n);
                 }
             }
         }

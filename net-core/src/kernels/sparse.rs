@@ -193,9 +193,9 @@ struct Loops<T: 'static> {
     /// `count` runs of `len` entries, `from_ld` apart; entry `m` of run `k`
     /// goes to entry `k` of run `m` of `to`, whose runs are `to_ld` apart.
     transpose: unsafe fn(&[T], usize, &mut [T], usize, usize, usize),
-    /// `transpose_bytes(runs, scale, to, to_ld)`: as `transpose`, from
+    /// `transpose_bytes(runs, divisor, to, to_ld)`: as `transpose`, from
     /// runs of bytes of equal length, each converted as
-    /// `T::of_f64(f64::from(byte) * scale)` (images into a column-major
+    /// `T::of_f64(f64::from(byte) / divisor)` (images into a column-major
     /// batch).
     transpose_bytes: unsafe fn(&[&[u8]], f64, &mut [T], usize),
 }
@@ -322,15 +322,20 @@ impl<T: Scalar> SparseAffine<T> {
     }
 }
 
-/// `to[m·to_ld + k] = T::of_f64(f64::from(runs[k][m]) * scale)`: runs of
+/// `to[m·to_ld + k] = T::of_f64(f64::from(runs[k][m]) / divisor)`: runs of
 /// bytes (images, one per run) converted into the columns of `to`.
+///
+/// `divisor` is 1 or 255 (raw or normalized pixels). For `f32` the vector
+/// loop divides in `f32`, which rounds each byte's quotient by these
+/// divisors exactly as the division in `f64` and rounding to `f32` does
+/// (the tests check every byte).
 ///
 /// # Panics
 /// When the runs differ in length, or do not fit in `to`.
-pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], scale: f64, to: &mut [T], to_ld: usize) {
+pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
     // SAFETY: both implementations check the lengths; `loops` checked the
     // CPU's features.
-    unsafe { (loops::<T>().transpose_bytes)(runs, scale, to, to_ld) }
+    unsafe { (loops::<T>().transpose_bytes)(runs, divisor, to, to_ld) }
 }
 
 /// Checks the lengths `transpose_bytes` reads and writes; returns the
@@ -446,14 +451,14 @@ mod portable {
 
     pub(super) fn transpose_bytes<T: Scalar>(
         runs: &[&[u8]],
-        scale: f64,
+        divisor: f64,
         to: &mut [T],
         to_ld: usize,
     ) {
         let len = check_transpose_bytes(runs, to, to_ld);
         for m in 0..len {
             for (k, run) in runs.iter().enumerate() {
-                to[m * to_ld + k] = T::of_f64(f64::from(run[m]) * scale);
+                to[m * to_ld + k] = T::of_f64(f64::from(run[m]) / divisor);
             }
         }
     }
@@ -633,10 +638,9 @@ mod tests {
     }
 
     /// Every byte value, in runs of every length around the vector widths,
-    /// converted exactly as `T::of_f64(f64::from(byte) * scale)`.
-    fn check_transpose_bytes<T: Scalar>() {
-        let scale = 1.0 / 255.0;
-        for count in [1, 3, 4, 7, 8, 9, 16, 17] {
+    /// converted exactly as `T::of_f64(f64::from(byte) / divisor)`.
+    fn check_transpose_bytes<T: Scalar>(divisor: f64) {
+        for count in [1, 3, 4, 7, 8, 9, 16, 17, 32] {
             for len in [1, 4, 5, 8, 13, 784] {
                 let runs: Vec<Vec<u8>> = (0..count)
                     .map(|k| (0..len).map(|m| ((k * 37 + m * 11) % 256) as u8).collect())
@@ -647,10 +651,10 @@ mod tests {
                     let mut to = vec![T::from_subset(&f64::NAN); len * to_ld];
                     // SAFETY: the runs fit in `to`; the CPU has the loops'
                     // features.
-                    unsafe { (loops.transpose_bytes)(&runs, scale, &mut to, to_ld) };
+                    unsafe { (loops.transpose_bytes)(&runs, divisor, &mut to, to_ld) };
                     for m in 0..len {
                         for (k, run) in runs.iter().enumerate() {
-                            let expected = T::of_f64(f64::from(run[m]) * scale);
+                            let expected = T::of_f64(f64::from(run[m]) / divisor);
                             assert!(to[m * to_ld + k] == expected, "{count}×{len}: ({k}, {m})");
                         }
                         assert!(
@@ -665,8 +669,10 @@ mod tests {
 
     #[test]
     fn bytes_are_converted_into_columns() {
-        check_transpose_bytes::<f32>();
-        check_transpose_bytes::<f64>();
+        for divisor in [1.0, 255.0] {
+            check_transpose_bytes::<f32>(divisor);
+            check_transpose_bytes::<f64>(divisor);
+        }
     }
 
     #[test]

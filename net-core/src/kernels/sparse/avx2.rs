@@ -286,11 +286,11 @@ macro_rules! sparse_loops {
             /// # Safety
             /// The CPU has AVX2.
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn transpose_bytes(runs: &[&[u8]], scale: f64, to: &mut [T], to_ld: usize) {
+            unsafe fn transpose_bytes(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
                 let len = check_transpose_bytes(runs, to, to_ld);
                 let count = runs.len();
                 let (whole_runs, whole_len) = (count / LANES * LANES, len / LANES * LANES);
-                let scale_v = _mm256_set1_pd(scale);
+                let divisor_v = $set1(divisor as T);
                 for k in (0..whole_runs).step_by(LANES) {
                     let block = &runs[k..k + LANES];
                     for m in (0..whole_len).step_by(LANES) {
@@ -298,8 +298,9 @@ macro_rules! sparse_loops {
                         // inside the runs as checked; the same transposed
                         // inside `to`.
                         unsafe {
-                            let tile: [V; LANES] =
-                                core::array::from_fn(|r| $bytes(block[r].as_ptr().add(m), scale_v));
+                            let tile: [V; LANES] = core::array::from_fn(|r| {
+                                $bytes(block[r].as_ptr().add(m), divisor_v)
+                            });
                             for (c, column) in $transpose(tile).into_iter().enumerate() {
                                 $store(to.as_mut_ptr().add((m + c) * to_ld + k), column);
                             }
@@ -310,7 +311,7 @@ macro_rules! sparse_loops {
                             core::array::from_fn(|r| &block[r][whole_len..]);
                         portable::transpose_bytes(
                             &tails,
-                            scale,
+                            divisor,
                             &mut to[whole_len * to_ld + k..],
                             to_ld,
                         );
@@ -319,7 +320,7 @@ macro_rules! sparse_loops {
                 if whole_runs < count {
                     portable::transpose_bytes(
                         &runs[whole_runs..],
-                        scale,
+                        divisor,
                         &mut to[whole_runs..],
                         to_ld,
                     );
@@ -329,35 +330,29 @@ macro_rules! sparse_loops {
     };
 }
 
-/// Eight bytes at `bytes` as `f32`, each `(byte as f64 * scale) as f32`,
-/// rounded once as `Scalar::of_f64` rounds.
+/// Eight bytes at `bytes` as `f32`, each divided by `divisor`.
 ///
 /// # Safety
 /// The CPU has AVX2; eight bytes can be read at `bytes`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn bytes_f32(bytes: *const u8, scale: __m256d) -> __m256 {
+unsafe fn bytes_f32(bytes: *const u8, divisor: __m256) -> __m256 {
     // SAFETY: eight bytes are readable.
     let ints = _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(bytes.cast()) });
-    let low = _mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(ints)), scale);
-    let high = _mm256_mul_pd(
-        _mm256_cvtepi32_pd(_mm256_extracti128_si256::<1>(ints)),
-        scale,
-    );
-    _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low))
+    _mm256_div_ps(_mm256_cvtepi32_ps(ints), divisor)
 }
 
-/// Four bytes at `bytes` as `f64`, each `byte as f64 * scale`.
+/// Four bytes at `bytes` as `f64`, each divided by `divisor`.
 ///
 /// # Safety
 /// The CPU has AVX2; four bytes can be read at `bytes`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn bytes_f64(bytes: *const u8, scale: __m256d) -> __m256d {
+unsafe fn bytes_f64(bytes: *const u8, divisor: __m256d) -> __m256d {
     // SAFETY: four bytes are readable.
     let word = unsafe { bytes.cast::<i32>().read_unaligned() };
     let ints = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(word));
-    _mm256_mul_pd(_mm256_cvtepi32_pd(ints), scale)
+    _mm256_div_pd(_mm256_cvtepi32_pd(ints), divisor)
 }
 
 sparse_loops!(
