@@ -128,6 +128,23 @@ impl Nonzeros {
         );
     }
 
+    /// The number of bands of 64 columns ([`for_each_column_in_band`]).
+    ///
+    /// [`for_each_column_in_band`]: Self::for_each_column_in_band
+    #[cfg(target_arch = "x86_64")]
+    fn bands(&self) -> usize {
+        self.words_per_row
+    }
+
+    /// As [`for_each_column`](Self::for_each_column), for the columns
+    /// `64·band … 64·band + 63` only.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn for_each_column_in_band(&self, n: usize, band: usize, mut f: impl FnMut(usize)) {
+        let word = self.row_bits[n * self.words_per_row + band];
+        for_each_bit(&[word], |i| f(64 * band + i));
+    }
+
     /// Calls `f` with the row of each nonzero entry of column `p`, in
     /// order.
     #[inline(always)]

@@ -117,56 +117,62 @@ macro_rules! sparse_loops {
                         && w_rows.len() == inputs * stride
                         && y_rows.len() == rows * stride
                 );
-                for (n, y) in y_rows.chunks_exact_mut(stride).enumerate() {
-                    for_each_block!(stride / LANES, |start| add_block::<B>(
+                // W is read a band of 64 rows at a time, block by block, for
+                // every sample: the band's block (16 KB) stays in L1, where
+                // a whole W (175 KB for the book's first layer) would not.
+                for band in 0..nonzeros.bands() {
+                    for_each_block!(stride / LANES, |start| add_band::<B>(
                         nonzeros,
-                        n,
+                        band,
                         x,
                         w_rows.as_ptr(),
-                        y.as_mut_ptr(),
+                        y_rows.as_mut_ptr(),
                         stride,
                         start
                     ));
                 }
             }
 
-            /// Vectors `start..start + B` of row `n` of `y`, summed in
-            /// registers over the nonzeros `x[n, p]·W[p, :]` of sample `n`,
-            /// then stored.
+            /// Vectors `start..start + B` of every row `n` of `y`, summed in
+            /// registers over the nonzeros `x[n, p]·W[p, :]` of sample `n`
+            /// in band `band` (`p` in `64·band … 64·band + 63`), then stored.
             ///
             /// # Safety
-            /// As `add_product`, with `y` row `n` of `y`, and the block
+            /// As `add_product`, with `y` the rows of `y`, and the block
             /// inside the rows.
             #[target_feature(enable = "avx2,fma")]
             #[inline]
-            unsafe fn add_block<const B: usize>(
+            unsafe fn add_band<const B: usize>(
                 nonzeros: &Nonzeros,
-                n: usize,
+                band: usize,
                 x: &[T],
                 w: *const T,
                 y: *mut T,
                 stride: usize,
                 start: usize,
             ) {
-                // SAFETY: the block lies in the row.
-                let y = unsafe { y.add(start * LANES) };
-                // SAFETY: as above.
-                let mut sums: [V; B] = core::array::from_fn(|k| unsafe { $load(y.add(k * LANES)) });
                 let rows = nonzeros.rows;
-                nonzeros.for_each_column(n, |p| {
-                    // Column-major: the samples that follow read the same
-                    // cache lines of `x`, so these stay in L1.
-                    let v = $set1(x[p * rows + n]);
-                    // SAFETY: p < inputs, so the block lies in row p of W.
-                    let w = unsafe { w.add(p * stride + start * LANES) };
-                    for (k, sum) in sums.iter_mut().enumerate() {
-                        // SAFETY: as above.
-                        *sum = $fmadd(v, unsafe { $load(w.add(k * LANES)) }, *sum);
-                    }
-                });
-                for (k, &sum) in sums.iter().enumerate() {
+                for n in 0..rows {
+                    // SAFETY: the block lies in row n.
+                    let y = unsafe { y.add(n * stride + start * LANES) };
                     // SAFETY: as above.
-                    unsafe { $store(y.add(k * LANES), sum) };
+                    let mut sums: [V; B] =
+                        core::array::from_fn(|k| unsafe { $load(y.add(k * LANES)) });
+                    nonzeros.for_each_column_in_band(n, band, |p| {
+                        // Column-major: the samples that follow read the
+                        // same cache lines of `x`, so these stay in L1.
+                        let v = $set1(x[p * rows + n]);
+                        // SAFETY: p < inputs, so the block lies in row p of W.
+                        let w = unsafe { w.add(p * stride + start * LANES) };
+                        for (k, sum) in sums.iter_mut().enumerate() {
+                            // SAFETY: as above.
+                            *sum = $fmadd(v, unsafe { $load(w.add(k * LANES)) }, *sum);
+                        }
+                    });
+                    for (k, &sum) in sums.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { $store(y.add(k * LANES), sum) };
+                    }
                 }
             }
 
@@ -289,20 +295,31 @@ macro_rules! sparse_loops {
             unsafe fn transpose_bytes(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
                 let len = check_transpose_bytes(runs, to, to_ld);
                 let count = runs.len();
-                let (whole_runs, whole_len) = (count / LANES * LANES, len / LANES * LANES);
+                let whole_len = len / LANES * LANES;
                 let divisor_v = $set1(divisor as T);
-                for k in (0..whole_runs).step_by(LANES) {
-                    let block = &runs[k..k + LANES];
+                for k in (0..count).step_by(LANES) {
+                    // A last block of fewer runs repeats its last run; only
+                    // its own entries are stored.
+                    let width = LANES.min(count - k);
+                    let block: [&[u8]; LANES] =
+                        core::array::from_fn(|r| runs[k + r.min(width - 1)]);
                     for m in (0..whole_len).step_by(LANES) {
-                        // SAFETY: entries m..m + LANES of runs k..k + LANES,
-                        // inside the runs as checked; the same transposed
-                        // inside `to`.
+                        // SAFETY: entries m..m + LANES of the runs, inside
+                        // them as checked; the transposed entries of runs
+                        // k..k + width inside `to`.
                         unsafe {
                             let tile: [V; LANES] = core::array::from_fn(|r| {
                                 $bytes(block[r].as_ptr().add(m), divisor_v)
                             });
                             for (c, column) in $transpose(tile).into_iter().enumerate() {
-                                $store(to.as_mut_ptr().add((m + c) * to_ld + k), column);
+                                let to = to.as_mut_ptr().add((m + c) * to_ld + k);
+                                if width == LANES {
+                                    $store(to, column);
+                                } else {
+                                    let mut entries = [0.0; LANES];
+                                    $store(entries.as_mut_ptr(), column);
+                                    core::ptr::copy_nonoverlapping(entries.as_ptr(), to, width);
+                                }
                             }
                         }
                     }
@@ -310,20 +327,12 @@ macro_rules! sparse_loops {
                         let tails: [&[u8]; LANES] =
                             core::array::from_fn(|r| &block[r][whole_len..]);
                         portable::transpose_bytes(
-                            &tails,
+                            &tails[..width],
                             divisor,
                             &mut to[whole_len * to_ld + k..],
                             to_ld,
                         );
                     }
-                }
-                if whole_runs < count {
-                    portable::transpose_bytes(
-                        &runs[whole_runs..],
-                        divisor,
-                        &mut to[whole_runs..],
-                        to_ld,
-                    );
                 }
             }
         }
