@@ -1,11 +1,14 @@
-//! Training that goes wrong stops cleanly, and training that is interrupted
-//! resumes to the same weights.
+//! Training that goes wrong stops cleanly, training that is interrupted
+//! resumes to the same weights, and a data set is measured in chunks as in
+//! one batch.
 
 use staticnet::data::Split;
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::optim::{Method, StateError};
 use staticnet::prelude::*;
-use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer};
+use staticnet::train::{
+    ImageSamples, Samples, TrainConfig, TrainError, Trainer, evaluate, loss_and_accuracy, mean_loss,
+};
 
 network! {
     struct SmallNet<Affine<784, 16>, Relu, Affine<16, 10>, SoftmaxWithLoss>
@@ -234,4 +237,43 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         .restore(&net, &checkpoint)
         .expect("its own optimizer restores");
     assert_eq!(trainer.optimizer().steps(), 1);
+}
+
+#[test]
+fn a_data_set_measured_in_chunks_matches_one_batch() {
+    let split = synthetic_split();
+    let data = ImageSamples {
+        split: &split,
+        normalize: true,
+    };
+    let mut net = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(3));
+    let mut trainer = Trainer::new(config(60, 0.5), split.len()).expect("valid settings");
+    for iteration in 0..60 {
+        trainer
+            .step(&mut net, &data, iteration)
+            .expect("a finite loss");
+    }
+    let mut x = Batch::<f32, Const<784>>::zeros(split.len());
+    let mut labels = Vec::new();
+    let all: Vec<usize> = (0..split.len()).collect();
+    Samples::<f32, Const<784>>::gather(&data, &all, &mut x, &mut labels).expect("every sample");
+    let (loss, accuracy) = net.loss_and_accuracy(&x, &labels);
+    // Chunks of 64: four whole ones and one of 44, weighted by their sizes.
+    let (chunked_loss, chunked_accuracy) =
+        loss_and_accuracy(&mut net, &data, 64).expect("every sample");
+    assert!(
+        (chunked_loss - f64::from(loss)).abs() < 1e-5,
+        "{chunked_loss} vs {loss}"
+    );
+    assert!((chunked_accuracy - accuracy).abs() < 1e-12);
+    assert!(accuracy > 0.1, "trained past chance: {accuracy}");
+    // The one-pass measure and the two separate ones agree exactly.
+    assert_eq!(
+        mean_loss(&mut net, &data, 64).expect("every sample"),
+        chunked_loss
+    );
+    assert_eq!(
+        evaluate(&mut net, &data, 64).expect("every sample"),
+        chunked_accuracy
+    );
 }
