@@ -119,6 +119,13 @@ pub trait Samples<T: Scalar, S: Shape> {
         x: &mut Batch<T, S>,
         labels: &mut Vec<usize>,
     ) -> Result<(), BatchError>;
+
+    /// A hint that the samples `indices` will be gathered next: the
+    /// trainer gives each step's successor while the step computes. The
+    /// default does nothing.
+    fn prefetch(&self, indices: &[usize]) {
+        let _ = indices;
+    }
 }
 
 /// A split of an image dataset as flat samples of `N` pixels
@@ -152,6 +159,10 @@ impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
         )?;
         self.split.gather_labels_vec(indices, labels)
     }
+
+    fn prefetch(&self, indices: &[usize]) {
+        self.split.prefetch(indices);
+    }
 }
 
 impl<T: Scalar, C, H, W> Samples<T, Chw<C, H, W>> for ImageSamples<'_>
@@ -176,6 +187,10 @@ where
         )?;
         self.split.gather_labels_vec(indices, labels)
     }
+
+    fn prefetch(&self, indices: &[usize]) {
+        self.split.prefetch(indices);
+    }
 }
 
 /// Runs training steps on a network, reusing one set of buffers: after
@@ -184,6 +199,9 @@ pub struct Trainer<T: Scalar, S: Shape> {
     config: TrainConfig,
     optimizer: Optimizer<T>,
     indices: Vec<usize>,
+    /// The mini-batch of iteration `next.0` from `next.1` samples, drawn
+    /// (and prefetched) by the step before it.
+    next: (usize, usize, Vec<usize>),
     x: Batch<T, S>,
     labels: Vec<usize>,
 }
@@ -198,6 +216,7 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
             optimizer: Optimizer::new(config.optimizer, config.learning_rate)
                 .with_weight_decay(config.weight_decay),
             indices: vec![0; config.batch_size],
+            next: (usize::MAX, 0, vec![0; config.batch_size]),
             x: BatchStorage::zeros(config.batch_size),
             labels: Vec::with_capacity(config.batch_size),
         })
@@ -231,12 +250,18 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         N::Out: Shape,
         D: Samples<T, S>,
     {
-        let mut rng = batch_rng(self.config.seed, iteration);
-        let len = data.len();
-        for index in &mut self.indices {
-            *index = rng.random_range(0..len);
+        let (seed, len) = (self.config.seed, data.len());
+        if (self.next.0, self.next.1) == (iteration, len) {
+            core::mem::swap(&mut self.indices, &mut self.next.2);
+        } else {
+            draw_batch(seed, iteration, len, &mut self.indices);
         }
         data.gather(&self.indices, &mut self.x, &mut self.labels)?;
+        // The next batch's samples are random reads of a large array: they
+        // are asked for now, and arrive while this step computes.
+        draw_batch(seed, iteration + 1, len, &mut self.next.2);
+        (self.next.0, self.next.1) = (iteration + 1, len);
+        data.prefetch(&self.next.2);
         let loss = net.forward_backward(&self.x, Targets::Classes(&self.labels));
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
@@ -251,6 +276,15 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         };
         self.optimizer.step(net);
         Ok(loss)
+    }
+}
+
+/// Fills `indices` with the mini-batch of `iteration`, drawn from `len`
+/// samples: a function of the seed and the iteration only.
+fn draw_batch(seed: u64, iteration: usize, len: usize, indices: &mut [usize]) {
+    let mut rng = batch_rng(seed, iteration);
+    for index in indices {
+        *index = rng.random_range(0..len);
     }
 }
 
@@ -404,8 +438,9 @@ mod tests {
     #[test]
     fn batches_depend_only_on_seed_and_iteration() {
         let draw = |seed, iteration| -> Vec<usize> {
-            let mut rng = batch_rng(seed, iteration);
-            (0..5).map(|_| rng.random_range(0..1000)).collect()
+            let mut indices = vec![0; 5];
+            draw_batch(seed, iteration, 1000, &mut indices);
+            indices
         };
         assert_eq!(draw(1, 7), draw(1, 7));
         assert_ne!(draw(1, 7), draw(1, 8));

@@ -322,9 +322,7 @@ impl Split {
                 for (block, (block_indices, next)) in blocks.zip(next_blocks).enumerate() {
                     // Mini-batches are random images of a 47 MB array: ask
                     // for the next block's while this one is converted.
-                    for &i in next.unwrap_or_default() {
-                        prefetch(self.image(i).unwrap_or_default());
-                    }
+                    self.prefetch(next.unwrap_or_default());
                     let mut images: [&[u8]; SAMPLES] = [&[]; SAMPLES];
                     for (image, &i) in images.iter_mut().zip(block_indices) {
                         *image = self.image(i).unwrap_or_default();
@@ -335,6 +333,14 @@ impl Split {
             }
         }
         Ok(())
+    }
+
+    /// Asks the CPU to start bringing the images `indices` into the cache
+    /// (indices out of range are skipped): a hint ahead of a gather.
+    pub fn prefetch(&self, indices: &[usize]) {
+        for &i in indices {
+            prefetch(self.image(i).unwrap_or_default());
+        }
     }
 
     /// Fills `labels_out` with the class indices of the samples `indices`
