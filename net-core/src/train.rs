@@ -199,9 +199,9 @@ pub struct Trainer<T: Scalar, S: Shape> {
     config: TrainConfig,
     optimizer: Optimizer<T>,
     indices: Vec<usize>,
-    /// The mini-batch of iteration `next.0` from `next.1` samples, drawn
-    /// (and prefetched) by the step before it.
-    next: (usize, usize, Vec<usize>),
+    /// The next step's mini-batch, drawn (and prefetched) by the step
+    /// before it.
+    next: DrawnBatch,
     x: Batch<T, S>,
     labels: Vec<usize>,
 }
@@ -216,7 +216,11 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
             optimizer: Optimizer::new(config.optimizer, config.learning_rate)
                 .with_weight_decay(config.weight_decay),
             indices: vec![0; config.batch_size],
-            next: (usize::MAX, 0, vec![0; config.batch_size]),
+            next: DrawnBatch {
+                iteration: usize::MAX,
+                len: 0,
+                indices: vec![0; config.batch_size],
+            },
             x: BatchStorage::zeros(config.batch_size),
             labels: Vec::with_capacity(config.batch_size),
         })
@@ -251,17 +255,17 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         D: Samples<T, S>,
     {
         let (seed, len) = (self.config.seed, data.len());
-        if (self.next.0, self.next.1) == (iteration, len) {
-            core::mem::swap(&mut self.indices, &mut self.next.2);
+        if (self.next.iteration, self.next.len) == (iteration, len) {
+            core::mem::swap(&mut self.indices, &mut self.next.indices);
         } else {
             draw_batch(seed, iteration, len, &mut self.indices);
         }
         data.gather(&self.indices, &mut self.x, &mut self.labels)?;
         // The next batch's samples are random reads of a large array: they
         // are asked for now, and arrive while this step computes.
-        draw_batch(seed, iteration + 1, len, &mut self.next.2);
-        (self.next.0, self.next.1) = (iteration + 1, len);
-        data.prefetch(&self.next.2);
+        draw_batch(seed, iteration + 1, len, &mut self.next.indices);
+        (self.next.iteration, self.next.len) = (iteration + 1, len);
+        data.prefetch(&self.next.indices);
         let loss = net.forward_backward(&self.x, Targets::Classes(&self.labels));
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
@@ -277,6 +281,13 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         self.optimizer.step(net);
         Ok(loss)
     }
+}
+
+/// The mini-batch of `iteration` from `len` samples.
+struct DrawnBatch {
+    iteration: usize,
+    len: usize,
+    indices: Vec<usize>,
 }
 
 /// Fills `indices` with the mini-batch of `iteration`, drawn from `len`
