@@ -140,6 +140,22 @@ pub struct ImageSamples<'a> {
     pub normalize: bool,
 }
 
+impl ImageSamples<'_> {
+    /// The images `indices` into `images`, laid out as `layout`, and their
+    /// classes into `labels`: the gather of both sample shapes.
+    fn gather_into<T: Scalar>(
+        &self,
+        indices: &[usize],
+        images: &mut [T],
+        layout: BatchLayout,
+        labels: &mut Vec<usize>,
+    ) -> Result<(), BatchError> {
+        self.split
+            .gather_batch(indices, self.normalize, images, layout)?;
+        self.split.gather_labels_vec(indices, labels)
+    }
+}
+
 impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
     fn len(&self) -> usize {
         self.split.len()
@@ -151,13 +167,7 @@ impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
         x: &mut Batch<T, Const<N>>,
         labels: &mut Vec<usize>,
     ) -> Result<(), BatchError> {
-        self.split.gather_batch(
-            indices,
-            self.normalize,
-            x.as_mut_slice(),
-            BatchLayout::ColumnMajor,
-        )?;
-        self.split.gather_labels_vec(indices, labels)
+        self.gather_into(indices, x.as_mut_slice(), BatchLayout::ColumnMajor, labels)
     }
 
     fn prefetch(&self, indices: &[usize]) {
@@ -179,13 +189,7 @@ where
         x: &mut Batch<T, Chw<C, H, W>>,
         labels: &mut Vec<usize>,
     ) -> Result<(), BatchError> {
-        self.split.gather_batch(
-            indices,
-            self.normalize,
-            x.as_mut_slice(),
-            BatchLayout::RowMajor,
-        )?;
-        self.split.gather_labels_vec(indices, labels)
+        self.gather_into(indices, x.as_mut_slice(), BatchLayout::RowMajor, labels)
     }
 
     fn prefetch(&self, indices: &[usize]) {
