@@ -17,7 +17,11 @@
 //!   columns: 12 accumulators) in registers for the whole block depth.
 //!
 //! The edges use the same kernel with fewer columns or one vector of rows,
-//! so no work is wasted on padding beyond one vector. Nothing is allocated.
+//! so no work is wasted on padding beyond one vector. Columns are cut into
+//! tiles of equal widths, and a last panel of one vector of rows takes up
+//! to twelve columns, so that every call keeps ten or more sums in flight
+//! (fewer cannot hide the FMA's latency: a tile of 2 × 2 vectors ran at
+//! about half speed). Nothing is allocated.
 
 use core::arch::x86_64::*;
 use core::mem::MaybeUninit;
@@ -32,8 +36,35 @@ const B_BLOCK_BYTES: usize = 128 * 1024;
 /// Bytes of a depth block of B read in place, when A is packed panel by
 /// panel: up to half of L1; beyond, B is copied into panels.
 const B_IN_PLACE_BYTES: usize = 16 * 1024;
-/// Columns of C per microkernel call.
+/// Columns of C per microkernel call, at most.
 pub(super) const NR: usize = 6;
+/// Columns of C per microkernel call, at most, for a last panel of one
+/// vector of rows: twelve sums in flight, as in a full panel.
+const NR_WIDE: usize = 12;
+
+/// `n` columns cut into the fewest tiles of at most `width` columns, of
+/// equal widths (± 1), as `(first column, width)`. A narrow last tile keeps
+/// too few sums in flight to hide the FMA's latency: 50 columns in tiles of
+/// six would leave one of two, which runs at half speed; here they are
+/// 6 + 5 + … + 5.
+fn column_tiles(n: usize, width: usize) -> impl Iterator<Item = (usize, usize)> {
+    let count = n.div_ceil(width);
+    (0..count).map(move |t| {
+        let start = n * t / count;
+        (start, n * (t + 1) / count - start)
+    })
+}
+
+/// The rows of an `m`-row block that go in panels of two vectors: all but
+/// a last panel of one vector or less, which goes with [`NR_WIDE`] tiles
+/// when B is read in place.
+fn two_vector_rows(m: usize, mr: usize, lanes: usize) -> usize {
+    if m % mr != 0 && m % mr <= lanes {
+        m - m % mr
+    } else {
+        m
+    }
+}
 
 macro_rules! avx2_gemm {
     (
@@ -268,27 +299,32 @@ macro_rules! avx2_gemm {
                     let start = a.wrapping_offset((p0 + kc) as isize * csa);
                     let mut prefetch = Prefetch::new(start, next * csa.unsigned_abs());
                     let per_tile = prefetch.lines_per(m.div_ceil(MR) * n.div_ceil(NR));
-                    // Each slice of NR columns of B meets every panel: the
-                    // slice stays in L1, and C is written down its columns.
-                    let mut j0 = 0;
-                    while j0 < n {
-                        let nr = NR.min(n - j0);
-                        let mut i0 = 0;
-                        while i0 < m {
+                    let mut run = |i0: usize, j0: usize, nr: usize| {
+                        prefetch.issue(per_tile);
+                        // SAFETY: the kc × nr block at (p0, j0) is inside B,
+                        // the block of rows i0.. and columns j0..j0 + nr
+                        // inside C, and panel i0 / MR, packed above, holds kc
+                        // steps.
+                        unsafe {
+                            let panel = block.add(i0 * kc);
+                            let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
+                            let c = c.offset(i0 as isize + j0 as isize * csc);
                             let mr = MR.min(m - i0);
-                            prefetch.issue(per_tile);
-                            // SAFETY: the kc × nr block at (p0, j0) is inside
-                            // B, the mr × nr block at (i0, j0) inside C, and
-                            // panel i0 / MR, packed above, holds kc steps.
-                            unsafe {
-                                let panel = block.add(i0 * kc);
-                                let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
-                                let c = c.offset(i0 as isize + j0 as isize * csc);
-                                tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
-                            }
-                            i0 += MR;
+                            tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
                         }
-                        j0 += NR;
+                    };
+                    // Each tile of columns of B meets every panel: the tile
+                    // stays in L1, and C is written down its columns.
+                    let full = two_vector_rows(m, MR, LANES);
+                    for (j0, nr) in column_tiles(n, NR) {
+                        for i0 in (0..full).step_by(MR) {
+                            run(i0, j0, nr);
+                        }
+                    }
+                    for i0 in (full..m).step_by(MR) {
+                        for (j0, nr) in column_tiles(n, NR_WIDE) {
+                            run(i0, j0, nr);
+                        }
                     }
                     p0 += kc;
                 }
@@ -356,37 +392,43 @@ macro_rules! avx2_gemm {
                             }
                             ip += MR;
                         }
-                        let mut j0 = 0;
-                        while j0 < n {
-                            let nr = NR.min(n - j0);
-                            let b = if pack_b {
-                                // SAFETY: panel j0 / NR of the copy of B.
-                                (
-                                    unsafe { b_panels.add(j0 * kc) }.cast_const(),
-                                    NR as isize,
-                                    1,
-                                )
+                        // Tile t of B's columns: its packed panel, or its
+                        // columns in place.
+                        let b_tile = |t: usize, j0: usize| {
+                            if pack_b {
+                                // SAFETY: panel t of the copy of B.
+                                let panel = unsafe { b_panels.add(t * NR * kc) };
+                                (panel.cast_const(), NR as isize, 1)
                             } else {
                                 // SAFETY: (p0, j0) is inside B.
-                                (
-                                    unsafe { b.offset(p0 as isize * rsb + j0 as isize * csb) },
-                                    rsb,
-                                    csb,
-                                )
-                            };
-                            let mut ip = 0;
-                            while ip < mc {
-                                let mr = MR.min(mc - ip);
-                                // SAFETY: the kc × nr block of B above, the
-                                // mr × nr block of C at (i0 + ip, j0), and
-                                // panel ip / MR, packed above, with kc steps.
-                                unsafe {
-                                    let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
-                                    tile(kc, block.add(ip * kc), b, &scale, (c, csc), mr, nr);
-                                }
-                                ip += MR;
+                                let at = p0 as isize * rsb + j0 as isize * csb;
+                                (unsafe { b.offset(at) }, rsb, csb)
                             }
-                            j0 += NR;
+                        };
+                        let run = |ip: usize, j0: usize, nr: usize, b| {
+                            // SAFETY: the kc × nr block of B, the block of
+                            // rows i0 + ip.. and columns j0..j0 + nr of C,
+                            // and panel ip / MR, packed above, with kc steps.
+                            unsafe {
+                                let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
+                                let mr = MR.min(mc - ip);
+                                tile(kc, block.add(ip * kc), b, &scale, (c, csc), mr, nr);
+                            }
+                        };
+                        let full = if pack_b {
+                            mc
+                        } else {
+                            two_vector_rows(mc, MR, LANES)
+                        };
+                        for (t, (j0, nr)) in column_tiles(n, NR).enumerate() {
+                            for ip in (0..full).step_by(MR) {
+                                run(ip, j0, nr, b_tile(t, j0));
+                            }
+                        }
+                        for ip in (full..mc).step_by(MR) {
+                            for (j0, nr) in column_tiles(n, NR_WIDE) {
+                                run(ip, j0, nr, b_tile(0, j0));
+                            }
                         }
                         i0 += MC;
                     }
@@ -399,8 +441,9 @@ macro_rules! avx2_gemm {
             struct BPanels(MaybeUninit<[T; B_BLOCK_BYTES / size_of::<T>()]>);
 
             /// Copies the `kc × n` block of B at `b` into `panels`: panel
-            /// `t` holds columns `t·NR..` as `kc` steps of `NR` values
-            /// (the values past the last column are not written, nor read).
+            /// `t` holds tile `t` of [`column_tiles`]`(n, NR)` as `kc` steps
+            /// of `NR` values (the values past the tile's width are not
+            /// written, nor read).
             ///
             /// # Safety
             /// The block is inside B; `panels` is valid for `⌈n / NR⌉·NR·kc`
@@ -414,21 +457,18 @@ macro_rules! avx2_gemm {
                 kc: usize,
                 n: usize,
             ) {
-                let mut j0 = 0;
-                while j0 < n {
-                    let nr = NR.min(n - j0);
+                for (t, (j0, nr)) in column_tiles(n, NR).enumerate() {
                     for j in 0..nr {
                         // SAFETY: column j0 + j < n of the block, and the
                         // panel's entries (p, j) for p < kc.
                         unsafe {
                             let column = b.offset((j0 + j) as isize * csb);
-                            let dst = panels.add(j0 * kc + j);
+                            let dst = panels.add(t * NR * kc + j);
                             for p in 0..kc {
                                 dst.add(p * NR).write(*column.offset(p as isize * rsb));
                             }
                         }
                     }
-                    j0 += NR;
                 }
             }
 
@@ -492,7 +532,9 @@ macro_rules! avx2_gemm {
                 }
             }
 
-            /// One `mr × nr` block of C from a packed panel of A and B in place.
+            /// One `mr × nr` block of C from a packed panel of A and a block
+            /// of B: `nr ≤ NR` columns for two vectors of rows, `nr ≤
+            /// NR_WIDE` for one.
             ///
             /// # Safety
             /// As [`product`] and [`store`].
@@ -515,24 +557,25 @@ macro_rules! avx2_gemm {
                         }
                     };
                 }
-                if mr > LANES {
-                    match nr {
-                        6 => call!(2, 6),
-                        5 => call!(2, 5),
-                        4 => call!(2, 4),
-                        3 => call!(2, 3),
-                        2 => call!(2, 2),
-                        _ => call!(2, 1),
-                    }
-                } else {
-                    match nr {
-                        6 => call!(1, 6),
-                        5 => call!(1, 5),
-                        4 => call!(1, 4),
-                        3 => call!(1, 3),
-                        2 => call!(1, 2),
-                        _ => call!(1, 1),
-                    }
+                match (mr > LANES, nr) {
+                    (true, 6) => call!(2, 6),
+                    (true, 5) => call!(2, 5),
+                    (true, 4) => call!(2, 4),
+                    (true, 3) => call!(2, 3),
+                    (true, 2) => call!(2, 2),
+                    (true, _) => call!(2, 1),
+                    (false, 12) => call!(1, 12),
+                    (false, 11) => call!(1, 11),
+                    (false, 10) => call!(1, 10),
+                    (false, 9) => call!(1, 9),
+                    (false, 8) => call!(1, 8),
+                    (false, 7) => call!(1, 7),
+                    (false, 6) => call!(1, 6),
+                    (false, 5) => call!(1, 5),
+                    (false, 4) => call!(1, 4),
+                    (false, 3) => call!(1, 3),
+                    (false, 2) => call!(1, 2),
+                    (false, _) => call!(1, 1),
                 }
             }
 
