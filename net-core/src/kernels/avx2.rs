@@ -405,7 +405,20 @@ macro_rules! avx2_gemm {
                                 (unsafe { b.offset(at) }, rsb, csb)
                             }
                         };
-                        let run = |ip: usize, j0: usize, nr: usize, b| {
+                        // While this block is multiplied, bring the next
+                        // one towards L2, when A's rows are contiguous (A is
+                        // a transposed batch: the next block's rows are then
+                        // one stretch of the batch).
+                        let next_rows = MC.min(m.saturating_sub(i0 + MC));
+                        let span = match (csa, rsa.unsigned_abs()) {
+                            (1, stride) if next_rows > 0 => (next_rows - 1) * stride + kc,
+                            _ => 0,
+                        };
+                        let start = a.wrapping_offset((i0 + MC) as isize * rsa + p0 as isize);
+                        let mut prefetch = Prefetch::new(start, span);
+                        let per_tile = prefetch.lines_per(mc.div_ceil(MR) * n.div_ceil(NR));
+                        let mut run = |ip: usize, j0: usize, nr: usize, b| {
+                            prefetch.issue(per_tile);
                             // SAFETY: the kc × nr block of B, the block of
                             // rows i0 + ip.. and columns j0..j0 + nr of C,
                             // and panel ip / MR, packed above, with kc steps.
