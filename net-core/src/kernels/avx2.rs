@@ -66,6 +66,31 @@ fn two_vector_rows(m: usize, mr: usize, lanes: usize) -> usize {
     }
 }
 
+/// Calls `tile(first row, first column, width, index)` for every tile of an
+/// `m × n` block of C cut into panels of `mr` rows: each tile of
+/// [`column_tiles`]`(n, NR)` (its `index`, which names B's packed panel)
+/// meets every panel below row `full`, so that the tile of B stays in L1;
+/// the panels from `full` on take tiles of up to [`NR_WIDE`] columns, which
+/// read B in place (their `index` counts those tiles instead).
+fn for_each_tile(
+    m: usize,
+    n: usize,
+    mr: usize,
+    full: usize,
+    mut tile: impl FnMut(usize, usize, usize, usize),
+) {
+    for (t, (j0, nr)) in column_tiles(n, NR).enumerate() {
+        for i0 in (0..full).step_by(mr) {
+            tile(i0, j0, nr, t);
+        }
+    }
+    for i0 in (full..m).step_by(mr) {
+        for (t, (j0, nr)) in column_tiles(n, NR_WIDE).enumerate() {
+            tile(i0, j0, nr, t);
+        }
+    }
+}
+
 macro_rules! avx2_gemm {
     (
         $name:ident: $t:ty, $v:ty, lanes = $lanes:expr,
@@ -299,7 +324,8 @@ macro_rules! avx2_gemm {
                     let start = a.wrapping_offset((p0 + kc) as isize * csa);
                     let mut prefetch = Prefetch::new(start, next * csa.unsigned_abs());
                     let per_tile = prefetch.lines_per(m.div_ceil(MR) * n.div_ceil(NR));
-                    let mut run = |i0: usize, j0: usize, nr: usize| {
+                    let full = two_vector_rows(m, MR, LANES);
+                    for_each_tile(m, n, MR, full, |i0, j0, nr, _| {
                         prefetch.issue(per_tile);
                         // SAFETY: the kc × nr block at (p0, j0) is inside B,
                         // the block of rows i0.. and columns j0..j0 + nr
@@ -312,20 +338,7 @@ macro_rules! avx2_gemm {
                             let mr = MR.min(m - i0);
                             tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
                         }
-                    };
-                    // Each tile of columns of B meets every panel: the tile
-                    // stays in L1, and C is written down its columns.
-                    let full = two_vector_rows(m, MR, LANES);
-                    for (j0, nr) in column_tiles(n, NR) {
-                        for i0 in (0..full).step_by(MR) {
-                            run(i0, j0, nr);
-                        }
-                    }
-                    for i0 in (full..m).step_by(MR) {
-                        for (j0, nr) in column_tiles(n, NR_WIDE) {
-                            run(i0, j0, nr);
-                        }
-                    }
+                    });
                     p0 += kc;
                 }
             }
@@ -393,7 +406,8 @@ macro_rules! avx2_gemm {
                             ip += MR;
                         }
                         // Tile t of B's columns: its packed panel, or its
-                        // columns in place.
+                        // columns in place (always, for the wide tiles:
+                        // `full` is the whole block when B is packed).
                         let b_tile = |t: usize, j0: usize| {
                             if pack_b {
                                 // SAFETY: panel t of the copy of B.
@@ -417,8 +431,14 @@ macro_rules! avx2_gemm {
                         let start = a.wrapping_offset((i0 + MC) as isize * rsa + p0 as isize);
                         let mut prefetch = Prefetch::new(start, span);
                         let per_tile = prefetch.lines_per(mc.div_ceil(MR) * n.div_ceil(NR));
-                        let mut run = |ip: usize, j0: usize, nr: usize, b| {
+                        let full = if pack_b {
+                            mc
+                        } else {
+                            two_vector_rows(mc, MR, LANES)
+                        };
+                        for_each_tile(mc, n, MR, full, |ip, j0, nr, t| {
                             prefetch.issue(per_tile);
+                            let b = b_tile(t, j0);
                             // SAFETY: the kc × nr block of B, the block of
                             // rows i0 + ip.. and columns j0..j0 + nr of C,
                             // and panel ip / MR, packed above, with kc steps.
@@ -427,22 +447,7 @@ macro_rules! avx2_gemm {
                                 let mr = MR.min(mc - ip);
                                 tile(kc, block.add(ip * kc), b, &scale, (c, csc), mr, nr);
                             }
-                        };
-                        let full = if pack_b {
-                            mc
-                        } else {
-                            two_vector_rows(mc, MR, LANES)
-                        };
-                        for (t, (j0, nr)) in column_tiles(n, NR).enumerate() {
-                            for ip in (0..full).step_by(MR) {
-                                run(ip, j0, nr, b_tile(t, j0));
-                            }
-                        }
-                        for ip in (full..mc).step_by(MR) {
-                            for (j0, nr) in column_tiles(n, NR_WIDE) {
-                                run(ip, j0, nr, b_tile(0, j0));
-                            }
-                        }
+                        });
                         i0 += MC;
                     }
                     p0 += kc;
