@@ -177,30 +177,20 @@ macro_rules! avx2_gemm {
                     // strided pass per panel, which waits on memory for
                     // every line (measured: 15% of a training step).
                     let mut block = Block(MaybeUninit::uninit());
-                    let block = block.0.as_mut_ptr().cast::<T>();
-                    let kc_max = k.div_ceil(k.div_ceil(KC));
-                    let mut i0 = 0;
-                    while i0 < m {
-                        let mc = MC.min(m - i0);
-                        // SAFETY: rows i0..i0 + mc of A and C are inside
-                        // them; the block holds MC·KC ≥ ⌈mc / MR⌉·MR·kc_max
-                        // values; the rest is the caller's contract.
-                        unsafe {
-                            let (a, c) = (a.add(i0), c.add(i0));
-                            blocked(
-                                mc,
-                                k,
-                                n,
-                                alpha,
-                                (a, csa),
-                                (b, rsb, csb),
-                                beta,
-                                (c, csc),
-                                block,
-                                kc_max,
-                            );
-                        }
-                        i0 += MC;
+                    // SAFETY: the block holds MC·KC values; the rest is the
+                    // caller's contract.
+                    unsafe {
+                        blocked(
+                            m,
+                            k,
+                            n,
+                            alpha,
+                            (a, csa),
+                            (b, rsb, csb),
+                            beta,
+                            (c, csc),
+                            block.0.as_mut_ptr().cast::<T>(),
+                        );
                     }
                 } else {
                     // SAFETY: the caller's contract.
@@ -260,12 +250,15 @@ macro_rules! avx2_gemm {
             #[repr(C, align(32))]
             struct Block(MaybeUninit<[T; MC * KC]>);
 
-            /// [`gemm`] for a column-major A, packed one whole `m × kc`
-            /// block at a time into `block`.
+            /// [`gemm`] for a column-major A, packed one `mc × kc` block at a
+            /// time (up to MC rows) into `block`. The depth blocks are the
+            /// outer loop, so that a depth block of B, read by every block
+            /// of rows, is still in L2 for the second (f64's batch of 100
+            /// is two blocks: B read from L3 twice cost 20% of `x·W`).
             ///
             /// # Safety
-            /// As [`gemm`], with `rsa = 1`; `block` is valid for
-            /// `⌈m / MR⌉ · MR · kc_max` writes.
+            /// As [`gemm`], with `rsa = 1`; `block` is valid for `MC · KC`
+            /// writes.
             #[target_feature(enable = "avx2,fma")]
             #[allow(clippy::too_many_arguments)]
             unsafe fn blocked(
@@ -278,68 +271,94 @@ macro_rules! avx2_gemm {
                 beta: T,
                 (c, csc): (*mut T, isize),
                 block: *mut T,
-                kc_max: usize,
             ) {
+                let kc_max = k.div_ceil(k.div_ceil(KC));
                 let mut p0 = 0;
                 while p0 < k {
                     let kc = kc_max.min(k - p0);
                     let scale = [alpha, if p0 == 0 { beta } else { 1.0 }];
-                    for p in 0..kc {
-                        // SAFETY: column p0 + p of A holds m values (the
-                        // masked loads read only rows below m); panel i0 / MR
-                        // of the block holds kc steps of MR values.
-                        unsafe {
-                            let column = a.offset((p0 + p) as isize * csa);
-                            let mut i0 = 0;
-                            while i0 < m {
-                                let dst = block.add(i0 * kc + p * MR);
-                                if i0 + MR <= m {
-                                    for v in 0..MR / LANES {
-                                        $store(
-                                            dst.add(v * LANES),
-                                            $load(column.add(i0 + v * LANES)),
-                                        );
-                                    }
-                                } else {
-                                    // The last, partial panel: masked loads
-                                    // read only rows below m, and the rest of
-                                    // the panel is zero.
-                                    for v in 0..MR / LANES {
-                                        let row = i0 + v * LANES;
-                                        let part = if row < m {
-                                            $maskload(column.add(row), $mask(m - row))
-                                        } else {
-                                            $zero()
-                                        };
-                                        $store(dst.add(v * LANES), part);
-                                    }
-                                }
-                                i0 += MR;
-                            }
-                        }
-                    }
-                    // While this block is multiplied, bring the next one
-                    // towards L2: its columns are the next stretch of A.
+                    // While this depth block is multiplied, bring the next
+                    // one towards L2: its columns are the next stretch of A.
                     let next = kc_max.min(k - (p0 + kc).min(k));
                     let start = a.wrapping_offset((p0 + kc) as isize * csa);
                     let mut prefetch = Prefetch::new(start, next * csa.unsigned_abs());
                     let per_tile = prefetch.lines_per(m.div_ceil(MR) * n.div_ceil(NR));
-                    let full = two_vector_rows(m, MR, LANES);
-                    for_each_tile(m, n, MR, full, |i0, j0, nr, _| {
-                        prefetch.issue(per_tile);
-                        // SAFETY: the kc × nr block at (p0, j0) is inside B,
-                        // the block of rows i0.. and columns j0..j0 + nr
-                        // inside C, and panel i0 / MR, packed above, holds kc
-                        // steps.
+                    let mut i0 = 0;
+                    while i0 < m {
+                        let mc = MC.min(m - i0);
+                        // SAFETY: rows i0..i0 + mc of A and C are inside
+                        // them; the block holds MC·KC ≥ ⌈mc / MR⌉·MR·kc
+                        // values.
                         unsafe {
-                            let panel = block.add(i0 * kc);
-                            let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
-                            let c = c.offset(i0 as isize + j0 as isize * csc);
-                            let mr = MR.min(m - i0);
-                            tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
+                            pack_rows(block, a.add(i0), csa, mc, p0, kc);
                         }
-                    });
+                        let full = two_vector_rows(mc, MR, LANES);
+                        for_each_tile(mc, n, MR, full, |ip, j0, nr, _| {
+                            prefetch.issue(per_tile);
+                            // SAFETY: the kc × nr block at (p0, j0) is inside
+                            // B, the block of rows i0 + ip.. and columns
+                            // j0..j0 + nr inside C, and panel ip / MR, packed
+                            // above, holds kc steps.
+                            unsafe {
+                                let panel = block.add(ip * kc);
+                                let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
+                                let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
+                                let mr = MR.min(mc - ip);
+                                tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
+                            }
+                        });
+                        i0 += MC;
+                    }
                     p0 += kc;
+                }
+            }
+
+            /// Copies columns `p0..p0 + kc` of the `m` rows of a column-major
+            /// A at `a` into `block`, in panels of `MR` rows of `kc` steps
+            /// each; the rows of a last, partial panel past `m` are zero.
+            ///
+            /// # Safety
+            /// The block of A is inside A (column stride `csa`); `block` is
+            /// valid for `⌈m / MR⌉·MR·kc` writes.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn pack_rows(
+                block: *mut T,
+                a: *const T,
+                csa: isize,
+                m: usize,
+                p0: usize,
+                kc: usize,
+            ) {
+                for p in 0..kc {
+                    // SAFETY: column p0 + p of A holds m values (the masked
+                    // loads read only rows below m); panel i0 / MR of the
+                    // block holds kc steps of MR values.
+                    unsafe {
+                        let column = a.offset((p0 + p) as isize * csa);
+                        let mut i0 = 0;
+                        while i0 < m {
+                            let dst = block.add(i0 * kc + p * MR);
+                            if i0 + MR <= m {
+                                for v in 0..MR / LANES {
+                                    $store(dst.add(v * LANES), $load(column.add(i0 + v * LANES)));
+                                }
+                            } else {
+                                // The last, partial panel: masked loads read
+                                // only rows below m, and the rest of the
+                                // panel is zero.
+                                for v in 0..MR / LANES {
+                                    let row = i0 + v * LANES;
+                                    let part = if row < m {
+                                        $maskload(column.add(row), $mask(m - row))
+                                    } else {
+                                        $zero()
+                                    };
+                                    $store(dst.add(v * LANES), part);
+                                }
+                            }
+                            i0 += MR;
+                        }
+                    }
                 }
             }
 
