@@ -175,6 +175,12 @@ impl Nonzeros {
         for_each_bit(&[word], |i| f(64 * band + i));
     }
 
+    /// The words of column `p`'s bits.
+    #[cfg(target_arch = "x86_64")]
+    fn column_words(&self, p: usize) -> &[u64] {
+        &self.bits[p * self.words_per_column..][..self.words_per_column]
+    }
+
     /// Calls `f` with the row of each nonzero entry of column `p`, in
     /// order.
     #[inline(always)]

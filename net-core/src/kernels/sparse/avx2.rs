@@ -15,11 +15,18 @@ use crate::kernels::avx2::{transpose4, transpose8};
 /// book's hidden layer of 50 in one pass over the nonzeros).
 const BLOCK: usize = 8;
 
+/// Vectors of a row of `dW` summed at once: two sets of seven sums, with
+/// the two broadcast values, fill the sixteen registers.
+const PAIRED_BLOCK: usize = 7;
+
 /// Calls `block::<B>(…, start)` for each block of at most [`BLOCK`]
 /// vectors of a row of `vectors` vectors, `B` the block's length as a
 /// constant, so that its values stay in registers.
 macro_rules! for_each_block {
     ($vectors:expr, |$start:ident| $block:ident::<B>($($arg:expr),*)) => {
+        for_each_block!($vectors, max = BLOCK, |$start| $block::<B>($($arg),*))
+    };
+    ($vectors:expr, max = $max:expr, |$start:ident| $block:ident::<B>($($arg:expr),*)) => {
         let mut $start = 0;
         while $start < $vectors {
             // SAFETY: forwarded from the caller; the block holds vectors
@@ -33,10 +40,10 @@ macro_rules! for_each_block {
                     5 => $block::<5>($($arg),*),
                     6 => $block::<6>($($arg),*),
                     7 => $block::<7>($($arg),*),
-                    _ => $block::<BLOCK>($($arg),*),
+                    _ => $block::<{ $max }>($($arg),*),
                 }
             }
-            $start += BLOCK;
+            $start += $max;
         }
     };
 }
@@ -45,7 +52,7 @@ macro_rules! sparse_loops {
     (
         $name:ident: $t:ty, $v:ty, lanes = $lanes:expr,
         load = $load:ident, store = $store:ident, set1 = $set1:ident,
-        fmadd = $fmadd:ident, zero = $zero:ident,
+        fmadd = $fmadd:ident, add = $add:ident, zero = $zero:ident,
         cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident,
         bytes = $bytes:ident
     ) => {
@@ -194,22 +201,26 @@ macro_rules! sparse_loops {
                         && dw_rows.len() == inputs * stride
                 );
                 let dw = dw_rows.as_mut_ptr();
-                for (p, x) in x.chunks_exact(rows).enumerate() {
-                    for_each_block!(stride / LANES, |start| transposed_block::<B>(
+                for_each_block!(
+                    stride / LANES,
+                    max = PAIRED_BLOCK,
+                    |start| transposed_block::<B>(
                         nonzeros,
-                        p,
-                        x,
+                        x.as_ptr(),
                         dout_rows.as_ptr(),
                         dw,
                         stride,
                         start
-                    ));
-                }
+                    )
+                );
             }
 
-            /// Vectors `start..start + B` of row `p` of `dW`, summed in
-            /// registers over the nonzeros of column `p` of `x`, then
-            /// stored.
+            /// Vectors `start..start + B` of every row `p` of `dW`, summed
+            /// in registers over the nonzeros of column `p` of `x`, then
+            /// stored. The nonzeros are taken two at a time into two sets
+            /// of sums, so that `2·B` FMAs are in flight (`B` alone cannot
+            /// hide the FMA's latency); the block of `dout`'s rows stays in
+            /// L1 for every row of `dW`.
             ///
             /// # Safety
             /// As `transposed_product`, with the block inside the rows.
@@ -217,28 +228,57 @@ macro_rules! sparse_loops {
             #[inline]
             unsafe fn transposed_block<const B: usize>(
                 nonzeros: &Nonzeros,
-                p: usize,
-                x: &[T],
+                x: *const T,
                 dout: *const T,
                 dw: *mut T,
                 stride: usize,
                 start: usize,
             ) {
-                let mut sums = [$zero(); B];
-                nonzeros.for_each_row(p, |n| {
-                    let v = $set1(x[n]);
-                    // SAFETY: n < rows, so the block lies in row n of dout.
-                    let d = unsafe { dout.add(n * stride + start * LANES) };
-                    for (k, sum) in sums.iter_mut().enumerate() {
-                        // SAFETY: as above.
-                        *sum = $fmadd(v, unsafe { $load(d.add(k * LANES)) }, *sum);
+                let (rows, inputs) = (nonzeros.rows, nonzeros.columns());
+                let dout = dout.wrapping_add(start * LANES);
+                for p in 0..inputs {
+                    // SAFETY: column p < inputs of x.
+                    let x = unsafe { x.add(p * rows) };
+                    let mut even = [$zero(); B];
+                    let mut odd = [$zero(); B];
+                    for (w, &word) in nonzeros.column_words(p).iter().enumerate() {
+                        let mut word = word;
+                        while word != 0 {
+                            let n = 64 * w + word.trailing_zeros() as usize;
+                            // SAFETY: n < rows (a bit of column p), so x[n]
+                            // is in the column and the block in row n of dout.
+                            even = unsafe { add_row(even, x.add(n), dout.add(n * stride)) };
+                            word &= word - 1;
+                            if word == 0 {
+                                break;
+                            }
+                            let n = 64 * w + word.trailing_zeros() as usize;
+                            // SAFETY: as above.
+                            odd = unsafe { add_row(odd, x.add(n), dout.add(n * stride)) };
+                            word &= word - 1;
+                        }
                     }
-                });
-                // SAFETY: p < inputs, so the block lies in row p of dW.
-                let dw = unsafe { dw.add(p * stride + start * LANES) };
-                for (k, &sum) in sums.iter().enumerate() {
-                    // SAFETY: as above.
-                    unsafe { $store(dw.add(k * LANES), sum) };
+                    // SAFETY: p < inputs, so the block lies in row p of dW.
+                    let dw = unsafe { dw.add(p * stride + start * LANES) };
+                    for (k, (&even, &odd)) in even.iter().zip(&odd).enumerate() {
+                        // SAFETY: as above.
+                        unsafe { $store(dw.add(k * LANES), $add(even, odd)) };
+                    }
+                }
+            }
+
+            /// `sums + x·row`, the `B` vectors of `row` scaled by the value at
+            /// `x`.
+            ///
+            /// # Safety
+            /// `x` is valid for one read, `row` for `B` vectors.
+            #[target_feature(enable = "avx2,fma")]
+            #[inline]
+            unsafe fn add_row<const B: usize>(sums: [V; B], x: *const T, row: *const T) -> [V; B] {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    let v = $set1(*x);
+                    core::array::from_fn(|k| $fmadd(v, $load(row.add(k * LANES)), sums[k]))
                 }
             }
 
@@ -367,14 +407,14 @@ unsafe fn bytes_f64(bytes: *const u8, divisor: __m256d) -> __m256d {
 sparse_loops!(
     f32: f32, __m256, lanes = 8,
     load = _mm256_loadu_ps, store = _mm256_storeu_ps, set1 = _mm256_set1_ps,
-    fmadd = _mm256_fmadd_ps, zero = _mm256_setzero_ps,
+    fmadd = _mm256_fmadd_ps, add = _mm256_add_ps, zero = _mm256_setzero_ps,
     cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8,
     bytes = bytes_f32
 );
 sparse_loops!(
     f64: f64, __m256d, lanes = 4,
     load = _mm256_loadu_pd, store = _mm256_storeu_pd, set1 = _mm256_set1_pd,
-    fmadd = _mm256_fmadd_pd, zero = _mm256_setzero_pd,
+    fmadd = _mm256_fmadd_pd, add = _mm256_add_pd, zero = _mm256_setzero_pd,
     cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4,
     bytes = bytes_f64
 );
