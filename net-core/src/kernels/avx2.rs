@@ -241,20 +241,22 @@ macro_rules! avx2_gemm {
                 }
             }
 
-            /// Rows of A packed at a time when its columns are contiguous:
-            /// seven panels, so a batch of 100 in f32 is one block.
-            const MC: usize = 7 * MR;
+            /// Rows of A packed at a time: a batch of up to 112 (the book's
+            /// 100) is one block, in f32 (seven panels) as in f64 (fourteen),
+            /// so that its columns are read whole, in one sequential pass.
+            const MC: usize = 112;
 
             /// The packed block of A: `kc` steps of `MR` rows, panel after
-            /// panel (112 KiB, on the stack: nothing is allocated).
+            /// panel (112 KiB in f32, 224 KiB in f64, on the stack: nothing
+            /// is allocated).
             #[repr(C, align(32))]
             struct Block(MaybeUninit<[T; MC * KC]>);
 
             /// [`gemm`] for a column-major A, packed one `mc × kc` block at a
             /// time (up to MC rows) into `block`. The depth blocks are the
             /// outer loop, so that a depth block of B, read by every block
-            /// of rows, is still in L2 for the second (f64's batch of 100
-            /// is two blocks: B read from L3 twice cost 20% of `x·W`).
+            /// of rows, is still in L2 for the next (rows outside, a batch
+            /// of two blocks read all of B from L3 twice: 20% of `x·W`).
             ///
             /// # Safety
             /// As [`gemm`], with `rsa = 1`; `block` is valid for `MC · KC`
