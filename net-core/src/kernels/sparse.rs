@@ -176,7 +176,7 @@ impl Nonzeros {
     }
 
     /// The words of column `p`'s bits.
-    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
     fn column_words(&self, p: usize) -> &[u64] {
         &self.bits[p * self.words_per_column..][..self.words_per_column]
     }
@@ -185,10 +185,7 @@ impl Nonzeros {
     /// order.
     #[inline(always)]
     fn for_each_row(&self, p: usize, f: impl FnMut(usize)) {
-        for_each_bit(
-            &self.bits[p * self.words_per_column..][..self.words_per_column],
-            f,
-        );
+        for_each_bit(self.column_words(p), f);
     }
 }
 
