@@ -126,17 +126,13 @@ fn step(c: &mut Criterion) {
     g.bench_function("staticnet", |b| {
         b.iter(|| {
             k = (k + 1) % pool.len();
-            let loss = ours.forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
-            ours.sgd_step(0.1);
-            black_box(loss)
+            black_box(ours.sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), 0.1))
         })
     });
     g.bench_function("baseline", |b| {
         b.iter(|| {
             k = (k + 1) % pool.len();
-            let loss = base.forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
-            base.sgd_step(0.1);
-            black_box(loss)
+            black_box(base.sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), 0.1))
         })
     });
     g.finish();

@@ -146,11 +146,8 @@ impl<T: Scalar, N: Network<T, In = staticnet::Const<784>, Out = staticnet::Const
     fn step(&mut self, pool: &Pool<T>, lr: T) -> T {
         let k = self.next;
         self.next = (k + 1) % pool.len();
-        let loss = self
-            .net
-            .forward_backward(&pool.x[k], Targets::Classes(&pool.t[k]));
-        self.net.sgd_step(lr);
-        loss
+        self.net
+            .sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), lr)
     }
 
     fn run(&mut self, pool: &Pool<T>, steps: usize, lr: T) {

@@ -1,5 +1,6 @@
 //! A training step allocates nothing once the buffers exist: the book's
-//! two-layer net runs 20 steps after a warm-up under a counting global
+//! two-layer net runs 20 steps (`sgd_train_step`, the bench's step) after a
+//! warm-up under a counting global
 //! allocator, with the products split between two threads (so the pool is
 //! covered too), and must count zero allocations — on every thread. The
 //! same steps through the layers as they were before the kernel work
@@ -73,7 +74,8 @@ static ALLOCATOR: Counting = Counting;
 const WARMUP: usize = 5;
 const STEPS: usize = 20;
 
-/// Trains `Net<T, H>` and the baseline side by side on batches of `batch`
+/// Trains `Net<T, H>` (by `sgd_train_step`, as the bench does) and the
+/// baseline (by `forward_backward` then `sgd_step`) side by side on batches of `batch`
 /// (with a fraction `density` of nonzero pixels, which takes the first
 /// layer's sparse path, or the dense default data); returns the allocations
 /// counted during the last `STEPS` steps of ours.
@@ -90,8 +92,7 @@ fn train<T: MmScalar, const H: usize>(batch: usize, density: Option<f64>, tolera
         let expected = base.forward_backward(x, Targets::Classes(t));
         base.sgd_step(lr);
         COUNTING.store(count, Ordering::SeqCst);
-        let loss = ours.forward_backward(x, Targets::Classes(t));
-        ours.sgd_step(lr);
+        let loss = ours.sgd_train_step(x, Targets::Classes(t), lr);
         COUNTING.store(false, Ordering::SeqCst);
         let (loss, expected) = (loss.as_f64(), expected.as_f64());
         assert!(
@@ -163,8 +164,7 @@ fn train_conv(batch: usize) -> usize {
     let t: Vec<usize> = (0..batch).map(|n| n % 10).collect();
     let mut step = |count: bool| {
         COUNTING.store(count, Ordering::SeqCst);
-        let loss = net.forward_backward(&x, Targets::Classes(&t));
-        net.sgd_step(0.1);
+        let loss = net.sgd_train_step(&x, Targets::Classes(&t), 0.1);
         COUNTING.store(false, Ordering::SeqCst);
         assert!(loss.is_finite());
     };

@@ -31,6 +31,39 @@ macro_rules! two_layer_net {
             pub loss: $loss<T, 10>,
         }
 
+        impl<T: $bound, const H: usize> $name<T, H> {
+            /// `forward_backward`, or with a learning rate `sgd_train_step`,
+            /// as `network!` writes them.
+            fn backward_pass(
+                &mut self,
+                x: &::staticnet::Batch<T, ::staticnet::Const<784>>,
+                t: ::staticnet::Targets<'_, T, ::staticnet::Const<10>>,
+                sgd: Option<T>,
+            ) -> T {
+                let in0 = x;
+                let in1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, in0);
+                let in2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, in1);
+                let in3 = ::staticnet::Layer::<T>::forward(&mut self.affine2, in2);
+                let loss = ::staticnet::LossLayer::<T>::forward(&mut self.loss, in3, t);
+                if sgd.is_some() && !loss.is_finite() {
+                    return loss;
+                }
+                let d = ::staticnet::LossLayer::<T>::backward(&mut self.loss, t);
+                let d = ::staticnet::Layer::<T>::backward(&mut self.affine2, in2, d);
+                let d = ::staticnet::Layer::<T>::backward(&mut self.relu1, in1, d);
+                match sgd {
+                    None => ::staticnet::Layer::<T>::backward_params(&mut self.affine1, in0, d),
+                    Some(lr) => {
+                        ::staticnet::Layer::<T>::backward_params_sgd(&mut self.affine1, in0, d, lr);
+                        ::staticnet::Layer::<T>::visit_params_mut(&mut self.affine2, &mut |p| {
+                            ::staticnet::__private::sgd_update(p, lr)
+                        });
+                    }
+                }
+                loss
+            }
+        }
+
         impl<T: $bound, const H: usize> ::staticnet::Network<T> for $name<T, H> {
             type In = ::staticnet::Const<784>;
             type Out = ::staticnet::Const<10>;
@@ -69,16 +102,16 @@ macro_rules! two_layer_net {
                 x: &::staticnet::Batch<T, Self::In>,
                 t: ::staticnet::Targets<'_, T, Self::Out>,
             ) -> T {
-                let in0 = x;
-                let in1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, in0);
-                let in2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, in1);
-                let in3 = ::staticnet::Layer::<T>::forward(&mut self.affine2, in2);
-                let loss = ::staticnet::LossLayer::<T>::forward(&mut self.loss, in3, t);
-                let d = ::staticnet::LossLayer::<T>::backward(&mut self.loss, t);
-                let d = ::staticnet::Layer::<T>::backward(&mut self.affine2, in2, d);
-                let d = ::staticnet::Layer::<T>::backward(&mut self.relu1, in1, d);
-                ::staticnet::Layer::<T>::backward_params(&mut self.affine1, in0, d);
-                loss
+                self.backward_pass(x, t, None)
+            }
+
+            fn sgd_train_step(
+                &mut self,
+                x: &::staticnet::Batch<T, Self::In>,
+                t: ::staticnet::Targets<'_, T, Self::Out>,
+                lr: T,
+            ) -> T {
+                self.backward_pass(x, t, Some(lr))
             }
 
             fn visit_params(&self, f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {

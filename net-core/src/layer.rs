@@ -127,6 +127,16 @@ pub trait Layer<T: Scalar>: Sized {
         self.backward(x, dout);
     }
 
+    /// [`backward_params`](Layer::backward_params) and the book's SGD
+    /// update `p ← p − lr·∂L/∂p` of this layer's parameters, for a first
+    /// layer trained by plain SGD. Layers that can fuse the two do, and
+    /// then need not store the gradients: [`Affine`](crate::Affine)
+    /// subtracts `lr·xᵀ·dout` from `W` inside the product itself.
+    fn backward_params_sgd(&mut self, x: &Batch<T, Self::In>, dout: &Batch<T, Self::Out>, lr: T) {
+        self.backward_params(x, dout);
+        self.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
+    }
+
     /// Calls `f` on each parameter with its gradient.
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
         let _ = f;

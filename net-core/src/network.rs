@@ -172,6 +172,27 @@ pub trait Network<T: Scalar>: Sized {
         self.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
     }
 
+    /// One step of the book's training loop with plain SGD: the forward
+    /// pass, the backward pass and `p ← p − lr·∂L/∂p` for every parameter.
+    /// Returns the loss of the batch, before the update.
+    ///
+    /// The result is [`forward_backward`](Network::forward_backward) then
+    /// [`sgd_step`](Network::sgd_step), up to rounding, but `network!`
+    /// fuses the first layer's update into its backward pass
+    /// ([`Layer::backward_params_sgd`](crate::Layer::backward_params_sgd)):
+    /// an [`Affine`](crate::Affine) subtracts `lr·xᵀ·dout` from `W` inside
+    /// the product, so its gradients are never stored (its `dw` and `db`
+    /// keep older values) and the step reads and writes less memory.
+    ///
+    /// A loss that is NaN or infinite leaves the parameters as they were.
+    fn sgd_train_step(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>, lr: T) -> T {
+        let loss = self.forward_backward(x, t);
+        if loss.is_finite() {
+            self.sgd_step(lr);
+        }
+        loss
+    }
+
     /// The total number of scalar parameters.
     fn param_count(&self) -> usize {
         let mut count = 0;

@@ -270,20 +270,19 @@ impl<T: Scalar, S: Shape> Trainer<T, S> {
         draw_batch(seed, iteration + 1, len, &mut self.next.indices);
         (self.next.iteration, self.next.len) = (iteration + 1, len);
         data.prefetch(&self.next.indices);
-        let loss = net.forward_backward(&self.x, Targets::Classes(&self.labels));
+        // The penalty is that of the weights before the update.
+        let penalty = (self.config.weight_decay > 0.0)
+            .then(|| T::of_f64(weight_decay_penalty(net, self.config.weight_decay)));
+        let loss = self
+            .optimizer
+            .train_step(net, &self.x, Targets::Classes(&self.labels));
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss {
                 iteration,
                 loss: loss.as_f64(),
             });
         }
-        let loss = if self.config.weight_decay > 0.0 {
-            loss + T::of_f64(weight_decay_penalty(net, self.config.weight_decay))
-        } else {
-            loss
-        };
-        self.optimizer.step(net);
-        Ok(loss)
+        Ok(penalty.map_or(loss, |penalty| loss + penalty))
     }
 }
 

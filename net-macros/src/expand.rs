@@ -76,12 +76,14 @@ impl<'a> Network<'a> {
             .and_then(Dims::flat)
             .expect("valid");
         let out = &out.arg;
-        let (init, predict, forward_loss, loss_and_accuracy, forward_backward) = (
+        let lr = local("lr");
+        let (init, predict, forward_loss, loss_and_accuracy, forward_backward, sgd_train_step) = (
             self.init(),
             self.predict(),
             self.forward_loss(),
             self.loss_and_accuracy(),
             self.forward_backward(),
+            self.sgd_train_step(&lr),
         );
         let (visit, visit_mut) = (self.visit(false), self.visit(true));
         let (set_training, training) = (self.set_training(), local("training"));
@@ -126,6 +128,10 @@ impl<'a> Network<'a> {
 
                 fn forward_backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
                     #forward_backward
+                }
+
+                fn sgd_train_step(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>, #lr: T) -> T {
+                    #sgd_train_step
                 }
 
                 fn set_training(&mut self, #training: bool) {
@@ -375,6 +381,19 @@ impl<'a> Network<'a> {
     /// Forward keeping every layer's input, the loss, then backward in
     /// reverse; the first layer computes only its parameters' gradients.
     fn forward_backward(&self) -> TokenStream {
+        self.backward_pass(None)
+    }
+
+    /// [`forward_backward`](Self::forward_backward) with the SGD update at
+    /// rate `lr`: none after a loss that is not finite; the first layer's
+    /// fused into its backward pass, every other layer's after the pass.
+    fn sgd_train_step(&self, lr: &Ident) -> TokenStream {
+        self.backward_pass(Some(lr))
+    }
+
+    /// The body of [`forward_backward`](Self::forward_backward), or of
+    /// [`sgd_train_step`](Self::sgd_train_step) with `sgd`'s rate.
+    fn backward_pass(&self, sgd: Option<&Ident>) -> TokenStream {
         let inputs: Vec<Ident> = (0..=self.layers.len())
             .map(|k| local(&format!("in{k}")))
             .collect();
@@ -404,6 +423,13 @@ impl<'a> Network<'a> {
         let forward_loss = self.loss_of(&inputs[self.layers.len()]);
         body.extend(quote_spanned!(self.loss.decl.name.span()=>
             let #loss = #forward_loss;
+        ));
+        if sgd.is_some() {
+            body.extend(quote!(if !#loss.is_finite() {
+                return #loss;
+            }));
+        }
+        body.extend(quote_spanned!(self.loss.decl.name.span()=>
             let #d = ::staticnet::LossLayer::<T>::backward(&mut self.#field, #t);
         ));
         for (k, layer) in self.layers.iter().enumerate().skip(1).rev() {
@@ -414,9 +440,25 @@ impl<'a> Network<'a> {
         }
         let first = self.layers[0];
         let (field, input) = (&first.field, &inputs[0]);
-        body.extend(quote_spanned!(first.decl.name.span()=>
-            ::staticnet::Layer::<T>::backward_params(&mut self.#field, #input, #d);
-        ));
+        body.extend(match sgd {
+            None => quote_spanned!(first.decl.name.span()=>
+                ::staticnet::Layer::<T>::backward_params(&mut self.#field, #input, #d);
+            ),
+            Some(lr) => quote_spanned!(first.decl.name.span()=>
+                ::staticnet::Layer::<T>::backward_params_sgd(&mut self.#field, #input, #d, #lr);
+            ),
+        });
+        if let Some(lr) = sgd {
+            let p = local("p");
+            for layer in self.layers.iter().skip(1) {
+                let field = &layer.field;
+                body.extend(quote!(
+                    ::staticnet::Layer::<T>::visit_params_mut(&mut self.#field, &mut |#p| {
+                        ::staticnet::__private::sgd_update(#p, #lr)
+                    });
+                ));
+            }
+        }
         quote!(#body #loss)
     }
 

@@ -142,6 +142,13 @@ mod validate;
 ///         self.affine1.backward_params(x, d); // no input gradient for the first layer
 ///         loss
 ///     }
+///     fn sgd_train_step(&mut self, x, t, lr) -> T {
+///         /* as forward_backward, returning early if the loss is not finite,
+///            up to the first layer, whose update is fused into its backward: */
+///         self.affine1.backward_params_sgd(x, d, lr); // W1 ← W1 − lr·xᵀ·d, no dW1 stored
+///         /* then p ← p − lr·∂L/∂p for the parameters of every other layer */
+///         loss
+///     }
 ///     fn visit_params(&self, f) { /* W1, b1, W2, b2: the layers with parameters, numbered in order */ }
 ///     fn visit_params_mut(&mut self, f) { /* the same, mutably */ }
 /// }

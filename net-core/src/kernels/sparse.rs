@@ -222,6 +222,12 @@ fn transpose_bits(block: &mut [u64; 64]) {
     }
 }
 
+/// `transpose(from, from_ld, to, to_ld, count, len, added)`: `from` holds
+/// `count` runs of `len` entries, `from_ld` apart; entry `m` of run `k`
+/// goes to entry `k` of run `m` of `to`, whose runs are `to_ld` apart; with
+/// `added = Some(α)`, `α` times the entry is added to it instead.
+type Transpose<T> = unsafe fn(&[T], usize, &mut [T], usize, usize, usize, Option<T>);
+
 /// One scalar type's loops: AVX2, FMA and POPCNT when the CPU has them
 /// (`avx2.rs`), else the portable loops below.
 ///
@@ -239,10 +245,8 @@ struct Loops<T: 'static> {
     /// `dw_rows ← xᵀ·dout`, with `dout_rows` (`rows × stride`) and
     /// `dw_rows` (`inputs × stride`) row-major.
     transposed_product: unsafe fn(&Nonzeros, &[T], &[T], &mut [T], usize),
-    /// `transpose(from, from_ld, to, to_ld, count, len)`: `from` holds
-    /// `count` runs of `len` entries, `from_ld` apart; entry `m` of run `k`
-    /// goes to entry `k` of run `m` of `to`, whose runs are `to_ld` apart.
-    transpose: unsafe fn(&[T], usize, &mut [T], usize, usize, usize),
+    /// See [`Transpose`].
+    transpose: Transpose<T>,
     /// `transpose_bytes(runs, divisor, to, to_ld)`: as `transpose`, from
     /// runs of bytes of equal length, each converted as
     /// `T::of_f64(f64::from(byte) / divisor)` (images into a column-major
@@ -326,7 +330,15 @@ impl<T: Scalar> SparseAffine<T> {
         // SAFETY: the lengths were checked above and set by the resizes;
         // `loops` checked the CPU's features.
         unsafe {
-            (loops.transpose)(w, inputs, &mut self.weight_rows, stride, outputs, inputs);
+            (loops.transpose)(
+                w,
+                inputs,
+                &mut self.weight_rows,
+                stride,
+                outputs,
+                inputs,
+                None,
+            );
             (loops.add_product)(
                 &self.nonzeros,
                 x,
@@ -334,19 +346,22 @@ impl<T: Scalar> SparseAffine<T> {
                 &mut self.sample_rows,
                 stride,
             );
-            (loops.transpose)(&self.sample_rows, stride, y, rows, rows, outputs);
+            (loops.transpose)(&self.sample_rows, stride, y, rows, rows, outputs, None);
         }
         true
     }
 
-    /// `dW ← xᵀ·dout`, when `x` (column-major, `rows` rows) is sparse
-    /// enough; `dout` and `dw` are column-major. Returns whether it was.
+    /// `dW ← xᵀ·dout`, or with `added = Some(α)`, `dW ← dW + α·xᵀ·dout`
+    /// (SGD's update, on `W` itself), when `x` (column-major, `rows` rows)
+    /// is sparse enough; `dout` and `dw` are column-major. Returns whether
+    /// it was.
     pub(crate) fn try_weight_gradient(
         &mut self,
         x: &[T],
         rows: usize,
         dout: &[T],
         dw: &mut [T],
+        added: Option<T>,
     ) -> bool {
         self.nonzeros.rescan(x, rows);
         if !self.nonzeros.is_sparse() {
@@ -358,7 +373,15 @@ impl<T: Scalar> SparseAffine<T> {
         let loops = loops::<T>();
         // SAFETY: as in `try_forward`.
         unsafe {
-            (loops.transpose)(dout, rows, &mut self.sample_rows, stride, outputs, rows);
+            (loops.transpose)(
+                dout,
+                rows,
+                &mut self.sample_rows,
+                stride,
+                outputs,
+                rows,
+                None,
+            );
             (loops.transposed_product)(
                 &self.nonzeros,
                 x,
@@ -366,7 +389,15 @@ impl<T: Scalar> SparseAffine<T> {
                 &mut self.weight_rows,
                 stride,
             );
-            (loops.transpose)(&self.weight_rows, stride, dw, inputs, inputs, outputs);
+            (loops.transpose)(
+                &self.weight_rows,
+                stride,
+                dw,
+                inputs,
+                inputs,
+                outputs,
+                added,
+            );
         }
         true
     }
@@ -488,13 +519,18 @@ mod portable {
         to_ld: usize,
         count: usize,
         len: usize,
+        added: Option<T>,
     ) {
         check_transpose(from, from_ld, to, to_ld, count, len);
         // Run by run of `to`: the writes are sequential, and the lines of
         // the runs being read stay in L1 from one to the next.
         for m in 0..len {
             for k in 0..count {
-                to[m * to_ld + k] = from[k * from_ld + m];
+                let (to, from) = (&mut to[m * to_ld + k], from[k * from_ld + m]);
+                *to = match added {
+                    None => from,
+                    Some(alpha) => *to + alpha * from,
+                };
             }
         }
     }
@@ -670,18 +706,35 @@ mod tests {
                 let mut y_rows = vec![T::one(); rows * stride];
                 let mut dw_rows = vec![T::from_subset(&f64::NAN); inputs * stride];
                 let mut back = vec![T::zero(); w.len()];
+                let mut halved = w.clone();
                 // SAFETY: the lengths are as `Loops` says; the CPU has the
                 // loops' features.
                 unsafe {
-                    (loops.transpose)(&w, inputs, &mut w_rows, stride, outputs, inputs);
-                    (loops.transpose)(&dout, rows, &mut dout_rows, stride, outputs, rows);
+                    (loops.transpose)(&w, inputs, &mut w_rows, stride, outputs, inputs, None);
+                    (loops.transpose)(&dout, rows, &mut dout_rows, stride, outputs, rows, None);
                     (loops.add_product)(&nonzeros, &x, &w_rows, &mut y_rows, stride);
                     (loops.transposed_product)(&nonzeros, &x, &dout_rows, &mut dw_rows, stride);
-                    (loops.transpose)(&w_rows, stride, &mut back, inputs, inputs, outputs);
+                    (loops.transpose)(&w_rows, stride, &mut back, inputs, inputs, outputs, None);
+                    let minus_half = Some(T::of_f64(-0.5));
+                    (loops.transpose)(
+                        &w_rows,
+                        stride,
+                        &mut halved,
+                        inputs,
+                        inputs,
+                        outputs,
+                        minus_half,
+                    );
                 }
                 assert_eq!(
                     back, w,
                     "{rows}×{inputs}×{outputs}: W through two transpositions"
+                );
+                // w − ½·w is exact in binary floating point.
+                let half: Vec<T> = w.iter().map(|&w| w * T::of_f64(0.5)).collect();
+                assert_eq!(
+                    halved, half,
+                    "{rows}×{inputs}×{outputs}: ½·W added back onto W"
                 );
                 for n in 0..rows {
                     for j in 0..outputs {
@@ -778,7 +831,7 @@ mod tests {
         }
         let dout = vec![1.0; rows * outputs];
         let mut dw = vec![f64::NAN; w.len()];
-        assert!(sparse.try_weight_gradient(&x, rows, &dout, &mut dw));
+        assert!(sparse.try_weight_gradient(&x, rows, &dout, &mut dw, None));
         for p in 0..inputs {
             let column_sum: f64 = x[p * rows..][..rows].iter().sum();
             assert!((dw[p] - column_sum).abs() < 1e-12);
@@ -792,6 +845,6 @@ mod tests {
         let mut sparse = SparseAffine::default();
         let mut y = vec![0.0; 10 * 3];
         assert!(!sparse.try_forward(&x, 10, &[0.0; 18], &[0.0; 3], &mut y));
-        assert!(!sparse.try_weight_gradient(&x, 10, &y, &mut [0.0; 18]));
+        assert!(!sparse.try_weight_gradient(&x, 10, &y, &mut [0.0; 18], None));
     }
 }

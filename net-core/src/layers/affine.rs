@@ -36,6 +36,47 @@ pub struct Affine<T: Scalar, const I: usize, const O: usize> {
 }
 
 impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
+    /// `dW = xᵀ·dout` and `db = Σ dout` (over the batch); or, with a
+    /// learning rate, the SGD update itself, `W ← W − lr·xᵀ·dout` and
+    /// `b ← b − lr·Σ dout`, with no gradient stored.
+    fn params_backward(
+        &mut self,
+        x: &OMatrix<T, Dyn, Const<I>>,
+        dout: &OMatrix<T, Dyn, Const<O>>,
+        sgd: Option<T>,
+    ) {
+        let rows = dout.nrows();
+        assert_eq!(
+            x.nrows(),
+            rows,
+            "x and dout hold different numbers of samples"
+        );
+        // dW = xᵀ·dout, or W ← W − lr·xᵀ·dout
+        let (product, bias) = match sgd {
+            None => (&mut self.dw, &mut self.db),
+            Some(_) => (&mut self.w, &mut self.b),
+        };
+        let added = sgd.map(|lr| -lr);
+        if !self.sparse.try_weight_gradient(
+            x.as_slice(),
+            rows,
+            dout.as_slice(),
+            product.as_mut_slice(),
+            added,
+        ) {
+            let (alpha, beta) = added.map_or((T::one(), T::zero()), |alpha| (alpha, T::one()));
+            gemm_tn(alpha, x, dout, beta, &mut product.view_mut());
+        }
+        // db = Σ dout over the batch, or b ← b − lr·Σ dout
+        let columns = dout.as_slice().chunks_exact(rows.max(1));
+        for (bias, column) in bias.as_mut_slice().iter_mut().zip(columns) {
+            match sgd {
+                None => *bias = sum(column),
+                Some(lr) => *bias -= lr * sum(column),
+            }
+        }
+    }
+
     /// A layer with the given weights and bias.
     pub fn from_params(w: HeapMatrix<T, I, O>, b: HeapMatrix<T, 1, O>) -> Self {
         Affine {
@@ -96,25 +137,16 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
     }
 
     fn backward_params(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
-        let rows = dout.nrows();
-        assert_eq!(
-            x.nrows(),
-            rows,
-            "x and dout hold different numbers of samples"
-        );
-        // dW = xᵀ·dout
-        let dw = self.dw.as_mut_slice();
-        if !self
-            .sparse
-            .try_weight_gradient(x.as_slice(), rows, dout.as_slice(), dw)
-        {
-            gemm_tn(T::one(), x, dout, T::zero(), &mut self.dw.view_mut());
-        }
-        // db = Σ dout over the batch
-        let columns = dout.as_slice().chunks_exact(dout.nrows().max(1));
-        for (db, column) in self.db.as_mut_slice().iter_mut().zip(columns) {
-            *db = sum(column);
-        }
+        self.params_backward(x, dout, None);
+    }
+
+    fn backward_params_sgd(
+        &mut self,
+        x: &OMatrix<T, Dyn, Const<I>>,
+        dout: &OMatrix<T, Dyn, Const<O>>,
+        lr: T,
+    ) {
+        self.params_backward(x, dout, Some(lr));
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
@@ -202,6 +234,77 @@ mod tests {
         assert_eq!(affine.dw.view()[(1, 1)], 4.0);
         assert_eq!(affine.dw.view()[(1, 2)], 8.0);
         assert_eq!(affine.db.as_slice(), &[1.0, 1.0, 3.0]);
+    }
+
+    /// The chapter's example again, trained by one fused SGD step:
+    /// `W − ½·dW` and `b − ½·db`, exact in binary floating point.
+    #[test]
+    fn the_fused_sgd_step_moves_the_parameters_by_the_chapters_gradients() {
+        let w = HeapMatrix::from_fn(|i, j| (3 * i + j + 1) as f64);
+        let b = HeapMatrix::from_fn(|_, j| 10.0 * (j + 1) as f64);
+        let mut affine = Affine::<f64, 2, 3>::from_params(w, b);
+        let x = batch::<2>(&[1.0, 2.0, 3.0, 4.0]);
+        affine.forward(&x);
+        let dout = batch::<3>(&[1.0, 0.0, 2.0, 0.0, 1.0, 1.0]);
+        affine.backward_params_sgd(&x, &dout, 0.5);
+        // W = [[1, 2, 3], [4, 5, 6]] − ½·[[1, 3, 5], [2, 4, 8]]
+        let w: Vec<f64> = (0..2)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .map(|(i, j)| affine.w.view()[(i, j)])
+            .collect();
+        assert_eq!(w, [0.5, 0.5, 0.5, 3.0, 3.0, 2.0]);
+        assert_eq!(affine.b.as_slice(), &[9.5, 19.5, 28.5]);
+        // Nothing was stored as a gradient.
+        assert!(affine.dw.as_slice().iter().all(|&g| g == 0.0));
+        assert!(affine.db.as_slice().iter().all(|&g| g == 0.0));
+    }
+
+    /// The fused step of an `Affine<784, 50>` against `backward_params`
+    /// then `p ← p − lr·g`, on a batch of 100 with the given fraction of
+    /// nonzero inputs (below about a half, the sparse path).
+    fn check_fused_step<T: Scalar>(density: f64, tolerance: f64) {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
+        let fused = Affine::<T, 784, 50>::init(&mut rng, Init::He);
+        let mut fused = Affine::from_params(
+            fused.w.clone(),
+            HeapMatrix::from_fn(|_, j| T::of_f64(j as f64)),
+        );
+        let mut apart = fused.clone();
+        let mut draw = |keep: f64| {
+            let u: f64 = rand::Rng::random(&mut rng);
+            T::of_f64(if u < keep { u / keep } else { 0.0 })
+        };
+        let x =
+            OMatrix::<T, Dyn, Const<784>>::from_fn_generic(Dyn(100), Const, |_, _| draw(density));
+        let dout = OMatrix::<T, Dyn, Const<50>>::from_fn_generic(Dyn(100), Const, |_, _| {
+            draw(1.0) - T::of_f64(0.5)
+        });
+        let lr = T::of_f64(0.1);
+        fused.forward(&x);
+        fused.backward_params_sgd(&x, &dout, lr);
+        apart.forward(&x);
+        apart.backward_params(&x, &dout);
+        apart.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
+        for (name, got, expected) in [
+            ("W", fused.w.as_slice(), apart.w.as_slice()),
+            ("b", fused.b.as_slice(), apart.b.as_slice()),
+        ] {
+            for (k, (&got, &expected)) in got.iter().zip(expected).enumerate() {
+                let (got, expected) = (got.as_f64(), expected.as_f64());
+                assert!(
+                    (got - expected).abs() <= tolerance * (1.0 + expected.abs()),
+                    "density {density}: {name}[{k}] = {got}, apart {expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_fused_step_is_backward_then_sgd() {
+        for density in [1.0, 0.19] {
+            check_fused_step::<f32>(density, 1e-5);
+            check_fused_step::<f64>(density, 1e-13);
+        }
     }
 
     /// The mean and standard deviation of the weights `init` draws for an

@@ -35,7 +35,7 @@ pub use rmsprop::DEFAULT_DECAY_RATE;
 pub use weight_decay::{add_weight_decay, weight_decay_penalty};
 
 use crate::io::{Checkpoint, STATE_PREFIX};
-use crate::{Network, ParamName, ParamShape, Scalar};
+use crate::{Batch, Network, ParamName, ParamShape, Scalar, Targets};
 
 /// The book's momentum for `Momentum` and `Nesterov`.
 pub const DEFAULT_MOMENTUM: f64 = 0.9;
@@ -274,6 +274,39 @@ impl<T: Scalar> Optimizer<T> {
             }
             rates.update(p.value, p.grad, &mut state.buffers);
         });
+    }
+
+    /// One training step on the batch `x` against `t`: the backward pass,
+    /// then the update, as [`Network::forward_backward`] and
+    /// [`step`](Optimizer::step) do. Plain SGD with no weight decay takes
+    /// [`Network::sgd_train_step`] instead, which fuses the first layer's
+    /// update into its backward pass (the same step up to rounding; the
+    /// first layer's gradients are then not stored). Returns the loss of
+    /// the batch before the update.
+    ///
+    /// A loss that is NaN or infinite leaves the parameters as they were
+    /// and is not counted as a step.
+    ///
+    /// # Panics
+    /// As [`step`](Optimizer::step).
+    pub fn train_step<N: Network<T>>(
+        &mut self,
+        net: &mut N,
+        x: &Batch<T, N::In>,
+        t: Targets<'_, T, N::Out>,
+    ) -> T {
+        if matches!(self.method, Method::Sgd) && self.weight_decay == 0.0 {
+            let loss = net.sgd_train_step(x, t, T::of_f64(self.learning_rate));
+            if loss.is_finite() {
+                self.steps += 1;
+            }
+            return loss;
+        }
+        let loss = net.forward_backward(x, t);
+        if loss.is_finite() {
+            self.step(net);
+        }
+        loss
     }
 
     /// The state tensors to save in a checkpoint, as

@@ -295,8 +295,10 @@ macro_rules! sparse_loops {
                 to_ld: usize,
                 count: usize,
                 len: usize,
+                added: Option<T>,
             ) {
                 check_transpose(from, from_ld, to, to_ld, count, len);
+                let alpha = $set1(added.unwrap_or(0.0));
                 let (whole_runs, whole_len) = (count / LANES * LANES, len / LANES * LANES);
                 for k in (0..whole_runs).step_by(LANES) {
                     for m in (0..whole_len).step_by(LANES) {
@@ -308,7 +310,11 @@ macro_rules! sparse_loops {
                                 $load(from.as_ptr().add((k + r) * from_ld + m))
                             });
                             for (c, run) in $transpose(tile).into_iter().enumerate() {
-                                $store(to.as_mut_ptr().add((m + c) * to_ld + k), run);
+                                let to = to.as_mut_ptr().add((m + c) * to_ld + k);
+                                match added {
+                                    None => $store(to, run),
+                                    Some(_) => $store(to, $fmadd(run, alpha, $load(to))),
+                                }
                             }
                         }
                     }
@@ -317,12 +323,20 @@ macro_rules! sparse_loops {
                             &from[k * from_ld + whole_len..],
                             &mut to[whole_len * to_ld + k..],
                         );
-                        portable::transpose(from, from_ld, to, to_ld, LANES, len - whole_len);
+                        portable::transpose(
+                            from,
+                            from_ld,
+                            to,
+                            to_ld,
+                            LANES,
+                            len - whole_len,
+                            added,
+                        );
                     }
                 }
                 if whole_runs < count {
                     let (from, to) = (&from[whole_runs * from_ld..], &mut to[whole_runs..]);
-                    portable::transpose(from, from_ld, to, to_ld, count - whole_runs, len);
+                    portable::transpose(from, from_ld, to, to_ld, count - whole_runs, len, added);
                 }
             }
 
