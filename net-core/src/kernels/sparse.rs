@@ -574,20 +574,26 @@ mod tests {
 
     #[test]
     fn the_scan_counts_and_finds_every_nonzero() {
+        check_scan::<f32>();
+        check_scan::<f64>();
+    }
+
+    fn check_scan<T: Scalar>() {
         let mut seed = 3;
-        for rows in [1, 5, 63, 64, 65, 130] {
+        for rows in [1, 3, 5, 8, 63, 64, 65, 100, 128, 130] {
             // Enough columns that the sampled ones (the first eighth) are
             // sparse too, so that the whole matrix is scanned.
             let columns = 70;
-            let mut x = sparse_matrix::<f32>(rows, columns, 0.2, &mut seed);
-            x[rows] = f32::NAN;
-            x[rows * columns - 1] = -0.0;
-            for loops in every_loops::<f32>() {
+            let mut x = sparse_matrix::<T>(rows, columns, 0.2, &mut seed);
+            x[rows] = T::from_subset(&f64::NAN);
+            x[rows * columns - 1] = T::of_f64(-0.0);
+            for loops in every_loops::<T>() {
                 let mut words = vec![0; rows.div_ceil(64)];
                 for (p, column) in x.chunks_exact(rows).enumerate() {
                     // SAFETY: one bit per entry; the CPU has the loops' features.
                     let count = unsafe { (loops.scan_column)(column, &mut words) };
-                    let expected: Vec<usize> = (0..rows).filter(|&n| column[n] != 0.0).collect();
+                    let expected: Vec<usize> =
+                        (0..rows).filter(|&n| column[n] != T::zero()).collect();
                     assert_eq!(count, expected.len(), "column {p}");
                     let found: Vec<usize> = (0..rows)
                         .filter(|&n| words[n / 64] >> (n % 64) & 1 == 1)
@@ -597,14 +603,17 @@ mod tests {
             }
             let mut nonzeros = Nonzeros::default();
             nonzeros.scan(&x, rows);
-            assert_eq!(nonzeros.count, x.iter().filter(|&&v| v != 0.0).count());
+            assert_eq!(
+                nonzeros.count,
+                x.iter().filter(|&&v| v != T::zero()).count()
+            );
             for p in 0..columns {
                 let mut found = Vec::new();
                 nonzeros.for_each_row(p, |n| found.push(n));
                 assert_eq!(
                     found,
                     (0..rows)
-                        .filter(|&n| x[p * rows + n] != 0.0)
+                        .filter(|&n| x[p * rows + n] != T::zero())
                         .collect::<Vec<_>>()
                 );
             }
