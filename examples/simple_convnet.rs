@@ -75,7 +75,7 @@ struct Args {
     lr: f64,
     /// The update rule: sgd, momentum, nesterov, adagrad, rmsprop or adam
     /// (the book trains this net with adam and a learning rate of 0.001).
-    #[arg(long, default_value_t = Method::Sgd, value_parser = |name: &str| name.parse::<Method>().map_err(|error| error.to_string()))]
+    #[arg(long, default_value_t = Method::Sgd)]
     optimizer: Method,
     /// Standard deviation of the initial weights (the book: 0.01, which
     /// plain SGD leaves slow to start).

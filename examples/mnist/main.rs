@@ -60,7 +60,7 @@ struct Args {
     lr: f64,
     /// The update rule: sgd, momentum, nesterov, adagrad, rmsprop or adam,
     /// with the book's settings.
-    #[arg(long, default_value_t = Method::Sgd, value_parser = parse_method)]
+    #[arg(long, default_value_t = Method::Sgd)]
     optimizer: Method,
     /// How the weights are drawn.
     #[arg(long, value_enum, default_value_t = InitArg::Book)]
@@ -97,11 +97,6 @@ struct Args {
     /// Print only the RESULT line.
     #[arg(long)]
     quiet: bool,
-}
-
-/// Parses an optimizer's name for clap.
-fn parse_method(name: &str) -> Result<Method, String> {
-    name.parse().map_err(|error| format!("{error}"))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
