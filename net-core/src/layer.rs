@@ -134,7 +134,7 @@ pub trait Layer<T: Scalar>: Sized {
     /// subtracts `lr·xᵀ·dout` from `W` inside the product itself.
     fn backward_params_sgd(&mut self, x: &Batch<T, Self::In>, dout: &Batch<T, Self::Out>, lr: T) {
         self.backward_params(x, dout);
-        self.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
+        self.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
     }
 
     /// Calls `f` on each parameter with its gradient.

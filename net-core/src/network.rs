@@ -169,7 +169,7 @@ pub trait Network<T: Scalar>: Sized {
     /// gradients of the last backward pass. The other rules of chapter 6
     /// are in [`optim`](crate::optim).
     fn sgd_step(&mut self, lr: T) {
-        self.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
+        self.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
     }
 
     /// One step of the book's training loop with plain SGD: the forward

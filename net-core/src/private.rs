@@ -2,15 +2,10 @@
 //! they may change in any release.
 
 use crate::image::Window;
-use crate::{Batch, Image, ParamMut, Scalar, Shape};
+use crate::{Batch, Image, Scalar, Shape};
 
 pub use crate::network::accuracy_of;
-
-/// `p ← p − lr·∂L/∂p`, the update of
-/// [`Network::sgd_step`](crate::Network::sgd_step), for one parameter.
-pub fn sgd_update<T: Scalar>(p: ParamMut<'_, T>, lr: T) {
-    crate::optim::sgd::update(p.value, p.grad, lr);
-}
+pub use crate::optim::sgd::update_param as sgd_update;
 
 /// Proof that `Prev`'s output shape, `Self`, is `Next`'s input shape,
 /// `Expected`.

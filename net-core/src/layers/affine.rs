@@ -284,7 +284,7 @@ mod tests {
         fused.backward_params_sgd(&x, &dout, lr);
         apart.forward(&x);
         apart.backward_params(&x, &dout);
-        apart.visit_params_mut(&mut |p| crate::optim::sgd::update(p.value, p.grad, lr));
+        apart.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
         for (name, got, expected) in [
             ("W", fused.w.as_slice(), apart.w.as_slice()),
             ("b", fused.b.as_slice(), apart.b.as_slice()),

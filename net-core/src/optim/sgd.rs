@@ -1,6 +1,6 @@
 //! Stochastic gradient descent: the book's `SGD` class.
 
-use crate::Scalar;
+use crate::{ParamMut, Scalar};
 
 /// `p ← p − lr·g`, element by element.
 ///
@@ -10,6 +10,13 @@ pub(crate) fn update<T: Scalar>(value: &mut [T], grad: &[T], lr: T) {
     for (value, &grad) in value.iter_mut().zip(grad) {
         *value -= lr * grad;
     }
+}
+
+/// [`update`] of one parameter from its stored gradient: what
+/// `Network::sgd_step`, `Layer::backward_params_sgd` and the code
+/// `network!` generates apply to each parameter they visit.
+pub fn update_param<T: Scalar>(p: ParamMut<'_, T>, lr: T) {
+    update(p.value, p.grad, lr);
 }
 
 #[cfg(test)]
