@@ -180,13 +180,9 @@ macro_rules! sparse_loops {
                     nonzeros.for_each_column_in_band(n, band, |p| {
                         // Column-major: the samples that follow read the
                         // same cache lines of `x`, so these stay in L1.
-                        let v = $set1(x[p * rows + n]);
+                        let x = &x[p * rows + n];
                         // SAFETY: p < inputs, so the block lies in row p of W.
-                        let w = unsafe { w.add(p * stride + start * LANES) };
-                        for (k, sum) in sums.iter_mut().enumerate() {
-                            // SAFETY: as above.
-                            *sum = $fmadd(v, unsafe { $load(w.add(k * LANES)) }, *sum);
-                        }
+                        sums = unsafe { add_row(sums, x, w.add(p * stride + start * LANES)) };
                     });
                     for (k, &sum) in sums.iter().enumerate() {
                         // SAFETY: as above.
