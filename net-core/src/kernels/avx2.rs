@@ -42,6 +42,12 @@ pub(super) const NR: usize = 6;
 /// vector of rows: twelve sums in flight, as in a full panel.
 const NR_WIDE: usize = 12;
 
+/// The depth of each block when `k` is cut into the fewest blocks of at
+/// most [`KC`] steps, all of equal depth but the last.
+fn depth_block(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(KC))
+}
+
 /// `n` columns cut into the fewest tiles of at most `width` columns, of
 /// equal widths (± 1), as `(first column, width)`. A narrow last tile keeps
 /// too few sums in flight to hide the FMA's latency: 50 columns in tiles of
@@ -130,7 +136,7 @@ macro_rules! avx2_gemm {
             ) {
                 // Slices of B of at most NC columns, so that a depth block
                 // of the slice (read once per panel of A) stays in L2.
-                let kc_max = k.div_ceil(k.div_ceil(KC));
+                let kc_max = depth_block(k);
                 let nc = (B_BLOCK_BYTES / (kc_max * size_of::<T>()) / NR * NR).max(NR);
                 let mut j0 = 0;
                 while j0 < n {
@@ -274,7 +280,7 @@ macro_rules! avx2_gemm {
                 (c, csc): (*mut T, isize),
                 block: *mut T,
             ) {
-                let kc_max = k.div_ceil(k.div_ceil(KC));
+                let kc_max = depth_block(k);
                 let mut p0 = 0;
                 while p0 < k {
                     let kc = kc_max.min(k - p0);
@@ -385,8 +391,7 @@ macro_rules! avx2_gemm {
             ) {
                 let mut block = Block(MaybeUninit::uninit());
                 let block = block.0.as_mut_ptr().cast::<T>();
-                // Blocks of equal depth, at most KC each.
-                let kc_max = k.div_ceil(k.div_ceil(KC));
+                let kc_max = depth_block(k);
                 // When a depth block of B overflows L1, it is copied into
                 // contiguous NR-column panels: the microkernel then reads
                 // one stream instead of NR short columns.
