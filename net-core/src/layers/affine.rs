@@ -196,7 +196,10 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
 mod tests {
     use super::*;
 
-    fn batch<const F: usize>(rows: &[f64]) -> OMatrix<f64, Dyn, Const<F>> {
+    /// A batch of `f64` samples of `F` features.
+    type F64Batch<const F: usize> = OMatrix<f64, Dyn, Const<F>>;
+
+    fn batch<const F: usize>(rows: &[f64]) -> F64Batch<F> {
         OMatrix::from_row_slice_generic(Dyn(rows.len() / F), Const::<F>, rows)
     }
 
@@ -211,18 +214,25 @@ mod tests {
         assert_eq!(affine.db.as_slice(), &[5.0, 7.0, 9.0]);
     }
 
-    #[test]
-    fn forward_and_backward_follow_the_chapter() {
-        // W = [[1, 2, 3], [4, 5, 6]], b = [10, 20, 30]
+    /// The chapter's example: `W = [[1, 2, 3], [4, 5, 6]]`, `b = [10, 20,
+    /// 30]`, `x = [[1, 2], [3, 4]]`, `dout = [[1, 0, 2], [0, 1, 1]]`.
+    fn chapter_example() -> (Affine<f64, 2, 3>, F64Batch<2>, F64Batch<3>) {
         let w = HeapMatrix::from_fn(|i, j| (3 * i + j + 1) as f64);
         let b = HeapMatrix::from_fn(|_, j| 10.0 * (j + 1) as f64);
-        let mut affine = Affine::<f64, 2, 3>::from_params(w, b);
-        let x = batch::<2>(&[1.0, 2.0, 3.0, 4.0]);
+        (
+            Affine::from_params(w, b),
+            batch::<2>(&[1.0, 2.0, 3.0, 4.0]),
+            batch::<3>(&[1.0, 0.0, 2.0, 0.0, 1.0, 1.0]),
+        )
+    }
+
+    #[test]
+    fn forward_and_backward_follow_the_chapter() {
+        let (mut affine, x, dout) = chapter_example();
 
         let y = affine.forward(&x).clone();
         assert_eq!(y, batch::<3>(&[19.0, 32.0, 45.0, 29.0, 46.0, 63.0]));
 
-        let dout = batch::<3>(&[1.0, 0.0, 2.0, 0.0, 1.0, 1.0]);
         let dx = affine.backward(&x, &dout).clone();
         // dx = dout·Wᵀ
         assert_eq!(dx, batch::<2>(&[7.0, 16.0, 5.0, 11.0]));
@@ -240,12 +250,8 @@ mod tests {
     /// `W − ½·dW` and `b − ½·db`, exact in binary floating point.
     #[test]
     fn the_fused_sgd_step_moves_the_parameters_by_the_chapters_gradients() {
-        let w = HeapMatrix::from_fn(|i, j| (3 * i + j + 1) as f64);
-        let b = HeapMatrix::from_fn(|_, j| 10.0 * (j + 1) as f64);
-        let mut affine = Affine::<f64, 2, 3>::from_params(w, b);
-        let x = batch::<2>(&[1.0, 2.0, 3.0, 4.0]);
+        let (mut affine, x, dout) = chapter_example();
         affine.forward(&x);
-        let dout = batch::<3>(&[1.0, 0.0, 2.0, 0.0, 1.0, 1.0]);
         affine.backward_params_sgd(&x, &dout, 0.5);
         // W = [[1, 2, 3], [4, 5, 6]] − ½·[[1, 3, 5], [2, 4, 8]]
         let w: Vec<f64> = (0..2)
