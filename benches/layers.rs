@@ -18,11 +18,13 @@ use criterion::{
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
 use staticnet::{
-    Affine, BatchStorage, Const, Init, Layer, LossLayer, Network, Relu, SoftmaxWithLoss, Targets,
+    Affine, BatchStorage, Const, Init, Layer, LossLayer, Network, ParamUpdate, Relu,
+    SoftmaxWithLoss, Targets,
 };
 
-use baseline::{BaseAffine, BaseNet, BaseRelu, BaseSoftmaxWithLoss};
-use net::{Net, Pool};
+use baseline::{BaseAffine, BaseRelu, BaseSoftmaxWithLoss};
+use net::Pool;
+use net::h50::{BaseNet, Net};
 
 type T = f32;
 const BATCH: usize = 100;
@@ -37,7 +39,7 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     group
 }
 
-/// Forward and backward (or backward_params, for the first layer) of one
+/// Forward and backward (or `backward_first`, for the first layer) of one
 /// layer type, ours and the baseline.
 fn layer_pair<A, B>(c: &mut Criterion, name: &str, x: &staticnet::Batch<T, A::In>, first: bool)
 where
@@ -64,10 +66,14 @@ where
     base.forward(x);
     if first {
         g.bench_function("staticnet", |b| {
-            b.iter(|| ours.backward_params(black_box(x), black_box(&dout)))
+            b.iter(|| {
+                ours.backward_first(black_box(x), black_box(&dout), ParamUpdate::StoreGradients)
+            })
         });
         g.bench_function("baseline", |b| {
-            b.iter(|| base.backward_params(black_box(x), black_box(&dout)))
+            b.iter(|| {
+                base.backward_first(black_box(x), black_box(&dout), ParamUpdate::StoreGradients)
+            })
         });
     } else {
         g.bench_function("staticnet", |b| {
@@ -119,8 +125,8 @@ fn layers(c: &mut Criterion) {
 /// The whole training step, as `examples/bench.rs` times it.
 fn step(c: &mut Criterion) {
     let pool = Pool::<T>::new(3000, BATCH, 7);
-    let mut ours = Net::<T, H>::new(&mut StdRng::seed_from_u64(42));
-    let mut base = BaseNet::<T, H>::new(&mut StdRng::seed_from_u64(42));
+    let mut ours = Net::<T>::new(&mut StdRng::seed_from_u64(42));
+    let mut base = BaseNet::<T>::new(&mut StdRng::seed_from_u64(42));
     let mut g = group(c, "train_step");
     let mut k = 0;
     g.bench_function("staticnet", |b| {

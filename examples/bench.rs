@@ -24,10 +24,10 @@ mod net;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use staticnet::{Network, Scalar, Targets};
+use staticnet::{Const, Network, Scalar, Targets};
 
-use baseline::{BaseNet, MmScalar};
-use net::{Net, Pool};
+use baseline::MmScalar;
+use net::Pool;
 
 const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both]
   --iters N     timed training steps, after 50 warm-up steps (default 2000)
@@ -131,7 +131,7 @@ struct Timed<T: Scalar, N: Network<T>> {
     loss: T,
 }
 
-impl<T: Scalar, N: Network<T, In = staticnet::Const<784>, Out = staticnet::Const<10>>> Timed<T, N> {
+impl<T: Scalar, N: Network<T, In = Const<784>, Out = Const<10>>> Timed<T, N> {
     fn new(iters: usize) -> Self {
         let mut rng =
             <staticnet::rand::rngs::StdRng as staticnet::rand::SeedableRng>::seed_from_u64(42);
@@ -181,15 +181,21 @@ fn report<T: Scalar>(name: &str, args: &Args, times: &[f64]) -> f64 {
     median
 }
 
-fn run<T: MmScalar, const H: usize>(args: &Args) {
+/// Times `N`, staticnet's net, against `B`, the baseline's.
+fn run<T, N, B>(args: &Args)
+where
+    T: MmScalar,
+    N: Network<T, In = Const<784>, Out = Const<10>>,
+    B: Network<T, In = Const<784>, Out = Const<10>>,
+{
     let samples = args.pool.max(args.batch);
     let pool = match args.density {
         Some(density) => Pool::<T>::with_density(samples, args.batch, 7, density),
         None => Pool::<T>::new(samples, args.batch, 7),
     };
     let lr = T::of_f64(LEARNING_RATE);
-    let mut ours = Timed::<T, Net<T, H>>::new(args.iters);
-    let mut base = Timed::<T, BaseNet<T, H>>::new(args.iters);
+    let mut ours = Timed::<T, N>::new(args.iters);
+    let mut base = Timed::<T, B>::new(args.iters);
     let (use_ours, use_base) = match args.which {
         Impl::Staticnet => (true, false),
         Impl::Baseline => (false, true),
@@ -216,9 +222,10 @@ fn run<T: MmScalar, const H: usize>(args: &Args) {
     }
     let result = |name: &str, ms: f64, loss: T| {
         println!(
-            "RESULT name={name} dtype={} batch={} hidden={H} iters={} ms_per_step={ms:.4} final_loss={:.6}",
+            "RESULT name={name} dtype={} batch={} hidden={} iters={} ms_per_step={ms:.4} final_loss={:.6}",
             T::NAME,
             args.batch,
+            args.hidden,
             args.iters,
             loss.as_f64()
         )
@@ -242,9 +249,9 @@ fn run<T: MmScalar, const H: usize>(args: &Args) {
 }
 
 macro_rules! dispatch {
-    ($args:expr, $t:ty; $($h:literal),*) => {
+    ($args:expr, $t:ty; $($h:literal => $module:ident),*) => {
         match $args.hidden {
-            $($h => run::<$t, $h>($args),)*
+            $($h => run::<$t, net::$module::Net<$t>, net::$module::BaseNet<$t>>($args),)*
             other => {
                 eprintln!("--hidden {other} is not compiled in\n{USAGE}");
                 return ExitCode::from(2);
@@ -271,9 +278,9 @@ fn main() -> ExitCode {
         std::env::set_var("MATMUL_NUM_THREADS", args.threads.to_string());
     }
     if args.f64 {
-        dispatch!(&args, f64; 50, 100, 128, 256, 512, 1000, 1024);
+        dispatch!(&args, f64; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024);
     } else {
-        dispatch!(&args, f32; 50, 100, 128, 256, 512, 1000, 1024);
+        dispatch!(&args, f32; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024);
     }
     ExitCode::SUCCESS
 }

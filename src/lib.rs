@@ -34,15 +34,17 @@ extern crate self as staticnet;
 pub use net_core::*;
 pub use net_macros::network;
 
-/// Everything a user of `network!` needs in scope.
+/// Everything a user of `network!` needs in scope, and what a layer of
+/// one's own is written with.
 pub mod prelude {
     pub use net_core::optim::{Method, Optimizer};
     pub use net_core::rand::rngs::StdRng;
-    pub use net_core::rand::{Rng, SeedableRng};
+    pub use net_core::rand::{Rng, RngCore, SeedableRng};
     pub use net_core::{
-        Affine, Batch, BatchNorm, BatchStorage, Chw, Const, Conv2d, Dropout, Dyn, Flatten,
-        IdentityWithSquaredLoss, ImageBatch, Init, Layer, LossLayer, MaxPool2d, Network, Relu,
-        Scalar, Sigmoid, SoftmaxWithLoss, Targets,
+        Affine, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const, Conv2d, Dropout,
+        Dyn, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch, Init, Layer, LeakyRelu,
+        LossLayer, MaxPool2d, Network, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
+        Relu, Residual, Scalar, Shape, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, Targets,
     };
     pub use net_macros::network;
 }

@@ -25,10 +25,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use staticnet::optim::{Method, Optimizer};
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
-use staticnet::{ImageBatch, Init, Network, Scalar, Targets, network};
+use staticnet::{Const, ImageBatch, Init, Network, Scalar, Targets, network};
 
-use baseline::{BaseNet, MmScalar};
-use net::{Net, Pool};
+use baseline::MmScalar;
+use net::{Pool, h50, h100, h128};
 
 struct Counting;
 
@@ -74,18 +74,23 @@ static ALLOCATOR: Counting = Counting;
 const WARMUP: usize = 5;
 const STEPS: usize = 20;
 
-/// Trains `Net<T, H>` (by `sgd_train_step`, as the bench does) and the
-/// baseline (by `forward_backward` then `sgd_step`) side by side on batches of `batch`
-/// (with a fraction `density` of nonzero pixels, which takes the first
-/// layer's sparse path, or the dense default data); returns the allocations
-/// counted during the last `STEPS` steps of ours.
-fn train<T: MmScalar, const H: usize>(batch: usize, density: Option<f64>, tolerance: f64) -> usize {
+/// Trains `N` (by `sgd_train_step`, as the bench does) and the baseline
+/// `B` (by `forward_backward` then `sgd_step`) side by side on batches of
+/// `batch` (with a fraction `density` of nonzero pixels, which takes the
+/// first layer's sparse path, or the dense default data); returns the
+/// allocations counted during the last `STEPS` steps of ours.
+fn train<T, N, B>(batch: usize, density: Option<f64>, tolerance: f64) -> usize
+where
+    T: MmScalar,
+    N: Network<T, In = Const<784>, Out = Const<10>>,
+    B: Network<T, In = Const<784>, Out = Const<10>>,
+{
     let pool = match density {
         Some(density) => Pool::<T>::with_density(3 * batch, batch, 11, density),
         None => Pool::<T>::new(3 * batch, batch, 11),
     };
-    let mut ours = Net::<T, H>::new(&mut StdRng::seed_from_u64(5));
-    let mut base = BaseNet::<T, H>::new(&mut StdRng::seed_from_u64(5));
+    let mut ours = N::new(&mut StdRng::seed_from_u64(5));
+    let mut base = B::new(&mut StdRng::seed_from_u64(5));
     let lr = T::of_f64(0.1);
     let mut step = |k: usize, count: bool| {
         let (x, t) = (&pool.x[k % pool.len()], &pool.t[k % pool.len()]);
@@ -97,7 +102,7 @@ fn train<T: MmScalar, const H: usize>(batch: usize, density: Option<f64>, tolera
         let (loss, expected) = (loss.as_f64(), expected.as_f64());
         assert!(
             (loss - expected).abs() <= tolerance * expected.abs().max(1.0),
-            "{} H={H} B={batch}, step {k}: loss {loss}, baseline {expected}",
+            "{} B={batch}, step {k}: loss {loss}, baseline {expected}",
             T::NAME
         );
     };
@@ -192,17 +197,29 @@ fn main() {
     // SAFETY: as above, no other thread runs yet.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", "1") };
     for (name, allocations) in [
-        ("f32 H=50 B=100", train::<f32, 50>(100, None, 1e-4)),
-        ("f32 H=100 B=37", train::<f32, 100>(37, None, 1e-4)),
-        ("f64 H=50 B=100", train::<f64, 50>(100, None, 1e-10)),
-        ("f64 H=128 B=64", train::<f64, 128>(64, None, 1e-10)),
+        (
+            "f32 H=50 B=100",
+            train::<f32, h50::Net<f32>, h50::BaseNet<f32>>(100, None, 1e-4),
+        ),
+        (
+            "f32 H=100 B=37",
+            train::<f32, h100::Net<f32>, h100::BaseNet<f32>>(37, None, 1e-4),
+        ),
+        (
+            "f64 H=50 B=100",
+            train::<f64, h50::Net<f64>, h50::BaseNet<f64>>(100, None, 1e-10),
+        ),
+        (
+            "f64 H=128 B=64",
+            train::<f64, h128::Net<f64>, h128::BaseNet<f64>>(64, None, 1e-10),
+        ),
         (
             "f32 H=50 B=100, sparse",
-            train::<f32, 50>(100, Some(0.19), 1e-4),
+            train::<f32, h50::Net<f32>, h50::BaseNet<f32>>(100, Some(0.19), 1e-4),
         ),
         (
             "f64 H=100 B=37, sparse",
-            train::<f64, 100>(37, Some(0.19), 1e-10),
+            train::<f64, h100::Net<f64>, h100::BaseNet<f64>>(37, Some(0.19), 1e-10),
         ),
         (
             "f32 BatchNorm+Dropout, Adam, B=100",

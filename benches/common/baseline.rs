@@ -10,7 +10,7 @@ use staticnet::nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 use staticnet::rand::RngCore;
 use staticnet::{
     Batch, BatchStorage, Const, Dyn, HeapMatrix, Init, Layer, LossLayer, OMatrix, ParamMut,
-    ParamName, ParamRef, ParamShape, Scalar, Shape, Targets,
+    ParamName, ParamRef, ParamShape, ParamUpdate, Scalar, Shape, Targets,
 };
 
 /// `f32` or `f64` through `matrixmultiply`.
@@ -106,6 +106,21 @@ pub struct BaseAffine<T: Scalar, const I: usize, const O: usize> {
     dx: OMatrix<T, Dyn, Const<I>>,
 }
 
+impl<T: MmScalar, const I: usize, const O: usize> BaseAffine<T, I, O> {
+    fn params_backward(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
+        gemm_operands(
+            T::one(),
+            transposed(operand(x)),
+            operand(dout),
+            T::zero(),
+            &mut self.dw.view_mut(),
+        );
+        for (db, column) in self.db.as_mut_slice().iter_mut().zip(dout.column_iter()) {
+            *db = column.sum();
+        }
+    }
+}
+
 impl<T: Scalar, const I: usize, const O: usize> BaseAffine<T, I, O> {
     pub fn from_params(w: HeapMatrix<T, I, O>, b: HeapMatrix<T, 1, O>) -> Self {
         BaseAffine {
@@ -138,12 +153,16 @@ impl<T: MmScalar, const I: usize, const O: usize> Layer<T> for BaseAffine<T, I, 
         &self.out
     }
 
+    fn output(&self) -> &OMatrix<T, Dyn, Const<O>> {
+        &self.out
+    }
+
     fn backward(
         &mut self,
         x: &OMatrix<T, Dyn, Const<I>>,
         dout: &OMatrix<T, Dyn, Const<O>>,
     ) -> &OMatrix<T, Dyn, Const<I>> {
-        self.backward_params(x, dout);
+        self.params_backward(x, dout);
         self.dx.set_batch_size(dout.nrows());
         let w = self.w.view();
         gemm_operands(
@@ -156,34 +175,26 @@ impl<T: MmScalar, const I: usize, const O: usize> Layer<T> for BaseAffine<T, I, 
         &self.dx
     }
 
-    fn backward_params(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
-        gemm_operands(
-            T::one(),
-            transposed(operand(x)),
-            operand(dout),
-            T::zero(),
-            &mut self.dw.view_mut(),
-        );
-        for (db, column) in self.db.as_mut_slice().iter_mut().zip(dout.column_iter()) {
-            *db = column.sum();
-        }
+    /// No `dx`, then the update from the stored gradients.
+    fn backward_first(
+        &mut self,
+        x: &OMatrix<T, Dyn, Const<I>>,
+        dout: &OMatrix<T, Dyn, Const<O>>,
+        update: ParamUpdate<T>,
+    ) {
+        self.params_backward(x, dout);
+        update.apply(self);
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
         f(ParamRef {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: ParamShape::Matrix { rows: I, cols: O },
             value: self.w.as_slice(),
             grad: self.dw.as_slice(),
         });
         f(ParamRef {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(O),
             value: self.b.as_slice(),
             grad: self.db.as_slice(),
@@ -192,19 +203,13 @@ impl<T: MmScalar, const I: usize, const O: usize> Layer<T> for BaseAffine<T, I, 
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
         f(ParamMut {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: ParamShape::Matrix { rows: I, cols: O },
             value: self.w.as_mut_slice(),
             grad: self.dw.as_mut_slice(),
         });
         f(ParamMut {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(O),
             value: self.b.as_mut_slice(),
             grad: self.db.as_mut_slice(),
@@ -242,6 +247,10 @@ impl<T: Scalar, S: Shape> Layer<T> for BaseRelu<T, S> {
             *masked = x <= T::zero();
             *y = if *masked { T::zero() } else { x };
         }
+        &self.out
+    }
+
+    fn output(&self) -> &Batch<T, S> {
         &self.out
     }
 
@@ -357,11 +366,3 @@ impl<T: Scalar, const N: usize> LossLayer<T> for BaseSoftmaxWithLoss<T, N> {
         &self.y
     }
 }
-
-crate::two_layer_net!(
-    /// The two-layer net on the original layers.
-    BaseNet: MmScalar,
-    BaseAffine,
-    BaseRelu,
-    BaseSoftmaxWithLoss
-);

@@ -1,7 +1,7 @@
-//! The book's two-layer net, written out by hand the way `network!`
-//! declares it, and synthetic data of MNIST's size. Shared by
+//! The book's two-layer net, declared with `network!` on staticnet's layers
+//! and on the baseline's, and synthetic data of MNIST's size. Shared by
 //! `examples/bench.rs`, `benches/layers.rs` and `tests/zero_alloc.rs`
-//! (included with `#[path]`).
+//! (included with `#[path]`, beside `baseline.rs` as `baseline`).
 #![allow(dead_code)]
 
 use staticnet::rand::rngs::StdRng;
@@ -13,140 +13,43 @@ pub const INPUTS: usize = 784;
 /// MNIST's number of classes.
 pub const CLASSES: usize = 10;
 
-/// Writes out what `network! { pub struct $name<Affine<784, H>, Relu,
-/// Affine<H, 10>, SoftmaxWithLoss> }` declares, with the layer types
-/// given (so that the baseline layers can stand in), generic over `H`.
-#[macro_export]
-macro_rules! two_layer_net {
-    ($(#[$attr:meta])* $name:ident: $bound:path, $affine:ident, $relu:ident, $loss:ident) => {
-        $(#[$attr])*
-        pub struct $name<T: ::staticnet::Scalar, const H: usize> {
-            /// `Affine<784, H>`.
-            pub affine1: $affine<T, 784, H>,
-            /// `Relu` over `H`.
-            pub relu1: $relu<T, ::staticnet::Const<H>>,
-            /// `Affine<H, 10>`.
-            pub affine2: $affine<T, H, 10>,
-            /// `SoftmaxWithLoss<10>`.
-            pub loss: $loss<T, 10>,
-        }
+/// One module per hidden width `H`, each with `Net`, the book's
+/// `TwoLayerNet` (`Affine<784, H>, Relu, Affine<H, 10>, SoftmaxWithLoss`)
+/// on staticnet's layers, and `BaseNet`, the same on the baseline's.
+macro_rules! two_layer_nets {
+    ($($module:ident = $h:tt),* $(,)?) => {$(
+        #[doc = concat!("The two-layer nets with ", stringify!($h), " hidden units.")]
+        pub mod $module {
+            use staticnet::prelude::*;
 
-        impl<T: $bound, const H: usize> $name<T, H> {
-            /// `forward_backward`, or with a learning rate `sgd_train_step`,
-            /// as `network!` writes them.
-            fn backward_pass(
-                &mut self,
-                x: &::staticnet::Batch<T, ::staticnet::Const<784>>,
-                t: ::staticnet::Targets<'_, T, ::staticnet::Const<10>>,
-                sgd: Option<T>,
-            ) -> T {
-                let in0 = x;
-                let in1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, in0);
-                let in2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, in1);
-                let in3 = ::staticnet::Layer::<T>::forward(&mut self.affine2, in2);
-                let loss = ::staticnet::LossLayer::<T>::forward(&mut self.loss, in3, t);
-                if sgd.is_some() && !loss.is_finite() {
-                    return loss;
-                }
-                let d = ::staticnet::LossLayer::<T>::backward(&mut self.loss, t);
-                let d = ::staticnet::Layer::<T>::backward(&mut self.affine2, in2, d);
-                let d = ::staticnet::Layer::<T>::backward(&mut self.relu1, in1, d);
-                match sgd {
-                    None => ::staticnet::Layer::<T>::backward_params(&mut self.affine1, in0, d),
-                    Some(lr) => {
-                        ::staticnet::Layer::<T>::backward_params_sgd(&mut self.affine1, in0, d, lr);
-                        ::staticnet::Layer::<T>::visit_params_mut(&mut self.affine2, &mut |p| {
-                            ::staticnet::__private::sgd_update(p, lr)
-                        });
-                    }
-                }
-                loss
+            use super::super::baseline::{BaseAffine, BaseRelu, BaseSoftmaxWithLoss, MmScalar};
+
+            network! {
+                /// The book's `TwoLayerNet` on staticnet's layers.
+                pub struct Net<Affine<784, $h>, Relu, Affine<$h, 10>, SoftmaxWithLoss>
+            }
+
+            network! {
+                /// The same net on the layers as they were first written.
+                pub struct BaseNet<
+                    BaseAffine<784, $h>,
+                    BaseRelu,
+                    BaseAffine<$h, 10>,
+                    BaseSoftmaxWithLoss,
+                > where T: MmScalar
             }
         }
-
-        impl<T: $bound, const H: usize> ::staticnet::Network<T> for $name<T, H> {
-            type In = ::staticnet::Const<784>;
-            type Out = ::staticnet::Const<10>;
-
-            fn init(rng: &mut dyn ::staticnet::rand::RngCore, init: ::staticnet::Init) -> Self {
-                Self {
-                    affine1: ::staticnet::Layer::<T>::init(rng, init),
-                    relu1: ::staticnet::Layer::<T>::init(rng, init),
-                    affine2: ::staticnet::Layer::<T>::init(rng, init),
-                    loss: ::staticnet::LossLayer::<T>::new(),
-                }
-            }
-
-            fn predict(
-                &mut self,
-                x: &::staticnet::Batch<T, Self::In>,
-            ) -> &::staticnet::Batch<T, Self::Out> {
-                let h1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, x);
-                let h2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, h1);
-                ::staticnet::Layer::<T>::forward(&mut self.affine2, h2)
-            }
-
-            fn forward_loss(
-                &mut self,
-                x: &::staticnet::Batch<T, Self::In>,
-                t: ::staticnet::Targets<'_, T, Self::Out>,
-            ) -> T {
-                let h1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, x);
-                let h2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, h1);
-                let y = ::staticnet::Layer::<T>::forward(&mut self.affine2, h2);
-                ::staticnet::LossLayer::<T>::forward(&mut self.loss, y, t)
-            }
-
-            fn forward_backward(
-                &mut self,
-                x: &::staticnet::Batch<T, Self::In>,
-                t: ::staticnet::Targets<'_, T, Self::Out>,
-            ) -> T {
-                self.backward_pass(x, t, None)
-            }
-
-            fn sgd_train_step(
-                &mut self,
-                x: &::staticnet::Batch<T, Self::In>,
-                t: ::staticnet::Targets<'_, T, Self::Out>,
-                lr: T,
-            ) -> T {
-                self.backward_pass(x, t, Some(lr))
-            }
-
-            fn visit_params(&self, f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
-                ::staticnet::Layer::<T>::visit_params(&self.affine1, &mut |mut p| {
-                    p.name.index = 1;
-                    f(p)
-                });
-                ::staticnet::Layer::<T>::visit_params(&self.affine2, &mut |mut p| {
-                    p.name.index = 2;
-                    f(p)
-                });
-            }
-
-            fn visit_params_mut(&mut self, f: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
-                ::staticnet::Layer::<T>::visit_params_mut(&mut self.affine1, &mut |mut p| {
-                    p.name.index = 1;
-                    f(p)
-                });
-                ::staticnet::Layer::<T>::visit_params_mut(&mut self.affine2, &mut |mut p| {
-                    p.name.index = 2;
-                    f(p)
-                });
-            }
-        }
-    };
+    )*};
 }
 
-use staticnet::{Affine, Relu, SoftmaxWithLoss};
-
-two_layer_net!(
-    /// The book's `TwoLayerNet` with `H` hidden units, on staticnet's layers.
-    Net: ::staticnet::Scalar,
-    Affine,
-    Relu,
-    SoftmaxWithLoss
+two_layer_nets!(
+    h50 = 50,
+    h100 = 100,
+    h128 = 128,
+    h256 = 256,
+    h512 = 512,
+    h1000 = 1000,
+    h1024 = 1024
 );
 
 /// A fixed pool of labelled samples, cut into batches once.

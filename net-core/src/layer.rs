@@ -3,7 +3,7 @@
 use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
-use crate::{Batch, BatchStorage, ParamMut, ParamRef, Scalar, Shape};
+use crate::{Batch, BatchStorage, BufferMut, BufferRef, ParamMut, ParamRef, Scalar, Shape};
 
 /// How a layer's weights are drawn when the network is built; biases
 /// start at zero.
@@ -75,12 +75,62 @@ impl Default for Init {
     }
 }
 
-/// A layer with a forward pass and a backward pass, as in the chapter.
+/// A layer with a forward pass and a backward pass, as in the chapter: the
+/// one contract every layer of a network implements — the built-in ones,
+/// your own, a network declared without a loss layer (so that it can sit
+/// inside another), and a [`Residual`](crate::Residual) block.
 ///
 /// The input and output shapes are types, so two layers can only be chained
 /// when the output of the first is the input of the second. A layer keeps
 /// its output (and whatever backward needs) in buffers of its own, reused
-/// from one call to the next.
+/// from one call to the next, so that a training step allocates nothing.
+///
+/// What a layer must write is `init`, `forward`, `output` and `backward`;
+/// a layer with parameters also writes the two `visit_params` methods, and
+/// one with state to save (running statistics) the two `visit_buffers`. The
+/// rest has defaults that are right for most layers. The README's "Your
+/// own layers" shows a complete one, and how `network!` takes it.
+///
+/// ```
+/// use net_core::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+/// use net_core::rand::RngCore;
+///
+/// /// `y = 2x`: a layer that keeps the shape `S` of its input.
+/// #[derive(Clone, Debug)]
+/// pub struct Double<T: Scalar, S: Shape> {
+///     out: Batch<T, S>,
+///     dx: Batch<T, S>,
+/// }
+///
+/// impl<T: Scalar, S: Shape> Layer<T> for Double<T, S> {
+///     type In = S;
+///     type Out = S;
+///
+///     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
+///         Double { out: BatchStorage::zeros(0), dx: BatchStorage::zeros(0) }
+///     }
+///
+///     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
+///         self.out.set_batch_size(x.batch_size());
+///         for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
+///             *y = x + x;
+///         }
+///         &self.out
+///     }
+///
+///     fn output(&self) -> &Batch<T, S> {
+///         &self.out
+///     }
+///
+///     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
+///         self.dx.set_batch_size(dout.batch_size());
+///         for (dx, &d) in self.dx.as_mut_slice().iter_mut().zip(dout.as_slice()) {
+///             *dx = d + d;
+///         }
+///         &self.dx
+///     }
+/// }
+/// ```
 pub trait Layer<T: Scalar>: Sized {
     /// The shape of one input sample.
     type In: Shape;
@@ -110,6 +160,11 @@ pub trait Layer<T: Scalar>: Sized {
     /// The forward pass. The result stays in the layer until the next call.
     fn forward(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out>;
 
+    /// The output of the last forward pass: what [`forward`](Layer::forward)
+    /// returned. The network reads it as the input of the next layer's
+    /// backward pass.
+    fn output(&self) -> &Batch<T, Self::Out>;
+
     /// The backward pass: given the input `x` of the last forward pass and
     /// `dout`, the gradient of the loss with respect to the output, stores
     /// the gradients of the parameters and returns the gradient with
@@ -120,21 +175,23 @@ pub trait Layer<T: Scalar>: Sized {
         dout: &Batch<T, Self::Out>,
     ) -> &Batch<T, Self::In>;
 
-    /// The backward pass of the first layer of a network: only the
-    /// parameters' gradients are needed, so layers that can skip the input
-    /// gradient do.
-    fn backward_params(&mut self, x: &Batch<T, Self::In>, dout: &Batch<T, Self::Out>) {
+    /// The backward pass of a network's first layer, whose input gradient
+    /// nobody reads; with [`ParamUpdate::Sgd`], the book's update
+    /// `p ← p − lr·∂L/∂p` of this layer's parameters as well.
+    ///
+    /// An optional hook for speed: the default runs
+    /// [`backward`](Layer::backward), then the update. A layer that can
+    /// skip its input gradient, or fuse the update into its backward pass,
+    /// overrides it: [`Affine`](crate::Affine) subtracts `lr·xᵀ·dout` from
+    /// `W` inside the product itself, and then stores no gradient.
+    fn backward_first(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        dout: &Batch<T, Self::Out>,
+        update: ParamUpdate<T>,
+    ) {
         self.backward(x, dout);
-    }
-
-    /// [`backward_params`](Layer::backward_params) and the book's SGD
-    /// update `p ← p − lr·∂L/∂p` of this layer's parameters, for a first
-    /// layer trained by plain SGD. Layers that can fuse the two do, and
-    /// then need not store the gradients: [`Affine`](crate::Affine)
-    /// subtracts `lr·xᵀ·dout` from `W` inside the product itself.
-    fn backward_params_sgd(&mut self, x: &Batch<T, Self::In>, dout: &Batch<T, Self::Out>, lr: T) {
-        self.backward_params(x, dout);
-        self.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
+        update.apply(self);
     }
 
     /// Calls `f` on each parameter with its gradient.
@@ -145,6 +202,39 @@ pub trait Layer<T: Scalar>: Sized {
     /// Calls `f` on each parameter with its gradient, mutably.
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
         let _ = f;
+    }
+
+    /// Calls `f` on each persistent buffer: state that is no parameter but
+    /// must be saved with them, such as `BatchNorm`'s running statistics.
+    fn visit_buffers(&self, f: &mut dyn FnMut(BufferRef<'_, T>)) {
+        let _ = f;
+    }
+
+    /// Calls `f` on each persistent buffer, mutably (for loading).
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
+        let _ = f;
+    }
+}
+
+/// What a backward pass does to the parameters it computes gradients for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParamUpdate<T> {
+    /// Store each gradient beside its parameter, for an optimizer to read.
+    StoreGradients,
+    /// Apply the book's SGD update `p ← p − lr·∂L/∂p` at once.
+    Sgd {
+        /// The learning rate.
+        lr: T,
+    },
+}
+
+impl<T: Scalar> ParamUpdate<T> {
+    /// Applies the update to every parameter of `layer` from its stored
+    /// gradient: nothing for [`StoreGradients`](ParamUpdate::StoreGradients).
+    pub fn apply<L: Layer<T>>(self, layer: &mut L) {
+        if let ParamUpdate::Sgd { lr } = self {
+            layer.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
+        }
     }
 }
 

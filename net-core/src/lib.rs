@@ -37,14 +37,16 @@ pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
-pub use layer::{Init, Layer, LossLayer, Targets};
+pub use layer::{Init, Layer, LossLayer, ParamUpdate, Targets};
 pub use layers::{
-    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Flatten, IdentityWithSquaredLoss, MaxPool2d,
-    MulLayer, Relu, Sigmoid, SoftmaxWithLoss,
+    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Flatten, IdentityWithSquaredLoss, LeakyRelu,
+    MaxPool2d, MulLayer, Relu, Residual, Sigmoid, Softmax, SoftmaxWithLoss, Tanh,
 };
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};
-pub use param::{HeapMatrix, ParamMut, ParamName, ParamRef, ParamShape};
+pub use param::{
+    BufferMut, BufferRef, HeapMatrix, ParamMut, ParamName, ParamRef, ParamShape, Scope,
+};
 pub use rand;
 pub use scalar::Scalar;
 pub use shape::{Batch, BatchStorage, Shape, batch_from_rows};

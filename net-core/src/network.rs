@@ -5,13 +5,19 @@ use rand::RngCore;
 
 use crate::layer::argmax_row;
 use crate::{
-    Batch, BatchStorage, Init, ParamMut, ParamName, ParamRef, ParamShape, Scalar, Shape, Targets,
+    Batch, BatchStorage, BufferMut, BufferRef, Init, ParamMut, ParamName, ParamRef, ParamShape,
+    ParamUpdate, Scalar, Shape, Targets,
 };
 
 /// A stack of layers ending in a loss layer, as `network!` declares it.
 ///
 /// The macro implements the required methods, chaining the layers' typed
 /// batches; everything else is provided here.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a network that can be trained: it has no loss layer",
+    label = "declared without a loss layer, so it is a layer, not a network",
+    note = "a network declared without a loss layer is a `Layer`, to be written inside another `network!`; to train it on its own, end its list with `SoftmaxWithLoss` or `IdentityWithSquaredLoss`"
+)]
 pub trait Network<T: Scalar>: Sized {
     /// The shape of one input sample.
     type In: Shape;
@@ -29,9 +35,25 @@ pub trait Network<T: Scalar>: Sized {
     /// layers are in (see [`set_training`](Network::set_training)).
     fn forward_loss(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T;
 
+    /// One forward and one backward pass, in training mode, with `update`
+    /// applied to every parameter: the body of
+    /// [`forward_backward`](Network::forward_backward) and
+    /// [`sgd_train_step`](Network::sgd_train_step). With
+    /// [`ParamUpdate::Sgd`], a loss that is NaN or infinite returns before
+    /// the backward pass, leaving the parameters as they were. Returns the
+    /// loss.
+    fn train_pass(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: Targets<'_, T, Self::Out>,
+        update: ParamUpdate<T>,
+    ) -> T;
+
     /// One forward and one backward pass, in training mode: afterwards
     /// every parameter's gradient is stored beside it. Returns the loss.
-    fn forward_backward(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T;
+    fn forward_backward(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T {
+        self.train_pass(x, t, ParamUpdate::StoreGradients)
+    }
 
     /// Puts every layer in training mode (`true`) or inference mode
     /// (`false`); only dropout and batch normalization tell them apart
@@ -63,6 +85,17 @@ pub trait Network<T: Scalar>: Sized {
 
     /// Calls `f` on each parameter, mutably, with its book name.
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>));
+
+    /// Calls `f` on each persistent buffer (`BatchNorm`'s running mean and
+    /// variance, `running_mean1`, …), named as parameters are.
+    fn visit_buffers(&self, f: &mut dyn FnMut(BufferRef<'_, T>)) {
+        let _ = f;
+    }
+
+    /// Calls `f` on each persistent buffer, mutably.
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
+        let _ = f;
+    }
 
     /// A network with the book's initialization: weights `0.01·N(0, 1)`,
     /// biases zero.
@@ -177,20 +210,16 @@ pub trait Network<T: Scalar>: Sized {
     /// Returns the loss of the batch, before the update.
     ///
     /// The result is [`forward_backward`](Network::forward_backward) then
-    /// [`sgd_step`](Network::sgd_step), up to rounding, but `network!`
-    /// fuses the first layer's update into its backward pass
-    /// ([`Layer::backward_params_sgd`](crate::Layer::backward_params_sgd)):
-    /// an [`Affine`](crate::Affine) subtracts `lr·xᵀ·dout` from `W` inside
-    /// the product, so its gradients are never stored (its `dw` and `db`
-    /// keep older values) and the step reads and writes less memory.
+    /// [`sgd_step`](Network::sgd_step), up to rounding, but the first
+    /// layer's update is fused into its backward pass
+    /// ([`Layer::backward_first`](crate::Layer::backward_first)): an
+    /// [`Affine`](crate::Affine) subtracts `lr·xᵀ·dout` from `W` inside the
+    /// product, so its gradients are never stored (its `dw` and `db` keep
+    /// older values) and the step reads and writes less memory.
     ///
     /// A loss that is NaN or infinite leaves the parameters as they were.
     fn sgd_train_step(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>, lr: T) -> T {
-        let loss = self.forward_backward(x, t);
-        if loss.is_finite() {
-            self.sgd_step(lr);
-        }
-        loss
+        self.train_pass(x, t, ParamUpdate::Sgd { lr })
     }
 
     /// The total number of scalar parameters.

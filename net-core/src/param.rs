@@ -51,24 +51,101 @@ impl<T: Scalar, const R: usize, const C: usize> HeapMatrix<T, R, C> {
     }
 }
 
-/// The name of a parameter as the book writes it: `W1`, `b2`, …
+/// The name of a parameter as the book writes it: `W1`, `b2`, …, or, inside
+/// a network used as a layer, with the layer's field before it:
+/// `block1.W1`.
 ///
-/// A layer names its parameters (`W`, `b`); the network numbers the layer.
+/// A layer names its parameters (`W`, `b`: [`ParamName::new`]); the network
+/// numbers the layer. The `k`-th layer whose first parameter has a given
+/// name gets `k`: `W1` and `b1` for the first layer with weights (an
+/// `Affine` or a `Conv2d`), `W2` for the second, `gamma1` for the first
+/// `BatchNorm`. A layer whose names are already numbered — a network used
+/// as a layer — keeps them, behind its field's name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParamName {
     /// The layer's own name for the parameter, such as `W` or `b`.
     pub base: &'static str,
     /// The number of the layer among its kind, from 1; 0 for a lone layer.
     pub index: usize,
+    /// The fields of the networks it sits in, outermost first.
+    pub scope: Scope,
+}
+
+impl ParamName {
+    /// The name a layer gives its parameter, before a network numbers it.
+    pub const fn new(base: &'static str) -> Self {
+        ParamName {
+            base,
+            index: 0,
+            scope: Scope::EMPTY,
+        }
+    }
+
+    /// The name `base` followed by `index`, as the book writes it (`W1`).
+    pub const fn numbered(base: &'static str, index: usize) -> Self {
+        ParamName {
+            base,
+            index,
+            scope: Scope::EMPTY,
+        }
+    }
+
+    /// Whether a network still has to number it: neither numbered nor
+    /// scoped.
+    pub fn is_unnumbered(&self) -> bool {
+        self.index == 0 && self.scope.is_empty()
+    }
 }
 
 impl fmt::Display for ParamName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for field in self.scope.fields() {
+            write!(f, "{field}.")?;
+        }
         if self.index == 0 {
             f.write_str(self.base)
         } else {
             write!(f, "{}{}", self.base, self.index)
         }
+    }
+}
+
+/// The fields of the nested networks a parameter sits in, outermost first:
+/// `block1` in `block1.W1`. Up to [`Scope::DEPTH`] levels are kept; a
+/// deeper one keeps its innermost levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scope {
+    fields: [&'static str; Scope::DEPTH],
+    len: usize,
+}
+
+impl Scope {
+    /// How many levels of nesting a name records.
+    pub const DEPTH: usize = 4;
+
+    /// No nesting.
+    pub const EMPTY: Scope = Scope {
+        fields: [""; Scope::DEPTH],
+        len: 0,
+    };
+
+    /// The fields, outermost first.
+    pub fn fields(&self) -> &[&'static str] {
+        &self.fields[..self.len]
+    }
+
+    /// Whether there is no nesting.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// This scope inside `field`.
+    pub fn within(mut self, field: &'static str) -> Scope {
+        let kept = self.len.min(Scope::DEPTH - 1);
+        self.fields.copy_within(..kept, 1);
+        self.fields[0] = field;
+        self.len = kept + 1;
+        self
     }
 }
 
@@ -173,6 +250,31 @@ pub struct ParamMut<'a, T> {
     pub grad: &'a mut [T],
 }
 
+/// A layer's persistent state that is not a parameter, read-only: what it
+/// learns without a gradient, such as `BatchNorm`'s running mean and
+/// variance. Saved and loaded beside the parameters.
+#[derive(Debug)]
+pub struct BufferRef<'a, T> {
+    /// The buffer's name, numbered as parameters are: `running_mean1`.
+    pub name: ParamName,
+    /// Its shape.
+    pub shape: ParamShape,
+    /// Its values, in the order `shape` gives.
+    pub value: &'a [T],
+}
+
+/// A layer's persistent state that is not a parameter, writable (for
+/// loading).
+#[derive(Debug)]
+pub struct BufferMut<'a, T> {
+    /// The buffer's name, numbered as parameters are: `running_mean1`.
+    pub name: ParamName,
+    /// Its shape.
+    pub shape: ParamShape,
+    /// Its values, in the order `shape` gives.
+    pub value: &'a mut [T],
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,22 +288,8 @@ mod tests {
 
     #[test]
     fn names_print_as_in_the_book() {
-        assert_eq!(
-            ParamName {
-                base: "W",
-                index: 1
-            }
-            .to_string(),
-            "W1"
-        );
-        assert_eq!(
-            ParamName {
-                base: "b",
-                index: 0
-            }
-            .to_string(),
-            "b"
-        );
+        assert_eq!(ParamName::numbered("W", 1).to_string(), "W1");
+        assert_eq!(ParamName::new("b").to_string(), "b");
         assert_eq!(
             ParamShape::Matrix {
                 rows: 784,
@@ -217,6 +305,9 @@ mod tests {
             width: 5,
         };
         assert_eq!(filters.to_string(), "(30, 1, 5, 5)");
+        let mut nested = ParamName::numbered("W", 2);
+        nested.scope = nested.scope.within("block1").within("outer");
+        assert_eq!(nested.to_string(), "outer.block1.W2");
         assert_eq!((filters.len(), filters.dims()), (750, vec![30, 1, 5, 5]));
     }
 }

@@ -2,7 +2,7 @@
 //! they may change in any release.
 
 use crate::image::Window;
-use crate::{Batch, Image, Scalar, Shape};
+use crate::{Batch, Image, ParamName, Scalar, Shape};
 
 pub use crate::network::accuracy_of;
 pub use crate::optim::sgd::update_param as sgd_update;
@@ -17,7 +17,7 @@ pub use crate::optim::sgd::update_param as sgd_update;
 #[diagnostic::on_unimplemented(
     message = "`{Next}` cannot follow `{Prev}`: it expects `{Expected}` inputs, but that layer outputs `{Self}`",
     label = "this layer's input size differs from the output size of the layer before it",
-    note = "the sizes of adjacent layers must agree: an `Affine<I, O>` takes as its `I` the `O` of the `Affine` before it, or the number of values a `Flatten` before it outputs (through any `Relu` or `Sigmoid` in between)"
+    note = "the sizes of adjacent layers must agree: each layer takes what the layer before it outputs (`Const<N>` is a flat vector of N values, `Chw<C, H, W>` an image); an `Affine<I, O>` takes as its `I` the `O` of the layer before it, or the number of values a `Flatten` before it outputs"
 )]
 pub trait ShapeFits<Expected, Prev, Next> {
     /// The output of `Prev`, as the input of `Next`.
@@ -50,4 +50,72 @@ impl<S: Shape, Prev, Next> ShapeFits<S, Prev, Next> for S {
 /// `MaxPool2d` whose sizes it cannot compute.
 pub const fn window_fits<In: Image>(size: usize, stride: usize, pad: usize) -> bool {
     Window::over::<In>(size, size, stride, pad).is_some()
+}
+
+/// How a network names what its layers visit: each layer's unnumbered
+/// names (`W`, `b`) get the layer's number among the layers whose first
+/// name is the same (`W2` for the second layer with weights, `gamma1` for
+/// the first `BatchNorm`); names a layer numbered itself (a network used as
+/// a layer) go behind the layer's field: `block1.W1`.
+pub struct Names {
+    /// How many layers so far had each first name.
+    counts: [(&'static str, usize); Names::KINDS],
+    len: usize,
+}
+
+impl Names {
+    /// Kinds of layers numbered apart; more than that are left unnumbered.
+    const KINDS: usize = 32;
+
+    /// No layer named yet.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Names {
+            counts: [("", 0); Names::KINDS],
+            len: 0,
+        }
+    }
+
+    /// The names of the next layer, the field `field`.
+    pub fn layer(&mut self, field: &'static str) -> LayerNames<'_> {
+        LayerNames {
+            names: self,
+            field,
+            number: None,
+        }
+    }
+
+    /// The number of the next layer whose first name is `base`.
+    fn next(&mut self, base: &'static str) -> usize {
+        if let Some((_, count)) = self.counts[..self.len].iter_mut().find(|(b, _)| *b == base) {
+            *count += 1;
+            return *count;
+        }
+        if self.len == Names::KINDS {
+            return 0;
+        }
+        self.counts[self.len] = (base, 1);
+        self.len += 1;
+        1
+    }
+}
+
+/// The names of one layer's parameters or buffers: see [`Names`].
+pub struct LayerNames<'a> {
+    names: &'a mut Names,
+    field: &'static str,
+    number: Option<usize>,
+}
+
+impl LayerNames<'_> {
+    /// The name `name`, as the layer gave it, in the network.
+    pub fn name(&mut self, mut name: ParamName) -> ParamName {
+        if name.is_unnumbered() {
+            let names = &mut *self.names;
+            name.index = *self.number.get_or_insert_with(|| names.next(name.base));
+        } else {
+            name.scope = name.scope.within(self.field);
+        }
+        name
+    }
 }

@@ -22,6 +22,12 @@ pub enum Kind {
     Pool,
     /// Takes an image, gives a flat vector of its values.
     Flatten,
+    /// `Residual<Layer>`: `y = x + f(x)` around one layer that keeps the
+    /// shape.
+    Residual,
+    /// A layer the macro does not know: the user's own, or a network
+    /// declared without a loss layer. The compiler checks its shapes.
+    User,
 }
 
 /// One layer the macro knows.
@@ -39,9 +45,9 @@ pub struct LayerInfo {
     /// The fraction a layer without sizes may take in angle brackets, as
     /// `Dropout<0.3>`.
     pub fraction: Option<Fraction>,
-    /// Whether it has weights, which the network numbers in order, as the
-    /// book does: `W1`/`b1` for the first such layer, `W2`/`b2`, ….
-    pub has_params: bool,
+    /// Whether its type takes the width of flat samples (`Softmax<T, 10>`)
+    /// rather than their shape (`Relu<T, Const<10>>`).
+    pub takes_width: bool,
     /// How it is written in the list of known layers.
     pub usage: &'static str,
 }
@@ -65,8 +71,21 @@ const PLAIN: LayerInfo = LayerInfo {
     field: "",
     auto_init_before: None,
     fraction: None,
-    has_params: false,
+    takes_width: false,
     usage: "",
+};
+
+/// A layer of the user's own, which the macro does not know.
+pub static USER: LayerInfo = LayerInfo {
+    kind: Kind::User,
+    ..PLAIN
+};
+
+/// A loss layer of the user's own: the last layer, named `…Loss`.
+pub static USER_LOSS: LayerInfo = LayerInfo {
+    kind: Kind::Loss,
+    field: "loss",
+    ..PLAIN
 };
 
 /// Every layer `network!` accepts.
@@ -82,7 +101,6 @@ pub const LAYERS: &[LayerInfo] = &[
         name: "Affine",
         kind: Kind::Dense,
         field: "affine",
-        has_params: true,
         usage: "`Affine<inputs, outputs>`",
         ..PLAIN
     },
@@ -90,7 +108,6 @@ pub const LAYERS: &[LayerInfo] = &[
         name: "Conv2d",
         kind: Kind::Conv,
         field: "conv",
-        has_params: true,
         usage: "`Conv2d<filters, size, stride = 1, pad = 0>`",
         ..PLAIN
     },
@@ -123,6 +140,32 @@ pub const LAYERS: &[LayerInfo] = &[
         ..PLAIN
     },
     LayerInfo {
+        name: "Tanh",
+        field: "tanh",
+        auto_init_before: Some("Xavier"),
+        usage: "`Tanh`",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "LeakyRelu",
+        field: "leakyrelu",
+        auto_init_before: Some("He"),
+        fraction: Some(Fraction {
+            what: "slope",
+            meaning: "the slope of the negative side",
+            method: "with_slope",
+        }),
+        usage: "`LeakyRelu` (or `LeakyRelu<slope>`)",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "Softmax",
+        field: "softmax",
+        takes_width: true,
+        usage: "`Softmax`",
+        ..PLAIN
+    },
+    LayerInfo {
         name: "BatchNorm",
         field: "batchnorm",
         usage: "`BatchNorm`",
@@ -137,6 +180,13 @@ pub const LAYERS: &[LayerInfo] = &[
             method: "with_ratio",
         }),
         usage: "`Dropout` (or `Dropout<ratio>`)",
+        ..PLAIN
+    },
+    LayerInfo {
+        name: "Residual",
+        kind: Kind::Residual,
+        field: "residual",
+        usage: "`Residual<layer>`",
         ..PLAIN
     },
     LayerInfo {
@@ -177,78 +227,48 @@ pub fn is_layer_name(name: &str) -> bool {
     lookup(name).is_some()
 }
 
+/// Whether the layer `name` holds other layers in its angle brackets.
+pub fn holds_layers(name: &str) -> bool {
+    lookup(name).is_some_and(|info| info.kind == Kind::Residual)
+}
+
 /// The known layers as a sentence: `` `Input<channels, height, width>`, `Affine<inputs, outputs>`, … ``.
 pub fn known_list() -> String {
     let usages: Vec<&str> = LAYERS.iter().map(|l| l.usage).collect();
     usages.join(", ")
 }
 
-/// The loss layers as a phrase: `` `SoftmaxWithLoss` or `IdentityWithSquaredLoss` ``.
-pub fn loss_list() -> String {
-    let names: Vec<String> = LAYERS
-        .iter()
-        .filter(|l| l.kind == Kind::Loss)
-        .map(|l| format!("`{}`", l.name))
-        .collect();
-    names.join(" or ")
-}
-
-/// The message for a name that is not a known layer.
-pub fn unknown_message(name: &str) -> String {
+/// The message for a bare name the macro takes for a mistake rather than
+/// for the user's own layer: a layer of the chapter that cannot be stacked,
+/// or a known layer's name in other letter case (`ReLU`, `Conv2D`).
+pub fn mistaken_name(name: &str) -> Option<String> {
     if let Some((_, why)) = NOT_STACKABLE.iter().find(|(n, _)| *n == name) {
-        return format!(
+        return Some(format!(
             "`{name}` cannot be stacked in a network: {why}; the layers a network can hold are {}",
             known_list()
-        );
+        ));
     }
-    let mut message = format!(
-        "unknown layer `{name}`; the known layers are {}",
-        known_list()
-    );
-    if let Some(guess) = closest(name) {
-        message.push_str(&format!("; did you mean `{guess}`?"));
-    }
-    message
-}
-
-/// The known layer whose name is closest to `name`, if one is close.
-fn closest(name: &str) -> Option<&'static str> {
-    let lower = name.to_lowercase();
-    LAYERS
+    let known = LAYERS
         .iter()
-        .map(|l| {
-            let known = l.name.to_lowercase();
-            // A prefix either way: `Soft` for `SoftmaxWithLoss`, or the
-            // book's `BatchNormalization` for `BatchNorm`.
-            let prefix = known.starts_with(&lower) || lower.starts_with(&known);
-            let distance = if known == lower || prefix && lower.len().min(known.len()) >= 4 {
-                0
-            } else {
-                edit_distance(&lower, &known)
-            };
-            (distance, l.name)
-        })
-        .filter(|&(d, _)| d <= 2)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, n)| n)
+        .find(|l| l.name != name && l.name.eq_ignore_ascii_case(name))?;
+    Some(format!(
+        "unknown layer `{name}`: did you mean `{}`? (a layer of your own is written with its path, as `self::{name}`)",
+        known.name
+    ))
 }
 
-/// Levenshtein distance.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = row[j + 1];
-            row[j + 1] = next;
+/// The field name of a layer of the user's: `my_layer` for `MyLayer`.
+pub fn field_prefix(name: &str) -> String {
+    let mut field = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && previous_lower {
+            field.push('_');
         }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        field.extend(c.to_lowercase());
     }
-    row[b.len()]
+    field
 }
 
 #[cfg(test)]
@@ -256,13 +276,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn near_misses_get_a_suggestion() {
-        assert_eq!(closest("ReLU"), Some("Relu"));
-        assert_eq!(closest("Softmax"), Some("SoftmaxWithLoss"));
-        assert_eq!(closest("Afine"), Some("Affine"));
-        assert_eq!(closest("BatchNormalization"), Some("BatchNorm"));
-        assert_eq!(closest("DropOut"), Some("Dropout"));
-        assert_eq!(closest("Conv2D"), Some("Conv2d"));
-        assert_eq!(closest("MaxPooling"), None);
+    fn known_names_in_other_case_are_mistakes() {
+        assert!(mistaken_name("ReLU").is_some_and(|m| m.contains("`Relu`")));
+        assert!(mistaken_name("Conv2D").is_some_and(|m| m.contains("`Conv2d`")));
+        assert!(mistaken_name("MulLayer").is_some_and(|m| m.contains("cannot be stacked")));
+        assert_eq!(mistaken_name("Tanh2"), None);
+        assert_eq!(mistaken_name("Relu"), None);
+    }
+
+    #[test]
+    fn fields_are_snake_case() {
+        assert_eq!(field_prefix("Tanh"), "tanh");
+        assert_eq!(field_prefix("TwoLayerBlock"), "two_layer_block");
+        assert_eq!(field_prefix("MLP"), "mlp");
+        assert_eq!(field_prefix("Conv3x3Block"), "conv3x3_block");
     }
 }

@@ -1,7 +1,7 @@
 //! What flows from one layer to the next: a flat vector of some width, or
 //! an image of channels × height × width, and the types they become.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::quote;
 
 use crate::size::Size;
@@ -13,6 +13,18 @@ pub enum Dims {
     Flat(Size),
     /// An image: `Chw<C, H, W>` or the output type of a window layer.
     Image(ImageDims),
+    /// What a layer the macro does not know outputs: only the compiler
+    /// knows the shape.
+    Opaque(OpaqueDims),
+}
+
+/// The output shape of a layer the macro does not know.
+#[derive(Clone)]
+pub struct OpaqueDims {
+    /// `<Layer as ::staticnet::Layer<T>>::Out`.
+    pub ty: TokenStream,
+    /// The shape for messages: `` the output of `my::Linear<784, 50>` ``.
+    pub text: String,
 }
 
 /// An image shape, as the macro knows it.
@@ -36,6 +48,7 @@ impl Dims {
                 quote!(::staticnet::Const<#arg>)
             }
             Dims::Image(image) => image.ty.clone(),
+            Dims::Opaque(opaque) => opaque.ty.clone(),
         }
     }
 
@@ -43,7 +56,7 @@ impl Dims {
     pub fn flat(&self) -> Option<&Size> {
         match self {
             Dims::Flat(width) => Some(width),
-            Dims::Image(_) => None,
+            Dims::Image(_) | Dims::Opaque(_) => None,
         }
     }
 
@@ -52,8 +65,47 @@ impl Dims {
         match self {
             Dims::Flat(width) => width.describe(),
             Dims::Image(image) => image.text.clone(),
+            Dims::Opaque(opaque) => opaque.text.clone(),
         }
     }
+
+    /// The width of a flat shape as a const generic argument: the size as
+    /// written, or, for a shape only the compiler knows, its `NUMEL`.
+    pub fn width_arg(&self) -> Option<TokenStream> {
+        match self {
+            Dims::Flat(width) => Some(width.arg.clone()),
+            Dims::Image(_) => None,
+            Dims::Opaque(opaque) => Some(numel(&opaque.ty)),
+        }
+    }
+}
+
+/// `{ <Shape as ::staticnet::Shape>::NUMEL }`, a const argument: with the
+/// network's scalar `T` as `f32`, since a const argument may not depend on
+/// a type parameter (and no shape depends on the scalar).
+pub fn numel(shape: &TokenStream) -> TokenStream {
+    let shape = concrete(shape);
+    quote!({ <#shape as ::staticnet::Shape>::NUMEL })
+}
+
+/// `tokens` with the network's scalar type parameter `T` as `f32`, for
+/// const items and const arguments, which cannot name `T`.
+pub fn concrete(tokens: &TokenStream) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Ident(ident) if ident == "T" => {
+                TokenTree::Ident(proc_macro2::Ident::new("f32", ident.span()))
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), concrete(&group.stream()));
+                inner.set_span(group.span());
+                TokenTree::Group(inner)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// The typenum type of a size: a number becomes typenum's binary form

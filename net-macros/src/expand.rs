@@ -1,14 +1,15 @@
-//! Code generation: the struct, its `Network` impl, and — after errors — a
-//! fallback item so that later uses of the type add no errors of their own.
+//! Code generation: the struct, its `Network` impl (or, for a network
+//! without a loss layer, its `Layer` impl), and — after errors — a fallback
+//! item so that later uses of the type add no errors of their own.
 
 use std::collections::HashSet;
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
 use crate::catalog::Kind;
-use crate::dims::Dims;
+use crate::dims::{Dims, concrete};
 use crate::items::{fallback, field_doc, layer_names, layer_type, struct_header};
 use crate::parse::NetworkDecl;
 use crate::validate::{Resolved, validate};
@@ -33,7 +34,8 @@ struct Network<'a> {
     input: Option<&'a Resolved<'a>>,
     /// Every layer but the loss, in order.
     layers: Vec<&'a Resolved<'a>>,
-    loss: &'a Resolved<'a>,
+    /// The loss layer; a network without one is a layer of other networks.
+    loss: Option<&'a Resolved<'a>>,
 }
 
 /// A name the user's code cannot see or shadow.
@@ -41,110 +43,250 @@ fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// What the first layer's backward pass computes.
+enum First<'i> {
+    /// The input gradient too, as a layer's `backward` returns it.
+    InputGradient,
+    /// Only the parameters' gradients, or their update: the network's own
+    /// first layer, whose input gradient nobody reads.
+    Params(&'i Ident),
+}
+
 impl<'a> Network<'a> {
     fn new(decl: &'a NetworkDecl, resolved: &'a [Resolved<'a>]) -> Self {
-        let (loss, layers) = resolved
-            .split_last()
-            .expect("a valid network has a loss layer");
-        let is_input = |l: &&Resolved<'_>| l.info.is_some_and(|i| i.kind == Kind::Input);
+        let is_kind = |l: &Resolved<'_>, kind| l.info.is_some_and(|i| i.kind == kind);
+        let (loss, layers) = match resolved.split_last() {
+            Some((last, rest)) if is_kind(last, Kind::Loss) => (Some(last), rest),
+            _ => (None, resolved),
+        };
         Network {
             decl,
-            input: layers.iter().find(is_input),
-            layers: layers.iter().filter(|l| !is_input(l)).collect(),
+            input: layers.iter().find(|l| is_kind(l, Kind::Input)),
+            layers: layers.iter().filter(|l| !is_kind(l, Kind::Input)).collect(),
             loss,
         }
     }
 
     fn expand(&self) -> TokenStream {
         let decl = self.decl;
-        let name = &decl.name;
         let fields = self.all().map(|l| {
             let (field, ty, doc) = (&l.field, layer_type(l), field_doc(l));
             quote!(#[doc = #doc] pub #field: #ty,)
         });
-        let header = struct_header(decl, &self.all().collect::<Vec<_>>());
-        let first_in = self
-            .input
-            .map_or(&self.layers[0].input, |input| &input.output)
-            .as_ref()
-            .expect("valid")
-            .shape_type();
-        let out = self
-            .loss
-            .input
-            .as_ref()
-            .and_then(Dims::flat)
-            .expect("valid");
-        let out = &out.arg;
-        let lr = local("lr");
-        let (init, predict, forward_loss, loss_and_accuracy, forward_backward, sgd_train_step) = (
-            self.init(),
-            self.predict(),
-            self.forward_loss(),
-            self.loss_and_accuracy(),
-            self.forward_backward(),
-            self.sgd_train_step(&lr),
-        );
-        let (visit, visit_mut) = (self.visit(false), self.visit(true));
-        let (set_training, training) = (self.set_training(), local("training"));
-        let names = layer_names(decl);
+        let first_in = self.first_in();
+        let (header, input_field, body) = match self.loss {
+            Some(loss) => (
+                struct_header(decl, &self.all().collect::<Vec<_>>(), None),
+                None,
+                self.network_impl(loss, &first_in),
+            ),
+            None => (
+                struct_header(decl, &self.all().collect::<Vec<_>>(), Some(&first_in)),
+                Some(quote!(__input: ::core::marker::PhantomData<fn() -> S>,)),
+                self.layer_impl(&first_in),
+            ),
+        };
+        let names = layer_names(decl, self.loss.is_none());
+        let untrainable = self.loss.is_none().then(|| self.untrainable());
         let nonzero = self.nonzero_checks();
         let windows = self.window_checks();
-        let (x, t, f, rng, init_arg) = (
-            local("x"),
-            local("t"),
-            local("f"),
-            local("rng"),
-            local("init"),
-        );
         quote! {
             #header {
                 #(#fields)*
+                #input_field
             }
 
             #names
+            #untrainable
             #nonzero
             #windows
+            #body
+        }
+    }
 
-            impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
+    /// For a network without a loss layer, `new` as `Network::new`, bound
+    /// by `Self: Network<T>`: calling it, the first thing a program does
+    /// with a network, fails with `Network`'s message, that it has no loss
+    /// layer, instead of a list of unrelated traits with a `new`.
+    fn untrainable(&self) -> TokenStream {
+        let name = &self.decl.name;
+        let where_clause = &self.decl.where_clause;
+        let bound = if where_clause.is_empty() {
+            quote!(where)
+        } else {
+            quote!(#where_clause,)
+        };
+        let rng = local("rng");
+        quote! {
+            impl<T: ::staticnet::Scalar, S> #name<T, S> #where_clause {
+                /// Only networks with a loss layer are built with `new`:
+                /// this one is a layer, built with
+                /// [`Layer::init`](::staticnet::Layer::init).
+                #[allow(dead_code)]
+                pub fn new<R: ::staticnet::rand::RngCore>(#rng: &mut R) -> Self
+                #bound
+                    Self: ::staticnet::Network<T>,
+                {
+                    <Self as ::staticnet::Network<T>>::new(#rng)
+                }
+            }
+        }
+    }
+
+    /// The shape of one input sample: `Input<…>`'s, the first layer's as
+    /// the macro worked it out, or as its type says.
+    fn first_in(&self) -> TokenStream {
+        if let Some(dims) = self.input.and_then(|input| input.output.as_ref()) {
+            return dims.shape_type();
+        }
+        let first = self.layers[0];
+        match &first.input {
+            Some(dims) => dims.shape_type(),
+            None => {
+                let ty = layer_type(first);
+                quote_spanned!(first.decl.name.span()=> <#ty as ::staticnet::Layer<T>>::In)
+            }
+        }
+    }
+
+    /// `impl Network<T>`: the layers, then the loss.
+    fn network_impl(&self, loss: &Resolved<'_>, first_in: &TokenStream) -> TokenStream {
+        let name = &self.decl.name;
+        let width = loss
+            .input
+            .as_ref()
+            .and_then(Dims::width_arg)
+            .expect("valid");
+        let (x, t, rng, init, training, update) = (
+            local("x"),
+            local("t"),
+            local("rng"),
+            local("init"),
+            local("training"),
+            local("update"),
+        );
+        let (forward, last) = self.forward_chain();
+        let scores = self.fit_loss(loss, quote!(#last));
+        let loss_forward = self.loss_forward(loss, &scores);
+        let accuracy = local("accuracy");
+        let backward = self.backward_chain(First::Params(&update));
+        let loss_field = &loss.field;
+        let loss_backward = quote_spanned!(loss.decl.name.span()=>
+            ::staticnet::LossLayer::<T>::backward(&mut self.#loss_field, #t)
+        );
+        let loss_backward = self.fit_loss_back(loss, loss_backward);
+        let (d, value) = (local("d"), local("loss"));
+        let init_body = self.init(None);
+        let set_training = self.set_training();
+        let visits = self.visits();
+        let where_clause = &self.decl.where_clause;
+        quote! {
+            impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> #where_clause {
                 type In = #first_in;
-                type Out = ::staticnet::Const<#out>;
+                type Out = ::staticnet::Const<#width>;
 
-                fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init_arg: ::staticnet::Init) -> Self {
-                    #init
+                fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self {
+                    #init_body
                 }
 
                 fn predict(&mut self, #x: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
-                    #predict
+                    ::staticnet::Network::<T>::set_training(self, false);
+                    #forward
+                    #scores
                 }
 
                 fn forward_loss(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
-                    #forward_loss
+                    #forward
+                    #loss_forward
                 }
 
                 fn loss_and_accuracy<'t>(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: impl ::core::convert::Into<::staticnet::Targets<'t, T, Self::Out>>) -> (T, f64) {
-                    #loss_and_accuracy
+                    ::staticnet::Network::<T>::set_training(self, false);
+                    let #t = ::core::convert::Into::into(#t);
+                    #forward
+                    let #accuracy = ::staticnet::__private::accuracy_of(#scores, #t);
+                    (#loss_forward, #accuracy)
                 }
 
-                fn forward_backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>) -> T {
-                    #forward_backward
-                }
-
-                fn sgd_train_step(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>, #lr: T) -> T {
-                    #sgd_train_step
+                fn train_pass(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>, #update: ::staticnet::ParamUpdate<T>) -> T {
+                    ::staticnet::Network::<T>::set_training(self, true);
+                    #forward
+                    let #value = #loss_forward;
+                    if ::core::matches!(#update, ::staticnet::ParamUpdate::Sgd { .. }) && !#value.is_finite() {
+                        return #value;
+                    }
+                    let #d = #loss_backward;
+                    #backward
+                    #value
                 }
 
                 fn set_training(&mut self, #training: bool) {
                     #set_training
                 }
 
-                fn visit_params(&self, #f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
-                    #visit
+                #visits
+            }
+        }
+    }
+
+    /// `impl Layer<T>`, for a network without a loss layer: the same
+    /// chains, so that it can stand as one layer in another network.
+    fn layer_impl(&self, first_in: &TokenStream) -> TokenStream {
+        let name = &self.decl.name;
+        let last = *self.layers.last().expect("a valid network has a layer");
+        let last_field = &last.field;
+        let last_output = quote_spanned!(last.decl.name.span()=> ::staticnet::Layer::<T>::output(&self.#last_field));
+        let last_ty = layer_type(last);
+        let out = quote_spanned!(last.decl.name.span()=> <#last_ty as ::staticnet::Layer<T>>::Out);
+        let (x, dout, rng, init, training, update, d) = (
+            local("x"),
+            local("dout"),
+            local("rng"),
+            local("init"),
+            local("training"),
+            local("update"),
+            local("d"),
+        );
+        let (forward, output) = self.forward_chain();
+        let init_body = self.init(Some(quote!(__input: ::core::marker::PhantomData,)));
+        let set_training = self.set_training();
+        let backward = self.backward_chain(First::InputGradient);
+        let backward_first = self.backward_chain(First::Params(&update));
+        let visits = self.visits();
+        let where_clause = &self.decl.where_clause;
+        quote! {
+            impl<T: ::staticnet::Scalar, S> ::staticnet::Layer<T> for #name<T, S> #where_clause {
+                type In = #first_in;
+                type Out = #out;
+
+                fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self {
+                    #init_body
                 }
 
-                fn visit_params_mut(&mut self, #f: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
-                    #visit_mut
+                fn set_training(&mut self, #training: bool) {
+                    #set_training
                 }
+
+                fn forward(&mut self, #x: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                    #forward
+                    #output
+                }
+
+                fn output(&self) -> &::staticnet::Batch<T, Self::Out> {
+                    #last_output
+                }
+
+                fn backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #dout: &::staticnet::Batch<T, Self::Out>) -> &::staticnet::Batch<T, Self::In> {
+                    let #d = #dout;
+                    #backward
+                }
+
+                fn backward_first(&mut self, #x: &::staticnet::Batch<T, Self::In>, #dout: &::staticnet::Batch<T, Self::Out>, #update: ::staticnet::ParamUpdate<T>) {
+                    let #d = #dout;
+                    #backward_first
+                }
+
+                #visits
             }
         }
     }
@@ -212,7 +354,7 @@ impl<'a> Network<'a> {
             .replace('{', "{{")
             .replace('}', "}}");
             let (ty, size, stride, pad) = (
-                &input.ty,
+                &concrete(&input.ty),
                 &window.size.arg,
                 &window.stride.arg,
                 &window.pad.arg,
@@ -234,13 +376,13 @@ impl<'a> Network<'a> {
 
     /// Every layer, the loss last.
     fn all(&self) -> impl Iterator<Item = &'a Resolved<'a>> + '_ {
-        self.layers.iter().copied().chain(Some(self.loss))
+        self.layers.iter().copied().chain(self.loss)
     }
 
-    /// Each layer drawn with `init` resolved for the activation after it
-    /// (see `auto_init`), and given its fraction when one is written
-    /// (`Dropout<0.3>`).
-    fn init(&self) -> TokenStream {
+    /// `Self { field: layer, … }`: each layer drawn with `init` resolved
+    /// for the activation after it (see `auto_init`), and given its
+    /// fraction when one is written (`Dropout<0.3>`); then `extra`.
+    fn init(&self, extra: Option<TokenStream>) -> TokenStream {
         let (rng, init) = (local("rng"), local("init"));
         let fields = self.layers.iter().enumerate().map(|(k, l)| {
             let (field, ty) = (&l.field, layer_type(l));
@@ -257,9 +399,11 @@ impl<'a> Network<'a> {
             };
             quote!(#field: #layer,)
         });
-        let (field, ty) = (&self.loss.field, layer_type(self.loss));
-        let loss = quote_spanned!(self.loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new());
-        quote!(Self { #(#fields)* #loss })
+        let loss = self.loss.map(|loss| {
+            let (field, ty) = (&loss.field, layer_type(loss));
+            quote_spanned!(loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new(),)
+        });
+        quote!(Self { #(#fields)* #loss #extra })
     }
 
     /// The `Init` variant `Init::Auto` means for layer `k`: the choice of
@@ -279,61 +423,137 @@ impl<'a> Network<'a> {
         "Xavier"
     }
 
-    /// The input of layer `k`, fitted to its type when only the compiler
-    /// can check that it matches the layer before.
-    fn fit_forward(&self, k: usize, value: TokenStream) -> TokenStream {
+    /// `value`, the output of the layer before layer `k` (or the network's
+    /// input, for `k = 0`), fitted to layer `k`'s input type when only the
+    /// compiler can check that they agree.
+    fn fit(&self, k: usize, value: TokenStream) -> TokenStream {
+        let span = self.layers[k].decl.name.span();
         match self.fit_path(k) {
-            Some(path) => quote!(#path::forward(#value)),
+            Some(path) => quote_spanned!(span=> #path::forward(#value)),
             None => value,
         }
     }
 
     /// The gradient of layer `k`'s input, fitted back to the output type of
     /// the layer before.
-    fn fit_backward(&self, k: usize, value: TokenStream) -> TokenStream {
+    fn fit_back(&self, k: usize, value: TokenStream) -> TokenStream {
+        let span = self.layers[k].decl.name.span();
         match self.fit_path(k) {
-            Some(path) => quote!(#path::backward(#value)),
+            Some(path) => quote_spanned!(span=> #path::backward(#value)),
             None => value,
         }
     }
 
-    /// `<<Prev as Layer<T>>::Out as ShapeFits<<Next as Layer<T>>::In, Prev, Next>>`,
-    /// with the obligation spanned over the user's tokens of layer `k`, so
-    /// that a mismatch is reported there, naming both layers.
+    /// The check of layer `k`'s input against what comes before it: the
+    /// layer before, or the network's `Input<…>`.
     fn fit_path(&self, k: usize) -> Option<TokenStream> {
         let next = self.layers[k];
         if !next.check {
             return None;
         }
-        let (prev_ty, next_ty) = (layer_type(self.layers[k - 1]), layer_type(next));
-        let mut tokens = next.decl.tokens.clone().into_iter();
-        let start = tokens.next().map_or_else(Span::call_site, |t| t.span());
-        let end = tokens.last().map_or(start, |t| t.span());
-        let self_ty = respan(quote!(<#prev_ty as ::staticnet::Layer<T>>), start);
-        let out = Ident::new("Out", end);
-        Some(quote! {
-            <#self_ty::#out as ::staticnet::__private::ShapeFits<
-                <#next_ty as ::staticnet::Layer<T>>::In, #prev_ty, #next_ty>>
-        })
+        let next_ty = layer_type(next);
+        let expected =
+            quote_spanned!(next.decl.name.span()=> <#next_ty as ::staticnet::Layer<T>>::In);
+        match k {
+            0 => {
+                let input = self.input?.output.as_ref()?.shape_type();
+                Some(shape_fits(next, &input, &input, &expected, &next_ty))
+            }
+            _ => {
+                let prev_ty = layer_type(self.layers[k - 1]);
+                let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
+                Some(shape_fits(next, &prev_out, &prev_ty, &expected, &next_ty))
+            }
+        }
+    }
+
+    /// The scores the last layer gives, fitted to the loss layer's input.
+    fn fit_loss(&self, loss: &Resolved<'_>, value: TokenStream) -> TokenStream {
+        let span = loss.decl.name.span();
+        match self.loss_path(loss) {
+            Some(path) => quote_spanned!(span=> #path::forward(#value)),
+            None => value,
+        }
+    }
+
+    /// The loss's gradient, fitted back to the last layer's output.
+    fn fit_loss_back(&self, loss: &Resolved<'_>, value: TokenStream) -> TokenStream {
+        let span = loss.decl.name.span();
+        match self.loss_path(loss) {
+            Some(path) => quote_spanned!(span=> #path::backward(#value)),
+            None => value,
+        }
+    }
+
+    fn loss_path(&self, loss: &Resolved<'_>) -> Option<TokenStream> {
+        if !loss.check {
+            return None;
+        }
+        let (prev_ty, loss_ty) = (layer_type(self.layers.last()?), layer_type(loss));
+        let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
+        let expected =
+            quote_spanned!(loss.decl.name.span()=> <#loss_ty as ::staticnet::LossLayer<T>>::In);
+        Some(shape_fits(loss, &prev_out, &prev_ty, &expected, &loss_ty))
     }
 
     /// The forward pass through every layer but the loss: statements
-    /// binding `h1 …`, and the name of the last output.
+    /// binding `h1 …`, and the last output.
     fn forward_chain(&self) -> (TokenStream, Ident) {
         let mut statements = TokenStream::new();
         let mut input = local("x");
         for (k, layer) in self.layers.iter().enumerate() {
             let (field, span) = (&layer.field, layer.decl.name.span());
-            let arg = if k == 0 {
-                quote!(#input)
-            } else {
-                self.fit_forward(k, quote!(#input))
-            };
+            let arg = self.fit(k, quote!(#input));
             let output = local(&format!("h{}", k + 1));
             statements.extend(quote_spanned!(span=> let #output = ::staticnet::Layer::<T>::forward(&mut self.#field, #arg);));
             input = output;
         }
         (statements, input)
+    }
+
+    /// The backward pass from `d`, the gradient of the last layer's output,
+    /// to the first layer; each layer's input is the output of the one
+    /// before it. Ends with the input gradient, or updates the parameters.
+    fn backward_chain(&self, first: First<'_>) -> TokenStream {
+        let (x, d) = (local("x"), local("d"));
+        let mut body = TokenStream::new();
+        for (k, layer) in self.layers.iter().enumerate().skip(1).rev() {
+            let (field, span) = (&layer.field, layer.decl.name.span());
+            let prev = self.layers[k - 1];
+            let (prev_field, prev_span) = (&prev.field, prev.decl.name.span());
+            let output =
+                quote_spanned!(prev_span=> ::staticnet::Layer::<T>::output(&self.#prev_field));
+            let input = self.fit(k, output);
+            let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
+            let backward = self.fit_back(k, backward);
+            body.extend(quote!(let #d = #backward;));
+        }
+        let layer = self.layers[0];
+        let (field, span) = (&layer.field, layer.decl.name.span());
+        let input = self.fit(0, quote!(#x));
+        match first {
+            First::InputGradient => {
+                let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
+                let backward = self.fit_back(0, backward);
+                body.extend(backward);
+            }
+            First::Params(update) => {
+                body.extend(quote_spanned!(span=>
+                    ::staticnet::Layer::<T>::backward_first(&mut self.#field, #input, #d, #update);
+                ));
+                for layer in self.layers.iter().skip(1) {
+                    let (field, span) = (&layer.field, layer.decl.name.span());
+                    body.extend(quote_spanned!(span=> ::staticnet::ParamUpdate::apply(#update, &mut self.#field);));
+                }
+            }
+        }
+        body
+    }
+
+    /// The loss layer's forward pass on the scores `scores`.
+    fn loss_forward(&self, loss: &Resolved<'_>, scores: &TokenStream) -> TokenStream {
+        let (field, t) = (&loss.field, local("t"));
+        quote_spanned!(loss.decl.name.span()=> ::staticnet::LossLayer::<T>::forward(&mut self.#field, #scores, #t))
     }
 
     /// Every layer's `set_training`.
@@ -346,161 +566,78 @@ impl<'a> Network<'a> {
         quote!(#(#calls)*)
     }
 
-    fn predict(&self) -> TokenStream {
-        let (statements, last) = self.forward_chain();
-        quote!(::staticnet::Network::<T>::set_training(self, false); #statements #last)
-    }
-
-    /// The loss layer's forward pass on the scores `scores`.
-    fn loss_of(&self, scores: &Ident) -> TokenStream {
-        let (field, t) = (&self.loss.field, local("t"));
-        quote_spanned!(self.loss.decl.name.span()=> ::staticnet::LossLayer::<T>::forward(&mut self.#field, #scores, #t))
-    }
-
-    fn forward_loss(&self) -> TokenStream {
-        let (statements, last) = self.forward_chain();
-        let loss = self.loss_of(&last);
-        quote!(#statements #loss)
-    }
-
-    /// One forward pass in inference mode; the accuracy from the scores,
-    /// then the loss.
-    fn loss_and_accuracy(&self) -> TokenStream {
-        let (statements, last) = self.forward_chain();
-        let loss = self.loss_of(&last);
-        let (t, accuracy) = (local("t"), local("accuracy"));
-        quote! {
-            ::staticnet::Network::<T>::set_training(self, false);
-            let #t = ::core::convert::Into::into(#t);
-            #statements
-            let #accuracy = ::staticnet::__private::accuracy_of(#last, #t);
-            (#loss, #accuracy)
-        }
-    }
-
-    /// Forward keeping every layer's input, the loss, then backward in
-    /// reverse; the first layer computes only its parameters' gradients.
-    fn forward_backward(&self) -> TokenStream {
-        self.backward_pass(None)
-    }
-
-    /// [`forward_backward`](Self::forward_backward) with the SGD update at
-    /// rate `lr`: none after a loss that is not finite; the first layer's
-    /// fused into its backward pass, every other layer's after the pass.
-    fn sgd_train_step(&self, lr: &Ident) -> TokenStream {
-        self.backward_pass(Some(lr))
-    }
-
-    /// The body of [`forward_backward`](Self::forward_backward), or of
-    /// [`sgd_train_step`](Self::sgd_train_step) with `sgd`'s rate.
-    fn backward_pass(&self, sgd: Option<&Ident>) -> TokenStream {
-        let inputs: Vec<Ident> = (0..=self.layers.len())
-            .map(|k| local(&format!("in{k}")))
-            .collect();
-        let (x, t, d, loss) = (local("x"), local("t"), local("d"), local("loss"));
-        let first = &inputs[0];
-        let mut body = quote!(
-            ::staticnet::Network::<T>::set_training(self, true);
-            let #first = #x;
-        );
-        for (k, layer) in self.layers.iter().enumerate() {
-            let (field, span, input, output) = (
-                &layer.field,
-                layer.decl.name.span(),
-                &inputs[k],
-                &inputs[k + 1],
-            );
-            let forward =
-                quote_spanned!(span=> ::staticnet::Layer::<T>::forward(&mut self.#field, #input));
-            let forward = if k + 1 < self.layers.len() {
-                self.fit_forward(k + 1, forward)
-            } else {
-                forward
-            };
-            body.extend(quote!(let #output = #forward;));
-        }
-        let field = &self.loss.field;
-        let forward_loss = self.loss_of(&inputs[self.layers.len()]);
-        body.extend(quote_spanned!(self.loss.decl.name.span()=>
-            let #loss = #forward_loss;
-        ));
-        if sgd.is_some() {
-            body.extend(quote!(if !#loss.is_finite() {
-                return #loss;
-            }));
-        }
-        body.extend(quote_spanned!(self.loss.decl.name.span()=>
-            let #d = ::staticnet::LossLayer::<T>::backward(&mut self.#field, #t);
-        ));
-        for (k, layer) in self.layers.iter().enumerate().skip(1).rev() {
-            let (field, span, input) = (&layer.field, layer.decl.name.span(), &inputs[k]);
-            let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
-            let backward = self.fit_backward(k, backward);
-            body.extend(quote!(let #d = #backward;));
-        }
-        let first = self.layers[0];
-        let (field, input) = (&first.field, &inputs[0]);
-        body.extend(match sgd {
-            None => quote_spanned!(first.decl.name.span()=>
-                ::staticnet::Layer::<T>::backward_params(&mut self.#field, #input, #d);
-            ),
-            Some(lr) => quote_spanned!(first.decl.name.span()=>
-                ::staticnet::Layer::<T>::backward_params_sgd(&mut self.#field, #input, #d, #lr);
-            ),
-        });
-        if let Some(lr) = sgd {
-            let p = local("p");
-            for layer in self.layers.iter().skip(1) {
-                let field = &layer.field;
-                body.extend(quote!(
-                    ::staticnet::Layer::<T>::visit_params_mut(&mut self.#field, &mut |#p| {
-                        ::staticnet::__private::sgd_update(#p, #lr)
+    /// `visit_params`, `visit_params_mut`, `visit_buffers` and
+    /// `visit_buffers_mut`: each layer's in order, renamed by
+    /// `__private::Names` (`W1`, `b1`, `gamma1`, `block1.W1`, …).
+    fn visits(&self) -> TokenStream {
+        let kinds = [
+            ("visit_params", quote!(&self), quote!(ParamRef)),
+            ("visit_params_mut", quote!(&mut self), quote!(ParamMut)),
+            ("visit_buffers", quote!(&self), quote!(BufferRef)),
+            ("visit_buffers_mut", quote!(&mut self), quote!(BufferMut)),
+        ];
+        let (f, p, names, layer_names) = (local("f"), local("p"), local("names"), local("layer"));
+        let methods = kinds.into_iter().map(|(method, receiver, item)| {
+            let method = Ident::new(method, Span::call_site());
+            let mutable = receiver.to_string().contains("mut");
+            let calls = self.layers.iter().map(|layer| {
+                let (field, span) = (&layer.field, layer.decl.name.span());
+                let field_name = field.to_string();
+                let reference = if mutable {
+                    quote_spanned!(span=> &mut)
+                } else {
+                    quote_spanned!(span=> &)
+                };
+                quote_spanned!(span=> {
+                    let mut #layer_names = #names.layer(#field_name);
+                    ::staticnet::Layer::<T>::#method(#reference self.#field, &mut |mut #p: ::staticnet::#item<'_, T>| {
+                        #p.name = #layer_names.name(#p.name);
+                        #f(#p)
                     });
-                ));
-            }
-        }
-        quote!(#body #loss)
-    }
-
-    /// Each layer's parameters in order, named `W1`, `b1`, … by the layer's
-    /// number among the layers with parameters, as the book's
-    /// SimpleConvNet names them (`W1` of the convolution, `W2`, `W3` of the
-    /// two `Affine`s).
-    fn visit(&self, mutable: bool) -> TokenStream {
-        let (f, p) = (local("f"), local("p"));
-        let calls = self.layers.iter().map(|layer| {
-            let (field, span) = (&layer.field, layer.decl.name.span());
-            let ordinal = proc_macro2::Literal::usize_unsuffixed(layer.param_index);
-            if mutable {
-                quote_spanned!(span=> ::staticnet::Layer::<T>::visit_params_mut(&mut self.#field, &mut |mut #p: ::staticnet::ParamMut<'_, T>| {
-                    #p.name.index = #ordinal;
-                    #f(#p)
-                });)
-            } else {
-                quote_spanned!(span=> ::staticnet::Layer::<T>::visit_params(&self.#field, &mut |mut #p: ::staticnet::ParamRef<'_, T>| {
-                    #p.name.index = #ordinal;
-                    #f(#p)
-                });)
+                })
+            });
+            quote! {
+                fn #method(#receiver, #f: &mut dyn FnMut(::staticnet::#item<'_, T>)) {
+                    let mut #names = ::staticnet::__private::Names::new();
+                    #(#calls)*
+                }
             }
         });
-        quote!(#(#calls)*)
+        quote!(#(#methods)*)
     }
 }
 
-/// Gives every token `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let TokenTree::Group(group) = &token {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
-                token = TokenTree::Group(inner);
-            } else {
-                token.set_span(span);
-            }
-            token
-        })
-        .collect()
+/// `<<Prev>::Out as ShapeFits<Expected, Prev, Next>>`: the proof that what
+/// comes before `next` is its input, spanned over `next`'s tokens so that
+/// a mismatch is reported there, naming both layers. `prev_out` is
+/// `<Prev as Layer<T>>` (whose `Out` is taken) or an input shape itself.
+fn shape_fits(
+    next: &Resolved<'_>,
+    prev_out: &TokenStream,
+    prev_ty: &TokenStream,
+    expected: &TokenStream,
+    next_ty: &TokenStream,
+) -> TokenStream {
+    let mut tokens = next.decl.tokens.clone().into_iter();
+    let start = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let end = tokens.last().map_or(start, |t| t.span());
+    // Only the first token takes `next`'s span, and `Out` its last: the
+    // obligation then covers `next`, while the type before keeps its own
+    // spans, so that a name the compiler cannot find is reported once, where
+    // it was written.
+    let mut prev = prev_out.clone().into_iter();
+    let first = prev.next().map(|mut token| {
+        token.set_span(start);
+        token
+    });
+    let self_ty: TokenStream = first.into_iter().chain(prev).collect();
+    let self_ty = if prev_out.to_string() == prev_ty.to_string() {
+        self_ty
+    } else {
+        let out = Ident::new("Out", end);
+        quote!(#self_ty::#out)
+    };
+    quote_spanned! {start=>
+        <#self_ty as ::staticnet::__private::ShapeFits<#expected, #prev_ty, #next_ty>>
+    }
 }

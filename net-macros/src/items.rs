@@ -11,6 +11,7 @@ use syn::{Attribute, Ident, Token};
 use crate::catalog::Kind;
 use crate::dims::{Dims, typenum};
 use crate::parse::NetworkDecl;
+use crate::print::tokens_to_string;
 use crate::validate::Resolved;
 
 /// The layer's type: `::staticnet::Affine<T, 784, 50>`, spanned at its name.
@@ -18,22 +19,23 @@ pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
     let name = &layer.decl.name;
     let info = layer.info.expect("only known layers have types");
     let shape = |dims: &Option<Dims>| dims.as_ref().expect("valid").shape_type();
-    let width = |dims: &Option<Dims>| {
-        let width = dims.as_ref().and_then(Dims::flat).expect("valid");
-        width.arg.clone()
-    };
+    let width = |dims: &Option<Dims>| dims.as_ref().and_then(Dims::width_arg).expect("valid");
     match info.kind {
         Kind::Dense => {
             let (i, o) = (width(&layer.input), width(&layer.output));
             quote_spanned!(name.span()=> ::staticnet::#name<T, #i, #o>)
+        }
+        Kind::ShapePreserving if info.takes_width => {
+            let w = width(&layer.input);
+            quote_spanned!(name.span()=> ::staticnet::#name<T, #w>)
         }
         Kind::ShapePreserving => {
             let s = shape(&layer.input);
             quote_spanned!(name.span()=> ::staticnet::#name<T, #s>)
         }
         Kind::Loss => {
-            let w = width(&layer.input);
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #w>)
+            let (path, w) = (type_path(layer), width(&layer.input));
+            quote_spanned!(name.span()=> #path<T, #w>)
         }
         Kind::Conv | Kind::Pool => {
             let input = shape(&layer.input);
@@ -55,9 +57,42 @@ pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
         }
         // Not a layer: the network's input shape.
         Kind::Input => shape(&layer.output),
+        Kind::Residual => {
+            let inner = layer_type(layer.inner.as_ref().expect("valid"));
+            quote_spanned!(name.span()=> ::staticnet::Residual<T, #inner>)
+        }
+        Kind::User => {
+            let path = &layer.decl.path;
+            let input = layer.input.as_ref().map(Dims::shape_type);
+            let args: Vec<TokenStream> = match &layer.decl.args {
+                Some(args) => args
+                    .sizes
+                    .iter()
+                    .map(|size| match &input {
+                        Some(input) if tokens_to_string(size) == "_" => input.clone(),
+                        _ => size.clone(),
+                    })
+                    .collect(),
+                None => input.into_iter().collect(),
+            };
+            quote_spanned!(name.span()=> #path #name<T, #(#args),*>)
+        }
     }
 }
 
+/// `::staticnet::Name` for a layer the macro knows, the path as written for
+/// the user's own.
+fn type_path(layer: &Resolved<'_>) -> TokenStream {
+    let name = &layer.decl.name;
+    if layer.info.is_some_and(|info| info.name.is_empty()) {
+        let path = &layer.decl.path;
+        quote!(#path #name)
+    } else {
+        quote_spanned!(name.span()=> ::staticnet::#name)
+    }
+}
+
+/// The doc comment of a layer's field: what it is, and its shapes.
 pub fn field_doc(layer: &Resolved<'_>) -> String {
     let text = |dims: &Option<Dims>| dims.as_ref().map_or("?".to_owned(), Dims::describe);
     match layer.info.map(|i| i.kind) {
@@ -75,9 +110,17 @@ pub fn field_doc(layer: &Resolved<'_>) -> String {
     }
 }
 
-/// The user's attributes, our derives, the visibility, `struct Name<T>`.
-pub fn struct_header(decl: &NetworkDecl, layers: &[&Resolved<'_>]) -> TokenStream {
+/// The user's attributes, our derives, the visibility, `struct Name<T>`;
+/// for a network without a loss layer, `struct Name<T, S = Input>`, where
+/// `S` takes the shape of the layer before it in another network (see
+/// `expand`).
+pub fn struct_header(
+    decl: &NetworkDecl,
+    layers: &[&Resolved<'_>],
+    input: Option<&TokenStream>,
+) -> TokenStream {
     let (attrs, vis, name) = (&decl.attrs, &decl.vis, &decl.name);
+    let where_clause = &decl.where_clause;
     let written: Vec<String> = layers.iter().map(|l| l.decl.display()).collect();
     let summary = format!(
         "Declared with `network!` as `{}<{}>`.",
@@ -93,21 +136,29 @@ pub fn struct_header(decl: &NetworkDecl, layers: &[&Resolved<'_>]) -> TokenStrea
         .map(|d| format_ident!("{d}"))
         .collect();
     let derive = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
+    let input_param = input.map(|input| quote!(, S = #input));
     quote! {
         #(#attrs)*
         #separator
         #[doc = #summary]
         #derive
-        #vis struct #name<T: ::staticnet::Scalar = f32>
+        #vis struct #name<T: ::staticnet::Scalar = f32 #input_param> #where_clause
     }
 }
 
-/// `impl Net<T> { pub const LAYERS: &[&str] }`: the layers as written.
-pub fn layer_names(decl: &NetworkDecl) -> TokenStream {
+/// `impl Net<T> { pub const LAYERS: &[&str] }`: the layers as written
+/// (`Net<T, S>` for a network that is a layer).
+pub fn layer_names(decl: &NetworkDecl, is_layer: bool) -> TokenStream {
     let name = &decl.name;
     let written = decl.layers.iter().map(|l| l.display());
+    let (params, args) = if is_layer {
+        (quote!(<T: ::staticnet::Scalar, S>), quote!(<T, S>))
+    } else {
+        (quote!(<T: ::staticnet::Scalar>), quote!(<T>))
+    };
+    let where_clause = &decl.where_clause;
     quote! {
-        impl<T: ::staticnet::Scalar> #name<T> {
+        impl #params #name #args #where_clause {
             /// The layers as declared in `network!`, in order.
             #[allow(dead_code)]
             pub const LAYERS: &'static [&'static str] = &[#(#written),*];
@@ -129,12 +180,12 @@ fn user_derives(attrs: &[Attribute]) -> HashSet<String> {
         .collect()
 }
 
-/// After errors: the struct with the user's name and a `Network` impl whose
-/// bodies are `unimplemented!()`, with `In` and `Out` guessed from what
-/// could be read, so that code using the network adds no errors.
+/// After errors: the struct with the user's name and a `Network` impl (or,
+/// without a loss layer, a `Layer` impl) whose bodies are
+/// `unimplemented!()`, with the shapes guessed from what could be read, so
+/// that code using the network adds no errors.
 pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
     let name = &decl.name;
-    let header = struct_header(decl, &layers.iter().collect::<Vec<_>>());
     let first = layers.iter().find_map(|l| match l.info.map(|i| i.kind) {
         Some(Kind::Input) => l.output.as_ref(),
         Some(Kind::Dense) => l.input.as_ref(),
@@ -147,35 +198,71 @@ pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
         .find_map(|l| l.output.as_ref().or(l.input.as_ref()).and_then(Dims::flat));
     let guess_out = last.map_or(quote!(1), |s| s.arg.clone());
     let message = format!("`{name}` was declared with errors");
-    let names = layer_names(decl);
+    let where_clause = &decl.where_clause;
+    let has_loss = layers
+        .last()
+        .and_then(|l| l.info)
+        .is_some_and(|info| info.kind == Kind::Loss);
+    let all: Vec<&Resolved<'_>> = layers.iter().collect();
+    let names = layer_names(decl, !has_loss);
+    let (header, generics, body) = if has_loss {
+        let header = struct_header(decl, &all, None);
+        let body = quote! {
+            impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> #where_clause {
+                type In = #guess_in;
+                type Out = ::staticnet::Const<#guess_out>;
+                fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
+                    ::core::unimplemented!(#message)
+                }
+                fn predict(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                    ::core::unimplemented!(#message)
+                }
+                fn forward_loss(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
+                    ::core::unimplemented!(#message)
+                }
+                fn train_pass(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>, _: ::staticnet::ParamUpdate<T>) -> T {
+                    ::core::unimplemented!(#message)
+                }
+                fn visit_params(&self, _: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
+                    ::core::unimplemented!(#message)
+                }
+                fn visit_params_mut(&mut self, _: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
+                    ::core::unimplemented!(#message)
+                }
+            }
+        };
+        (header, quote!(T), body)
+    } else {
+        let header = struct_header(decl, &all, Some(&guess_in));
+        let out = quote!(::staticnet::Const<#guess_out>);
+        let body = quote! {
+            impl<T: ::staticnet::Scalar, S> ::staticnet::Layer<T> for #name<T, S> #where_clause {
+                type In = #guess_in;
+                type Out = #out;
+                fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
+                    ::core::unimplemented!(#message)
+                }
+                fn forward(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                    ::core::unimplemented!(#message)
+                }
+                fn output(&self) -> &::staticnet::Batch<T, Self::Out> {
+                    ::core::unimplemented!(#message)
+                }
+                fn backward(&mut self, _: &::staticnet::Batch<T, Self::In>, _: &::staticnet::Batch<T, Self::Out>) -> &::staticnet::Batch<T, Self::In> {
+                    ::core::unimplemented!(#message)
+                }
+            }
+        };
+        (header, quote!((T, S)), body)
+    };
+    let phantom = quote!(::core::marker::PhantomData<fn() -> #generics>);
     quote! {
         #header {
-            __layers: ::core::marker::PhantomData<T>,
+            __layers: #phantom,
         }
 
         #names
 
-        impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> {
-            type In = #guess_in;
-            type Out = ::staticnet::Const<#guess_out>;
-            fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
-                ::core::unimplemented!(#message)
-            }
-            fn predict(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
-                ::core::unimplemented!(#message)
-            }
-            fn forward_loss(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
-                ::core::unimplemented!(#message)
-            }
-            fn forward_backward(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
-                ::core::unimplemented!(#message)
-            }
-            fn visit_params(&self, _: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
-                ::core::unimplemented!(#message)
-            }
-            fn visit_params_mut(&mut self, _: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
-                ::core::unimplemented!(#message)
-            }
-        }
+        #body
     }
 }

@@ -4,7 +4,7 @@
 //! comma, a missing `>`) so that every mistake gets its own error in one
 //! compile.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Error, Ident};
 
@@ -13,14 +13,20 @@ use crate::cursor::Cursor;
 use crate::parse::{Args, LayerDecl};
 use crate::print::tokens_to_string;
 
-/// Parses everything after the network's name: the layer list and an
-/// optional `;`. Returns the list's tokens and the layers; pushes an error
-/// for each mistake it recovers from.
-pub fn parse(
-    rest: TokenStream,
-    name: &Ident,
-    errors: &mut Vec<Error>,
-) -> (TokenStream, Vec<LayerDecl>) {
+/// What follows the network's name.
+pub struct Parsed {
+    /// The list's tokens, `<` to `>`.
+    pub list: TokenStream,
+    /// The layers.
+    pub layers: Vec<LayerDecl>,
+    /// `where T: Bound`, when written after the list.
+    pub where_clause: TokenStream,
+}
+
+/// Parses everything after the network's name: the layer list, an
+/// optional `where` clause and an optional `;`. Pushes an error for each
+/// mistake it recovers from.
+pub fn parse(rest: TokenStream, name: &Ident, errors: &mut Vec<Error>) -> Parsed {
     let mut parser = ListParser {
         cursor: Cursor::new(rest),
         errors: std::mem::take(errors),
@@ -37,7 +43,7 @@ struct ListParser {
 
 impl ListParser {
     /// Everything after the name: `<layers>` and an optional `;`.
-    fn parse_header_and_list(&mut self, name: &Ident) -> (TokenStream, Vec<LayerDecl>) {
+    fn parse_header_and_list(&mut self, name: &Ident) -> Parsed {
         let example = format!("`struct {name}<Affine<784, 10>, SoftmaxWithLoss>`");
         let start = self.cursor.pos;
         let layers = match self.cursor.peek().cloned() {
@@ -72,13 +78,23 @@ impl ListParser {
                     span,
                     format!("expected `<` and the layers after `{name}`, as in {example}"),
                 ));
-                return (name.to_token_stream(), Vec::new());
+                return Parsed {
+                    list: name.to_token_stream(),
+                    layers: Vec::new(),
+                    where_clause: TokenStream::new(),
+                };
             }
         };
         let list: TokenStream = self.cursor.tokens[start..self.cursor.pos]
             .iter()
             .cloned()
             .collect();
+        let mut where_clause = TokenStream::new();
+        if matches!(self.cursor.peek(), Some(TokenTree::Ident(w)) if w == "where") {
+            while self.cursor.peek().is_some() && !self.cursor.peek_punct(';') {
+                where_clause.extend(self.cursor.bump());
+            }
+        }
         if self.cursor.peek_punct(';') {
             self.cursor.bump();
         }
@@ -92,7 +108,11 @@ impl ListParser {
                 "unexpected tokens after the layer list: `network!` declares one network, `struct Name<Layer, …, LossLayer>`",
             ));
         }
-        (list, layers)
+        Parsed {
+            list,
+            layers,
+            where_clause,
+        }
     }
 
     /// Layers separated by commas, up to the closing `>` (or the end of the
@@ -165,12 +185,11 @@ impl ListParser {
     /// name (a missing `>`), in which case the comma before that name was
     /// already consumed.
     fn parse_layer(&mut self) -> (Option<LayerDecl>, bool) {
-        let name = match self.cursor.peek().cloned() {
-            Some(TokenTree::Ident(name)) => {
-                self.cursor.bump();
-                name
-            }
-            Some(_) => {
+        let start = self.cursor.pos;
+        let (path, name) = match self.parse_path() {
+            Some(path_and_name) => path_and_name,
+            None if self.cursor.peek().is_some() => {
+                self.cursor.pos = start;
                 let mut skipped = self.cursor.skip_to_separator();
                 if skipped.is_empty() {
                     // A lone `>` where no list is closing: skip it, or
@@ -180,7 +199,7 @@ impl ListParser {
                 self.errors.push(Error::new_spanned(
                     &skipped,
                     format!(
-                        "expected a layer, such as `Affine<784, 50>` or `Relu`, found `{}`",
+                        "expected a layer, such as `Affine<784, 50>`, `Relu` or `my::Tanh`, found `{}`",
                         tokens_to_string(&skipped)
                     ),
                 ));
@@ -188,7 +207,8 @@ impl ListParser {
             }
             None => return (None, false),
         };
-        let mut tokens = name.to_token_stream();
+        let mut tokens = path.clone();
+        tokens.extend(name.to_token_stream());
         let mut ran_into_next = false;
         let args = match self.cursor.peek().cloned() {
             Some(TokenTree::Punct(p)) if p.as_char() == '<' => {
@@ -229,7 +249,71 @@ impl ListParser {
         if let Some(args) = &args {
             tokens.extend(args.tokens.clone());
         }
-        (Some(LayerDecl { name, args, tokens }), ran_into_next)
+        let inner = match &args {
+            Some(args) if path.is_empty() && catalog::holds_layers(&name.to_string()) => args
+                .sizes
+                .iter()
+                .filter_map(|arg| self.parse_inner(arg))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let layer = LayerDecl {
+            path,
+            name,
+            args,
+            tokens,
+            inner,
+        };
+        (Some(layer), ran_into_next)
+    }
+
+    /// A type path, `Relu`, `my::Tanh` or `::crate_name::Layer`: the
+    /// segments before the name, with their `::`, and the name. `None`,
+    /// having moved, when the tokens are no path.
+    fn parse_path(&mut self) -> Option<(TokenStream, Ident)> {
+        let mut path = TokenStream::new();
+        loop {
+            if self.peek_colons() {
+                path.extend(self.cursor.bump());
+                path.extend(self.cursor.bump());
+            }
+            let Some(TokenTree::Ident(segment)) = self.cursor.peek().cloned() else {
+                return None;
+            };
+            self.cursor.bump();
+            if !self.peek_colons() {
+                return Some((path, segment));
+            }
+            path.extend(Some(TokenTree::Ident(segment)));
+        }
+    }
+
+    /// Whether `::` comes next.
+    fn peek_colons(&self) -> bool {
+        let tokens = &self.cursor.tokens[self.cursor.pos..];
+        matches!(tokens, [TokenTree::Punct(a), TokenTree::Punct(b), ..]
+            if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':')
+    }
+
+    /// A layer written inside another's angle brackets.
+    fn parse_inner(&mut self, tokens: &TokenStream) -> Option<LayerDecl> {
+        let mut inner = ListParser {
+            cursor: Cursor::new(tokens.clone()),
+            errors: Vec::new(),
+        };
+        let (layer, _) = inner.parse_layer();
+        if let Some(extra) = inner.cursor.peek() {
+            self.errors.push(Error::new(
+                extra.span(),
+                format!(
+                    "expected one layer, such as `Affine<50, 50>`, found `{}`",
+                    tokens_to_string(tokens)
+                ),
+            ));
+            return None;
+        }
+        self.errors.append(&mut inner.errors);
+        layer
     }
 
     /// The sizes after `<`, through the matching `>`. Returns whether they
@@ -262,8 +346,9 @@ impl ListParser {
                                 .push(Error::new(p.span(), "expected a size before this `,`"));
                         }
                         sizes.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+                        let holds_layers = catalog::holds_layers(&layer.to_string());
                         if let Some(TokenTree::Ident(next)) = self.cursor.peek() {
-                            if catalog::is_layer_name(&next.to_string()) {
+                            if !holds_layers && catalog::is_layer_name(&next.to_string()) {
                                 let written = sizes
                                     .iter()
                                     .map(tokens_to_string)

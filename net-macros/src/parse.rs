@@ -24,18 +24,26 @@ pub struct NetworkDecl {
     pub list: TokenStream,
     /// The layers, in order.
     pub layers: Vec<LayerDecl>,
+    /// `where T: Bound` after the list, for layers that need more of the
+    /// scalar type than `Scalar`; empty if not written.
+    pub where_clause: TokenStream,
     /// Syntax errors the parser recovered from.
     pub errors: Vec<Error>,
 }
 
-/// One layer as written: `Affine<784, 50>` or `Relu`.
+/// One layer as written: `Affine<784, 50>`, `Relu`, `my::Tanh`.
 pub struct LayerDecl {
-    /// The layer's name.
+    /// The path before the name, with its last `::` (`my::` in
+    /// `my::Tanh`); empty for a bare name.
+    pub path: TokenStream,
+    /// The layer's name: the last segment of its path.
     pub name: Ident,
     /// Its sizes, when it has `<…>`.
     pub args: Option<Args>,
     /// All its tokens, for errors about the layer.
     pub tokens: TokenStream,
+    /// The layers written inside it, as the one of `Residual<Affine<50, 50>>`.
+    pub inner: Vec<LayerDecl>,
 }
 
 /// `<size, size>` after a layer's name.
@@ -50,13 +58,20 @@ impl LayerDecl {
     /// The layer as the user wrote it, in normalized spacing:
     /// `Affine<784, 50>`, `Relu`.
     pub fn display(&self) -> String {
+        let name = format!("{}{}", tokens_to_string(&self.path), self.name);
         match &self.args {
-            None => self.name.to_string(),
+            None => name,
             Some(args) => {
                 let sizes: Vec<String> = args.sizes.iter().map(tokens_to_string).collect();
-                format!("{}<{}>", self.name, sizes.join(", "))
+                format!("{name}<{}>", sizes.join(", "))
             }
         }
+    }
+
+    /// Whether it is written as a bare name, which may be a layer the
+    /// macro knows, rather than a path (`my::Tanh`), which never is.
+    pub fn is_bare(&self) -> bool {
+        self.path.is_empty()
     }
 }
 
@@ -91,13 +106,14 @@ impl Parse for NetworkDecl {
         }
         let name: Ident = input.parse()?;
         let rest: TokenStream = input.parse()?;
-        let (list, layers) = layer_list::parse(rest, &name, &mut errors);
+        let parsed = layer_list::parse(rest, &name, &mut errors);
         Ok(NetworkDecl {
             attrs,
             vis,
             name,
-            list,
-            layers,
+            list: parsed.list,
+            layers: parsed.layers,
+            where_clause: parsed.where_clause,
             errors,
         })
     }

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Ident, TokenStream};
+use quote::quote;
 use syn::{Error, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
 use crate::catalog::{self, Fraction, Kind, LayerInfo};
-use crate::dims::Dims;
+use crate::dims::{Dims, OpaqueDims};
 use crate::parse::{LayerDecl, NetworkDecl};
 use crate::print::tokens_to_string;
 use crate::size::{Size, parse_size};
@@ -24,9 +25,6 @@ pub struct Resolved<'a> {
     pub info: Option<&'static LayerInfo>,
     /// Its field in the generated struct: `affine1`, `relu2`, `loss`.
     pub field: Ident,
-    /// The number of its parameters (`W1` and `b1` for 1): its place among
-    /// the layers that have parameters, from 1, as the book numbers them.
-    pub param_index: usize,
     /// The shape it takes, when known.
     pub input: Option<Dims>,
     /// The shape it gives, when known (a loss layer gives none).
@@ -39,6 +37,8 @@ pub struct Resolved<'a> {
     /// The fraction written in its angle brackets, such as the `0.3` of
     /// `Dropout<0.3>`, once checked.
     pub fraction: Option<TokenStream>,
+    /// The layer a `Residual` wraps.
+    pub inner: Option<Box<Resolved<'a>>>,
 }
 
 /// The outcome of validation: the layers as far as they could be worked
@@ -56,7 +56,6 @@ pub fn validate(decl: &NetworkDecl) -> Checked<'_> {
         decl,
         errors: decl.errors.clone(),
         counts: HashMap::new(),
-        params: 0,
     };
     let layers = v.resolve_all();
     let error = v.errors.into_iter().reduce(|mut all, e| {
@@ -69,9 +68,8 @@ pub fn validate(decl: &NetworkDecl) -> Checked<'_> {
 struct Validator<'a> {
     decl: &'a NetworkDecl,
     errors: Vec<Error>,
-    counts: HashMap<&'static str, usize>,
-    /// The layers with parameters so far.
-    params: usize,
+    /// How many layers so far have each field name prefix.
+    counts: HashMap<String, usize>,
 }
 
 /// The output of the layers before: its shape, which layer set it, and,
@@ -117,55 +115,51 @@ impl<'a> Validator<'a> {
             };
             layers.push(resolved);
         }
-        let has_loss = layers
-            .iter()
-            .any(|l| l.info.is_some_and(|i| i.kind == Kind::Loss));
-        if let Some(last) = layers.last().filter(|l| l.info.is_some() && !has_loss) {
-            self.error(
-                &last.decl.tokens,
-                format!(
-                    "the last layer must be a loss layer, {}, but `{}` is not one: add a loss layer after it, as in `{}, SoftmaxWithLoss`",
-                    catalog::loss_list(),
-                    last.decl.display(),
-                    last.decl.display()
-                ),
-            );
-        }
         layers
     }
 
     fn resolve(&mut self, i: usize, layer: &'a LayerDecl, carried: &Carried) -> Resolved<'a> {
         let name = layer.name.to_string();
-        let info = catalog::lookup(&name);
-        let ordinal = info.map_or(0, |info| {
-            let count = self.counts.entry(info.field).or_default();
+        let known = layer.is_bare().then(|| catalog::lookup(&name)).flatten();
+        let mistake = (known.is_none() && layer.is_bare())
+            .then(|| catalog::mistaken_name(&name))
+            .flatten();
+        let info = match (known, &mistake) {
+            (Some(info), _) => Some(info),
+            (None, Some(_)) => None,
+            (None, None) if i + 1 == self.decl.layers.len() && name.ends_with("Loss") => {
+                Some(&catalog::USER_LOSS)
+            }
+            (None, None) => Some(&catalog::USER),
+        };
+        let prefix = match info {
+            Some(info) if info.kind == Kind::User => catalog::field_prefix(&name),
+            Some(info) => info.field.to_owned(),
+            None => "unknown".to_owned(),
+        };
+        let ordinal = {
+            let count = self.counts.entry(prefix.clone()).or_default();
             *count += 1;
             *count
-        });
-        if info.is_some_and(|info| info.has_params) {
-            self.params += 1;
-        }
+        };
         let field = match info {
             Some(info) if info.kind == Kind::Loss => Ident::new("loss", layer.name.span()),
-            Some(info) => Ident::new(&format!("{}{ordinal}", info.field), layer.name.span()),
-            None => Ident::new("unknown", layer.name.span()),
+            _ => Ident::new(&format!("{prefix}{ordinal}"), layer.name.span()),
         };
         let mut resolved = Resolved {
             decl: layer,
             info,
             field,
-            param_index: self.params,
             input: None,
             output: None,
             window: None,
             check: false,
             fraction: None,
+            inner: None,
         };
         let Some(info) = info else {
-            self.errors.push(Error::new(
-                layer.name.span(),
-                catalog::unknown_message(&name),
-            ));
+            let message = mistake.unwrap_or_default();
+            self.errors.push(Error::new(layer.name.span(), message));
             return resolved;
         };
         let width_note = carried.as_ref().map_or(String::new(), |flow| {
@@ -176,6 +170,8 @@ impl<'a> Validator<'a> {
             Kind::Input => self.resolve_input(i, &mut resolved),
             Kind::Conv | Kind::Pool => self.resolve_window(i, &mut resolved, carried),
             Kind::Flatten => self.resolve_flatten(i, &mut resolved, carried),
+            Kind::User => self.resolve_user(i, &mut resolved, carried),
+            Kind::Residual => self.resolve_residual(i, &mut resolved, carried),
             Kind::ShapePreserving => {
                 if i == 0 {
                     self.error(
@@ -218,6 +214,14 @@ impl<'a> Validator<'a> {
                 }
                 let scores = self.flat_input(i, layer, carried, "scores");
                 resolved.input = scores.map(|width| Dims::Flat(width.clone()));
+                if let Some(Flow {
+                    dims: dims @ Dims::Opaque(_),
+                    ..
+                }) = carried
+                {
+                    resolved.input = Some(dims.clone());
+                    resolved.check = true;
+                }
             }
         }
         resolved
@@ -331,6 +335,12 @@ impl<'a> Validator<'a> {
         }
         let [input, output] = parsed;
         let before = self.flat_input(i, layer, carried, "inputs");
+        if carried
+            .as_ref()
+            .is_some_and(|flow| matches!(flow.dims, Dims::Opaque(_)))
+        {
+            resolved.check = true;
+        }
         if let (Some(input), Some(before), Some(flow)) = (&input, before, carried) {
             match input.same_as(before) {
                 Some(true) => {}
@@ -360,6 +370,77 @@ impl<'a> Validator<'a> {
         }
         resolved.input = input.map(Dims::Flat);
         resolved.output = output.map(Dims::Flat);
+    }
+
+    /// A layer the macro does not know: its type gets the network's scalar
+    /// first, then the sizes as written, or, when none are written, the
+    /// shape of the layer before; the compiler checks that shape against
+    /// the layer's input.
+    fn resolve_user(&mut self, i: usize, resolved: &mut Resolved<'a>, carried: &Carried) {
+        let layer = resolved.decl;
+        let placeholder = layer
+            .args
+            .as_ref()
+            .is_some_and(|args| args.sizes.iter().any(|size| tokens_to_string(size) == "_"));
+        if placeholder && carried.is_none() && i == 0 {
+            self.error(
+                &layer.tokens,
+                format!("`_` in `{}` stands for the shape of the layer before it, and there is none: start with `Input<…>` or a layer with sizes", layer.display()),
+            );
+            return;
+        }
+        resolved.input = carried.as_ref().map(|flow| flow.dims.clone());
+        resolved.check = i > 0;
+        let ty = crate::items::layer_type(resolved);
+        resolved.output = Some(Dims::Opaque(OpaqueDims {
+            ty: quote!(<#ty as ::staticnet::Layer<T>>::Out),
+            text: format!("the output of `{}`", layer.display()),
+        }));
+    }
+
+    /// `Residual<Layer>`: the one layer inside, resolved as if it stood
+    /// here, which must give the shape it takes.
+    fn resolve_residual(&mut self, i: usize, resolved: &mut Resolved<'a>, carried: &Carried) {
+        let layer = resolved.decl;
+        let [inner] = layer.inner.as_slice() else {
+            let wrap = "`Residual` wraps one layer, as in `Residual<Affine<50, 50>>`; for several, declare them as a network without a loss layer, `network! { struct Block<Affine<50, 50>, Relu, Affine<50, 50>> }`, and write `Residual<Block>`";
+            let tokens = layer
+                .args
+                .as_ref()
+                .map_or(&layer.tokens, |args| &args.tokens);
+            self.error(tokens, wrap.to_owned());
+            return;
+        };
+        let counts = self.counts.clone();
+        let inner = self.resolve(i, inner, carried);
+        self.counts = counts;
+        let Some(info) = inner.info else { return };
+        if matches!(info.kind, Kind::Loss | Kind::Input | Kind::Residual) {
+            self.error(
+                &inner.decl.tokens,
+                format!("`{}` cannot be inside `Residual`: it wraps a layer that keeps the shape of its input, such as `Affine<50, 50>`", inner.decl.display()),
+            );
+            return;
+        }
+        let (input, output) = (&inner.input, &inner.output);
+        if let (Some(Dims::Flat(a)), Some(Dims::Flat(b))) = (input, output) {
+            if a.same_as(b) == Some(false) {
+                self.error(
+                    &inner.decl.tokens,
+                    format!(
+                        "`{}` adds its input to the output of `{}`, so that layer must keep the shape, but it takes {} and outputs {}",
+                        layer.display(),
+                        inner.decl.display(),
+                        a.describe(),
+                        b.describe()
+                    ),
+                );
+            }
+        }
+        resolved.input = inner.input.clone();
+        resolved.output = inner.input.clone();
+        resolved.check = inner.check;
+        resolved.inner = Some(Box::new(inner));
     }
 
     /// The width of the flat vector the layers before `i` give it, or an

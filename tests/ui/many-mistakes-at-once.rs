@@ -6,7 +6,7 @@ network! {
         Affine<784, 50>,
         Relu<50>,
         Affine<60, 10>,
-        Conv3d,
+        Conv2D,
         Affine<10, 0>,
         SoftmaxWithLoss,
     >

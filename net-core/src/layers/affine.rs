@@ -7,7 +7,8 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::kernels::sparse::SparseAffine;
 use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
 use crate::{
-    BatchStorage, HeapMatrix, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar,
+    BatchStorage, HeapMatrix, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
+    Scalar,
 };
 
 /// `y = x·W + b`: `I` inputs, `O` outputs.
@@ -124,46 +125,46 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
         &self.out
     }
 
+    fn output(&self) -> &OMatrix<T, Dyn, Const<O>> {
+        &self.out
+    }
+
     fn backward(
         &mut self,
         x: &OMatrix<T, Dyn, Const<I>>,
         dout: &OMatrix<T, Dyn, Const<O>>,
     ) -> &OMatrix<T, Dyn, Const<I>> {
-        self.backward_params(x, dout);
+        self.params_backward(x, dout, None);
         self.dx.set_batch_size(dout.nrows());
         // dx = dout·Wᵀ
         gemm_nt(T::one(), dout, &self.w.view(), T::zero(), &mut self.dx);
         &self.dx
     }
 
-    fn backward_params(&mut self, x: &OMatrix<T, Dyn, Const<I>>, dout: &OMatrix<T, Dyn, Const<O>>) {
-        self.params_backward(x, dout, None);
-    }
-
-    fn backward_params_sgd(
+    /// No `dx`; with [`ParamUpdate::Sgd`], `W ← W − lr·xᵀ·dout` inside the
+    /// product and `b ← b − lr·Σ dout`, with no gradient stored.
+    fn backward_first(
         &mut self,
         x: &OMatrix<T, Dyn, Const<I>>,
         dout: &OMatrix<T, Dyn, Const<O>>,
-        lr: T,
+        update: ParamUpdate<T>,
     ) {
-        self.params_backward(x, dout, Some(lr));
+        let sgd = match update {
+            ParamUpdate::StoreGradients => None,
+            ParamUpdate::Sgd { lr } => Some(lr),
+        };
+        self.params_backward(x, dout, sgd);
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
         f(ParamRef {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: ParamShape::Matrix { rows: I, cols: O },
             value: self.w.as_slice(),
             grad: self.dw.as_slice(),
         });
         f(ParamRef {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(O),
             value: self.b.as_slice(),
             grad: self.db.as_slice(),
@@ -172,19 +173,13 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
         f(ParamMut {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: ParamShape::Matrix { rows: I, cols: O },
             value: self.w.as_mut_slice(),
             grad: self.dw.as_mut_slice(),
         });
         f(ParamMut {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(O),
             value: self.b.as_mut_slice(),
             grad: self.db.as_mut_slice(),
@@ -252,7 +247,7 @@ mod tests {
     fn the_fused_sgd_step_moves_the_parameters_by_the_chapters_gradients() {
         let (mut affine, x, dout) = chapter_example();
         affine.forward(&x);
-        affine.backward_params_sgd(&x, &dout, 0.5);
+        affine.backward_first(&x, &dout, ParamUpdate::Sgd { lr: 0.5 });
         // W = [[1, 2, 3], [4, 5, 6]] − ½·[[1, 3, 5], [2, 4, 8]]
         let w: Vec<f64> = (0..2)
             .flat_map(|i| (0..3).map(move |j| (i, j)))
@@ -265,7 +260,7 @@ mod tests {
         assert!(affine.db.as_slice().iter().all(|&g| g == 0.0));
     }
 
-    /// The fused step of an `Affine<784, 50>` against `backward_params`
+    /// The fused step of an `Affine<784, 50>` against `backward_first`
     /// then `p ← p − lr·g`, on a batch of 100 with the given fraction of
     /// nonzero inputs (below about a half, the sparse path).
     fn check_fused_step<T: Scalar>(density: f64, tolerance: f64) {
@@ -287,9 +282,9 @@ mod tests {
         });
         let lr = T::of_f64(0.1);
         fused.forward(&x);
-        fused.backward_params_sgd(&x, &dout, lr);
+        fused.backward_first(&x, &dout, ParamUpdate::Sgd { lr });
         apart.forward(&x);
-        apart.backward_params(&x, &dout);
+        apart.backward_first(&x, &dout, ParamUpdate::StoreGradients);
         apart.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
         for (name, got, expected) in [
             ("W", fused.w.as_slice(), apart.w.as_slice()),

@@ -6,7 +6,8 @@ use nalgebra::Const;
 use rand::RngCore;
 
 use crate::{
-    Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar, Shape,
+    Batch, BatchStorage, BufferMut, BufferRef, Init, Layer, ParamMut, ParamName, ParamRef,
+    ParamShape, Scalar, Shape,
 };
 
 /// Added to the variance before its square root. The book writes `10e-7`,
@@ -113,16 +114,7 @@ impl<T: Scalar, S: Shape> BatchNorm<T, S> {
     }
 
     fn param_names() -> [ParamName; 2] {
-        [
-            ParamName {
-                base: "gamma",
-                index: 0,
-            },
-            ParamName {
-                base: "beta",
-                index: 0,
-            },
-        ]
+        [ParamName::new("gamma"), ParamName::new("beta")]
     }
 }
 
@@ -191,6 +183,10 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
 
     /// The book's backward, which assumes the last forward ran in training
     /// mode (as a network's `forward_backward` does).
+    fn output(&self) -> &Batch<T, Const<N>> {
+        &self.out
+    }
+
     fn backward(
         &mut self,
         _x: &Batch<T, Const<N>>,
@@ -264,6 +260,36 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
             shape,
             value: &mut self.beta,
             grad: &mut self.dbeta,
+        });
+    }
+
+    /// The running mean and variance, `running_mean` and `running_var`:
+    /// what inference mode normalizes with.
+    fn visit_buffers(&self, f: &mut dyn FnMut(BufferRef<'_, T>)) {
+        let shape = ParamShape::Vector(N);
+        f(BufferRef {
+            name: ParamName::new("running_mean"),
+            shape,
+            value: &self.running_mean,
+        });
+        f(BufferRef {
+            name: ParamName::new("running_var"),
+            shape,
+            value: &self.running_var,
+        });
+    }
+
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
+        let shape = ParamShape::Vector(N);
+        f(BufferMut {
+            name: ParamName::new("running_mean"),
+            shape,
+            value: &mut self.running_mean,
+        });
+        f(BufferMut {
+            name: ParamName::new("running_var"),
+            shape,
+            value: &mut self.running_var,
         });
     }
 }

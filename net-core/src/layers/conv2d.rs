@@ -10,7 +10,10 @@ use typenum::{U0, U1, Unsigned};
 use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
 use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
-use crate::{Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, Scalar};
+use crate::{
+    Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
+    Scalar,
+};
 
 /// The book's `Convolution`: `FN` filters of `FH × FW` pixels, moved with
 /// stride `S` over the input image `In` padded with `P` zeros.
@@ -120,6 +123,35 @@ where
         DMatrixView::from_slice(values, Self::WINDOW.patch_len(), FN::USIZE)
     }
 
+    /// `dW` and `db` from `dout` (and the columns of the last forward).
+    fn params_backward(
+        &mut self,
+        _x: &Batch<T, In>,
+        dout: &Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
+    ) {
+        let window = Self::WINDOW;
+        let (batch, filters) = (dout.batch_size(), FN::USIZE);
+        let (pixels, patch) = (window.out_pixels(), window.patch_len());
+        let rows = batch * pixels;
+        // dout, rearranged as the forward product: one column per filter.
+        self.by_filter.resize(rows * filters, T::zero());
+        let samples = dout.as_slice().chunks_exact(filters * pixels);
+        for (n, sample) in samples.enumerate() {
+            for (f, channel) in sample.chunks_exact(pixels).enumerate() {
+                self.by_filter[f * rows + n * pixels..][..pixels].copy_from_slice(channel);
+            }
+        }
+        for (f, db) in self.db.iter_mut().enumerate() {
+            *db = sum(&self.by_filter[f * rows..(f + 1) * rows]);
+        }
+        // dW_colᵀ = colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in the
+        // book's `[FN, C, FH, FW]` order.
+        let col = DMatrixView::from_slice(&self.col, rows, patch);
+        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, filters);
+        let mut dw = DMatrixViewMut::from_slice(&mut self.dw, patch, filters);
+        gemm_tn(T::one(), &col, &dout_by_filter, T::zero(), &mut dw);
+    }
+
     /// The shape of `W` for saving: `[FN, C, FH, FW]`.
     fn filters_shape() -> ParamShape {
         ParamShape::Filters {
@@ -189,8 +221,12 @@ where
         &self.out
     }
 
+    fn output(&self) -> &Batch<T, Self::Out> {
+        &self.out
+    }
+
     fn backward(&mut self, x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
-        self.backward_params(x, dout);
+        self.params_backward(x, dout);
         let window = Self::WINDOW;
         let batch = dout.batch_size();
         let (rows, patch) = (batch * window.out_pixels(), window.patch_len());
@@ -210,45 +246,25 @@ where
         &self.dx
     }
 
-    fn backward_params(&mut self, _x: &Batch<T, In>, dout: &Batch<T, Self::Out>) {
-        let window = Self::WINDOW;
-        let (batch, filters) = (dout.batch_size(), FN::USIZE);
-        let (pixels, patch) = (window.out_pixels(), window.patch_len());
-        let rows = batch * pixels;
-        // dout, rearranged as the forward product: one column per filter.
-        self.by_filter.resize(rows * filters, T::zero());
-        let samples = dout.as_slice().chunks_exact(filters * pixels);
-        for (n, sample) in samples.enumerate() {
-            for (f, channel) in sample.chunks_exact(pixels).enumerate() {
-                self.by_filter[f * rows + n * pixels..][..pixels].copy_from_slice(channel);
-            }
-        }
-        for (f, db) in self.db.iter_mut().enumerate() {
-            *db = sum(&self.by_filter[f * rows..(f + 1) * rows]);
-        }
-        // dW_colᵀ = colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in the
-        // book's `[FN, C, FH, FW]` order.
-        let col = DMatrixView::from_slice(&self.col, rows, patch);
-        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, filters);
-        let mut dw = DMatrixViewMut::from_slice(&mut self.dw, patch, filters);
-        gemm_tn(T::one(), &col, &dout_by_filter, T::zero(), &mut dw);
+    fn backward_first(
+        &mut self,
+        x: &Batch<T, In>,
+        dout: &Batch<T, Self::Out>,
+        update: ParamUpdate<T>,
+    ) {
+        self.params_backward(x, dout);
+        update.apply(self);
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
         f(ParamRef {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: Self::filters_shape(),
             value: &self.w,
             grad: &self.dw,
         });
         f(ParamRef {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(FN::USIZE),
             value: &self.b,
             grad: &self.db,
@@ -257,19 +273,13 @@ where
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
         f(ParamMut {
-            name: ParamName {
-                base: "W",
-                index: 0,
-            },
+            name: ParamName::new("W"),
             shape: Self::filters_shape(),
             value: &mut self.w,
             grad: &mut self.dw,
         });
         f(ParamMut {
-            name: ParamName {
-                base: "b",
-                index: 0,
-            },
+            name: ParamName::new("b"),
             shape: ParamShape::Vector(FN::USIZE),
             value: &mut self.b,
             grad: &mut self.db,

@@ -140,6 +140,10 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
 
     /// The gradient through the units the last training forward kept (or,
     /// after an inference forward, scaled by `1 − ratio`).
+    fn output(&self) -> &Batch<T, S> {
+        &self.out
+    }
+
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
         self.dx.set_batch_size(dout.batch_size());
         let (dx, dout) = (self.dx.as_mut_slice(), dout.as_slice());

@@ -80,6 +80,10 @@ impl<T: Scalar, S: Shape, const N: usize> Layer<T> for Flatten<T, S, N> {
         &self.out
     }
 
+    fn output(&self) -> &OMatrix<T, Dyn, Const<N>> {
+        &self.out
+    }
+
     fn backward(&mut self, _x: &Batch<T, S>, dout: &OMatrix<T, Dyn, Const<N>>) -> &Batch<T, S> {
         let batch = dout.nrows();
         self.dx.set_batch_size(batch);

@@ -152,6 +152,10 @@ where
         &self.out
     }
 
+    fn output(&self) -> &Batch<T, Self::Out> {
+        &self.out
+    }
+
     fn backward(&mut self, _x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
         self.dx.set_batch_size(dout.batch_size());
         let dx = self.dx.as_mut_slice();

@@ -49,6 +49,10 @@ impl<T: Scalar, S: Shape> Layer<T> for Sigmoid<T, S> {
         &self.out
     }
 
+    fn output(&self) -> &Batch<T, S> {
+        &self.out
+    }
+
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
         self.dx.set_batch_size(dout.batch_size());
         let dx = self.dx.as_mut_slice();

@@ -44,8 +44,9 @@ impl<T: Scalar, const N: usize> SoftmaxWithLoss<T, N> {
         }
     }
 
-    /// Writes the row-wise softmax of `x` into `self.y`.
-    fn softmax(&mut self, x: &OMatrix<T, Dyn, Const<N>>) {
+    /// Writes the row-wise softmax of `x` into `self.y`. The
+    /// [`Softmax`](crate::Softmax) layer's forward pass as well.
+    pub(crate) fn softmax(&mut self, x: &OMatrix<T, Dyn, Const<N>>) {
         let rows = x.nrows();
         self.y.set_batch_size(rows);
         // Columns are contiguous, so each step walks whole columns and keeps

@@ -6,8 +6,8 @@
 use net_core::rand::SeedableRng;
 use net_core::rand::rngs::StdRng;
 use net_core::{
-    Affine, Batch, Const, Init, Layer, LossLayer, Network, ParamMut, ParamRef, Relu, Scalar,
-    SoftmaxWithLoss, Targets,
+    Affine, Batch, Const, Init, Layer, LossLayer, Network, ParamMut, ParamRef, ParamUpdate, Relu,
+    Scalar, SoftmaxWithLoss, Targets,
 };
 use rand::RngCore;
 
@@ -53,7 +53,12 @@ impl<T: Scalar, const I: usize, const H: usize, const O: usize> Network<T>
         self.loss.forward(y, t)
     }
 
-    fn forward_backward(&mut self, x: &Batch<T, Const<I>>, t: Targets<'_, T, Const<O>>) -> T {
+    fn train_pass(
+        &mut self,
+        x: &Batch<T, Const<I>>,
+        t: Targets<'_, T, Const<O>>,
+        update: ParamUpdate<T>,
+    ) -> T {
         let a1 = self.affine1.forward(x);
         let r1 = self.relu1.forward(a1);
         let y = self.affine2.forward(r1);
@@ -61,7 +66,8 @@ impl<T: Scalar, const I: usize, const H: usize, const O: usize> Network<T>
         let dy = self.loss.backward(t);
         let dr1 = self.affine2.backward(r1, dy);
         let da1 = self.relu1.backward(a1, dr1);
-        self.affine1.backward_params(x, da1);
+        self.affine1.backward_first(x, da1, update);
+        update.apply(&mut self.affine2);
         loss
     }
 

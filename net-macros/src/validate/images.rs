@@ -11,7 +11,7 @@ use quote::quote;
 
 use super::{Carried, Resolved, Validator, is_kind};
 use crate::catalog::Kind;
-use crate::dims::{Dims, ImageDims, computed, typenum};
+use crate::dims::{Dims, ImageDims, computed, numel, typenum};
 use crate::parse::LayerDecl;
 use crate::size::{Size, parse_size};
 
@@ -188,14 +188,11 @@ impl<'a> Validator<'a> {
         };
         let width = match input.sizes {
             Some([c, h, w]) => computed(c * h * w),
-            None => {
-                let ty = &input.ty;
-                Size {
-                    text: format!("the number of values of {}", input.text),
-                    value: None,
-                    arg: quote!({ <#ty as ::staticnet::Shape>::NUMEL }),
-                }
-            }
+            None => Size {
+                text: format!("the number of values of {}", input.text),
+                value: None,
+                arg: numel(&input.ty),
+            },
         };
         resolved.input = Some(Dims::Image(input));
         resolved.output = Some(Dims::Flat(width));
@@ -224,6 +221,12 @@ impl<'a> Validator<'a> {
         match carried {
             Some(flow) => match &flow.dims {
                 Dims::Image(image) => Some(image.clone()),
+                // The compiler checks that it is an image.
+                Dims::Opaque(opaque) => Some(ImageDims {
+                    ty: opaque.ty.clone(),
+                    sizes: None,
+                    text: opaque.text.clone(),
+                }),
                 Dims::Flat(width) => {
                     let previous = self.decl.layers[i - 1].display();
                     self.error(
