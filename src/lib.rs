@@ -34,6 +34,11 @@ extern crate self as staticnet;
 pub use net_core::*;
 pub use net_macros::network;
 
+// The README's examples compile and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Everything a user of `network!` needs in scope, and what a layer of
 /// one's own is written with.
 pub mod prelude {

@@ -40,14 +40,47 @@ mod validate;
 /// - `Affine<inputs, outputs>` is a fully connected layer. Each size is a
 ///   whole number (`784`), a constant (`HIDDEN`, `sizes::HIDDEN`) or a const
 ///   expression (`{ 28 * 28 }`, or just `28 * 28`).
-/// - `Relu`, `Sigmoid`, `BatchNorm` and `Dropout` keep the width of the
-///   layer before them, and take no sizes. They cannot come first: the
-///   first layer is an `Affine`. `Dropout` drops half its units in
-///   training; `Dropout<0.3>` drops the given fraction, a decimal number
-///   from 0 up to (not including) 1.
+/// - `Relu`, `Sigmoid`, `Tanh`, `LeakyRelu`, `Softmax`, `BatchNorm` and
+///   `Dropout` keep the width of the layer before them, and take no sizes.
+///   They cannot come first: the first layer is an `Affine`. `Dropout` drops
+///   half its units in training; `Dropout<0.3>` drops the given fraction,
+///   and `LeakyRelu<0.2>` has the given slope below zero (0.01 unless
+///   given), each a decimal number from 0 up to (not including) 1.
 /// - The last layer, and only the last, is a loss layer — `SoftmaxWithLoss`
 ///   or `IdentityWithSquaredLoss` — which takes the width of the layer
-///   before it.
+///   before it. Without one, the declaration is a layer itself (see
+///   below).
+///
+/// ## Your own layers, networks inside networks, residual blocks
+///
+/// Any type that implements `Layer` is written in the list like a
+/// built-in one, by its name or its path (`Swish`, `self::Swish`,
+/// `crate::layers::Linear<784, 50>`). The macro gives it the scalar type
+/// `T` first, then the sizes as written (`Linear<T, 784, 50>`), or, when
+/// none are written, the shape of the layer before it (`Swish<T,
+/// Const<50>>`): so a layer that keeps the shape is declared `struct
+/// Swish<T: Scalar, S: Shape>`, and one with sizes of its own `struct
+/// Linear<T: Scalar, const I: usize, const O: usize>`. A `_` among the sizes
+/// stands for the shape before it. The compiler checks the layer's input
+/// against the layer before, and reports a mismatch at the layer as
+/// written, naming both. A loss layer of your own is written last and
+/// named `…Loss`; it implements `LossLayer` and is given `T` and the
+/// width before it. A name that only differs from a built-in's in letter
+/// case (`ReLU`) is taken for a mistake.
+///
+/// A declaration without a loss layer is a `Layer`, to be written inside
+/// another network: `network! { pub struct Block<Affine<50, 50>, Relu> }`,
+/// then `…, Block, …`. Its struct is `Block<T, S>`, where `S` is what the
+/// network around it passes (the shape before it), which it checks against
+/// its own input. Its parameters appear behind its field's name:
+/// `block1.W1`, `block1.b1`.
+///
+/// `Residual<Layer>` computes `y = x + f(x)` around one layer `f` that keeps
+/// the shape, such as `Residual<Affine<50, 50>>` or `Residual<Block>`; a
+/// layer that changes the shape is an error at it.
+///
+/// A `where` clause after the list bounds the scalar type, for layers that
+/// exist only for some: `pub struct Net<…> where T: MyScalar`.
 ///
 /// ## Images
 ///
@@ -133,31 +166,37 @@ mod validate;
 ///         self.affine2.forward(h2)
 ///     }
 ///     fn forward_loss(&mut self, x, t) -> T { /* the same chain, then */ self.loss.forward(h3, t) }
-///     fn forward_backward(&mut self, x, t) -> T {
+///     fn train_pass(&mut self, x, t, update: ParamUpdate<T>) -> T {
 ///         self.set_training(true);
-///         // forward, keeping each layer's input, then backward in reverse:
+///         /* the forward chain, then */ let loss = self.loss.forward(h3, t);
+///         // (with `ParamUpdate::Sgd`, a loss that is not finite returns here)
 ///         let d = self.loss.backward(t);
-///         let d = self.affine2.backward(h2, d);
-///         let d = self.relu1.backward(h1, d);
-///         self.affine1.backward_params(x, d); // no input gradient for the first layer
+///         let d = self.affine2.backward(self.relu1.output(), d);
+///         let d = self.relu1.backward(self.affine1.output(), d);
+///         self.affine1.backward_first(x, d, update); // no input gradient for the first layer
+///         update.apply(&mut self.relu1);             // p ← p − lr·∂L/∂p with `Sgd`,
+///         update.apply(&mut self.affine2);           // nothing with `StoreGradients`
 ///         loss
 ///     }
-///     fn sgd_train_step(&mut self, x, t, lr) -> T {
-///         /* as forward_backward, returning early if the loss is not finite,
-///            up to the first layer, whose update is fused into its backward: */
-///         self.affine1.backward_params_sgd(x, d, lr); // W1 ← W1 − lr·xᵀ·d, no dW1 stored
-///         /* then p ← p − lr·∂L/∂p for the parameters of every other layer */
-///         loss
-///     }
-///     fn visit_params(&self, f) { /* W1, b1, W2, b2: the layers with parameters, numbered in order */ }
-///     fn visit_params_mut(&mut self, f) { /* the same, mutably */ }
+///     fn visit_params(&self, f) { /* W1, b1, W2, b2: each layer's, numbered */ }
+///     /* visit_params_mut, visit_buffers, visit_buffers_mut: the same */
 /// }
 /// ```
 ///
+/// `forward_backward` is `train_pass` with `ParamUpdate::StoreGradients`,
+/// `sgd_train_step` with `ParamUpdate::Sgd { lr }`: one forward chain and
+/// one backward chain, whatever the update. Without a loss layer the same
+/// chains implement `Layer` (`forward`, `output`, `backward`,
+/// `backward_first`) instead.
+///
 /// The fields are named as the book names its layers: `affine1`, `relu1`,
 /// `affine2`, `sigmoid1`, `conv1`, `pool1`, `flatten1`, `batchnorm1`,
-/// `dropout1`, …, and `loss`; the k-th `BatchNorm`'s parameters are `gammak`
-/// and `betak`. `T` is `f32` unless given:
+/// `dropout1`, `residual1`, …, a layer of your own after its type in snake
+/// case (`swish1` for `Swish`, `two_layer_block1` for `TwoLayerBlock`), and
+/// `loss`. Parameters are numbered by layer as the book does: the `k`-th
+/// layer whose first parameter is `W` (an `Affine`, a `Conv2d`, a layer of
+/// your own) has `Wk` and `bk`, the `k`-th `BatchNorm` `gammak`, `betak`,
+/// `running_meank` and `running_vark`. `T` is `f32` unless given:
 /// `TwoLayerNet::<f64>::new(&mut rng)`. Everything else —
 /// `new`, `loss`, `gradient`, `numerical_gradient`, `accuracy`, `sgd_step`
 /// — comes from the `Network` trait.
@@ -203,17 +242,17 @@ mod validate;
 ///   |                                       ^^^^^^^^^^^^^^
 /// ```
 ///
-/// When a size is a named constant, the macro cannot see its value; the
-/// compiler checks it instead, and a mismatch is reported at the later
-/// layer, naming both:
+/// When a size is a named constant, or a layer is one of your own, the macro
+/// cannot see the sizes; the compiler checks them instead, and a mismatch is
+/// reported at the later layer, naming both:
 ///
 /// ```text
 /// error[E0277]: `Affine<T, 60, 10>` cannot follow `Relu<T, Const<50>>`: it expects `Const<60>` inputs, but that layer outputs `Const<50>`
 /// ```
 ///
-/// Other mistakes — an empty network, a loss layer that is not last, no loss
-/// layer, an unknown layer (the message lists the known ones), a size of
-/// zero, the wrong number of sizes, sizes on `Relu`, a fraction or a
+/// Other mistakes — an empty network, a loss layer that is not last, a
+/// built-in layer's name in the wrong case, a layer that cannot be stacked,
+/// a `Residual` around a layer that changes the shape, a size of zero, the wrong number of sizes, sizes on `Relu`, a fraction or a
 /// negative size, a dropout ratio outside `[0, 1)` or not written as a
 /// decimal number, a missing comma, `<` or `>` — each get one error saying
 /// what to write instead. After errors the macro still declares the struct
