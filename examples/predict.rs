@@ -218,7 +218,7 @@ fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
             let mut net = TwoLayerNet50::<f32>::new(&mut StdRng::seed_from_u64(0));
             return Err(match load_weights(&mut net, path) {
                 Err(e) => Failure::Runtime(e.to_string()),
-                Ok(()) => Failure::Runtime(format!(
+                Ok(_) => Failure::Runtime(format!(
                     "`{}` is not a safetensors file staticnet can inspect",
                     path.display()
                 )),
@@ -304,7 +304,10 @@ where
                 .iteration,
         )
     } else {
-        load_weights(&mut net, path).map_err(|e| e.to_string())?;
+        let loaded = load_weights(&mut net, path).map_err(|e| e.to_string())?;
+        if let Some(note) = loaded.note() {
+            eprintln!("note: {note}");
+        }
         None
     };
     let mut x: Batch<T, Const<PIXELS>> = BatchStorage::zeros(1);

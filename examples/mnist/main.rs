@@ -319,6 +319,9 @@ where
         Some(path) => Some(load_checkpoint(&mut net, path)?),
         None => None,
     };
+    if let Some(note) = checkpoint.as_ref().and_then(|c| c.loaded.note()) {
+        eprintln!("note: {note}");
+    }
     let seed = checkpoint.as_ref().map_or(args.seed, |c| c.seed);
     let config = train_config(args, seed);
     let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())

@@ -111,8 +111,9 @@ impl fmt::Display for ParamName {
 }
 
 /// The fields of the nested networks a parameter sits in, outermost first:
-/// `block1` in `block1.W1`. Up to [`Scope::DEPTH`] levels are kept; a
-/// deeper one keeps its innermost levels.
+/// `block1` in `block1.W1`. Up to [`Scope::DEPTH`] levels are kept; past
+/// that, the outermost ones are, and two names may then repeat, which
+/// saving the network reports as an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Scope {
     fields: [&'static str; Scope::DEPTH],
@@ -121,7 +122,7 @@ pub struct Scope {
 
 impl Scope {
     /// How many levels of nesting a name records.
-    pub const DEPTH: usize = 4;
+    pub const DEPTH: usize = 8;
 
     /// No nesting.
     pub const EMPTY: Scope = Scope {

@@ -130,7 +130,7 @@ proptest! {
         let before = snapshot(&net);
         match load_weights_from_bytes(&mut net, &bytes) {
             Err(_) => prop_assert_eq!(snapshot(&net), before),
-            Ok(()) => prop_assert_eq!(snapshot(&net), expected_from_crate(&bytes, &net)),
+            Ok(_) => prop_assert_eq!(snapshot(&net), expected_from_crate(&bytes, &net)),
         }
     }
 
@@ -182,7 +182,7 @@ proptest! {
                 prop_assert!(!finite);
                 prop_assert_eq!(snapshot(&net), before);
             }
-            Ok(()) => {
+            Ok(_) => {
                 prop_assert!(finite);
                 prop_assert_eq!(snapshot(&net), expected_from_crate(&bytes, &net));
             }

@@ -257,7 +257,9 @@ pub fn mistaken_name(name: &str) -> Option<String> {
     ))
 }
 
-/// The field name of a layer of the user's: `my_layer` for `MyLayer`.
+/// The field name of a layer of the user's, before its number: `my_layer_`
+/// for `MyLayer`, `deep1_` for `Deep1` (so that the eleventh `L1` and the
+/// first `L11` differ: `l1_11`, `l11_1`).
 pub fn field_prefix(name: &str) -> String {
     let mut field = String::new();
     let mut previous_lower = false;
@@ -267,6 +269,9 @@ pub fn field_prefix(name: &str) -> String {
         }
         previous_lower = c.is_lowercase() || c.is_ascii_digit();
         field.extend(c.to_lowercase());
+    }
+    if field.ends_with(|c: char| c.is_ascii_digit()) {
+        field.push('_');
     }
     field
 }
@@ -290,5 +295,7 @@ mod tests {
         assert_eq!(field_prefix("TwoLayerBlock"), "two_layer_block");
         assert_eq!(field_prefix("MLP"), "mlp");
         assert_eq!(field_prefix("Conv3x3Block"), "conv3x3_block");
+        assert_eq!(field_prefix("L1"), "l1_");
+        assert_eq!(field_prefix("L11"), "l11_");
     }
 }

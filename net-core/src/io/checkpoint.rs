@@ -63,6 +63,9 @@ pub struct Checkpoint<T> {
     pub optimizer: String,
     /// The optimizer state tensors, in the order they were saved.
     pub state: Vec<StateTensor<T>>,
+    /// The network's buffers the checkpoint lacks (see
+    /// [`Loaded`](super::Loaded), whose `note` explains them).
+    pub loaded: super::Loaded,
 }
 
 impl<T> Checkpoint<T> {
@@ -271,11 +274,15 @@ fn load_bytes<T: Scalar, N: Network<T>>(
             values,
         });
     }
+    let loaded = super::Loaded {
+        missing_buffers: staged.missing_buffers.clone(),
+    };
     commit(net, staged, path)?;
     Ok(Checkpoint {
         iteration,
         seed,
         optimizer,
         state,
+        loaded,
     })
 }

@@ -21,7 +21,7 @@ use safetensors::Dtype;
 use safetensors::tensor::Metadata;
 
 use super::{FormatError, IoError};
-use crate::{Network, ParamShape, Scalar};
+use crate::{Network, ParamName, ParamShape, Scalar};
 
 /// The largest header the safetensors format allows.
 const MAX_HEADER: u64 = 100_000_000;
@@ -394,22 +394,40 @@ pub(crate) fn decode<T: Scalar>(
     Ok(values)
 }
 
-/// A parameter of the network: its book name and shape.
+/// A tensor of the network in a file: a parameter, or a buffer (state such
+/// as `BatchNorm`'s running mean, `running_mean1`), by its name and shape.
 pub(crate) struct Spec {
     pub name: String,
     pub shape: ParamShape,
+    /// Whether it is a buffer, which files written before buffers were
+    /// saved lack.
+    pub buffer: bool,
 }
 
-/// The network's parameters, in its order, checking that no two share a
-/// name.
+/// Calls `f` on every tensor of `net`: its parameters, then its buffers.
+fn visit_tensors<T: Scalar, N: Network<T>>(net: &N, f: &mut dyn FnMut(Spec, &[T])) {
+    let spec = |name: ParamName, shape, buffer| Spec {
+        name: name.to_string(),
+        shape,
+        buffer,
+    };
+    net.visit_params(&mut |p| f(spec(p.name, p.shape, false), p.value));
+    net.visit_buffers(&mut |b| f(spec(b.name, b.shape, true), b.value));
+}
+
+/// Calls `f` on every tensor of `net`, mutably.
+fn visit_tensors_mut<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    f: &mut dyn FnMut(ParamName, ParamShape, &mut [T]),
+) {
+    net.visit_params_mut(&mut |p| f(p.name, p.shape, p.value));
+    net.visit_buffers_mut(&mut |b| f(b.name, b.shape, b.value));
+}
+
+/// The network's tensors, in its order, checking that no two share a name.
 pub(crate) fn specs<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<Vec<Spec>, IoError> {
     let mut specs = Vec::new();
-    net.visit_params(&mut |p| {
-        specs.push(Spec {
-            name: p.name.to_string(),
-            shape: p.shape,
-        })
-    });
+    visit_tensors(net, &mut |spec, _| specs.push(spec));
     let mut seen = HashSet::new();
     for spec in &specs {
         if !seen.insert(spec.name.as_str()) {
@@ -422,7 +440,7 @@ pub(crate) fn specs<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<Ve
     Ok(specs)
 }
 
-/// Encodes every parameter of `net`.
+/// Encodes every tensor of `net`: parameters and buffers.
 pub(crate) fn encode_params<T: Scalar, N: Network<T>>(
     net: &N,
     path: &Path,
@@ -430,38 +448,53 @@ pub(crate) fn encode_params<T: Scalar, N: Network<T>>(
     specs(net, path)?;
     let mut tensors = Vec::new();
     let mut result = Ok(());
-    net.visit_params(&mut |p| {
+    visit_tensors(net, &mut |spec, value| {
         if result.is_err() {
             return;
         }
-        let name = p.name.to_string();
-        match encode(&name, p.shape, p.value, path) {
-            Ok(tensor) => tensors.push((name, tensor)),
+        match encode(&spec.name, spec.shape, value, path) {
+            Ok(tensor) => tensors.push((spec.name, tensor)),
             Err(e) => result = Err(e),
         }
     });
     result.map(|()| tensors)
 }
 
-/// Decodes the network's parameters from `parsed` into staging buffers,
-/// in the network's order. `is_extra` says which other tensors the caller
-/// reads itself; any other tensor is unexpected.
+/// The network's tensors decoded from a file, ready to be copied in.
+pub(crate) struct Staged<T> {
+    values: Vec<(String, Vec<T>)>,
+    /// The buffers the file lacks (it was written before buffers were
+    /// saved); they keep their values.
+    pub missing_buffers: Vec<String>,
+}
+
+/// Decodes the network's tensors from `parsed` into staging buffers, in the
+/// network's order. `is_extra` says which other tensors the caller reads
+/// itself; any other tensor is unexpected. A missing parameter is an error;
+/// a missing buffer is noted.
 pub(crate) fn stage_params<T: Scalar, N: Network<T>>(
     net: &N,
     parsed: &Parsed<'_>,
     is_extra: impl Fn(&str) -> bool,
     path: &Path,
-) -> Result<Vec<(String, Vec<T>)>, IoError> {
+) -> Result<Staged<T>, IoError> {
     let specs = specs(net, path)?;
-    let mut staged = Vec::with_capacity(specs.len());
+    let mut staged = Staged {
+        values: Vec::with_capacity(specs.len()),
+        missing_buffers: Vec::new(),
+    };
     for spec in &specs {
         let Some(raw) = parsed.tensors.get(&spec.name) else {
+            if spec.buffer {
+                staged.missing_buffers.push(spec.name.clone());
+                continue;
+            }
             return Err(IoError::MissingTensor {
                 path: path.to_path_buf(),
                 name: spec.name.clone(),
             });
         };
-        staged.push((
+        staged.values.push((
             spec.name.clone(),
             decode::<T>(&spec.name, raw, spec.shape, path)?,
         ));
@@ -484,28 +517,30 @@ pub(crate) fn stage_params<T: Scalar, N: Network<T>>(
 /// error) if the network's mutable visit disagrees with its shared one.
 pub(crate) fn commit<T: Scalar, N: Network<T>>(
     net: &mut N,
-    staged: Vec<(String, Vec<T>)>,
+    staged: Staged<T>,
     path: &Path,
 ) -> Result<(), IoError> {
-    let staged: HashMap<String, Vec<T>> = staged.into_iter().collect();
+    let missing: HashSet<String> = staged.missing_buffers.into_iter().collect();
+    let staged: HashMap<String, Vec<T>> = staged.values.into_iter().collect();
     let mut problem = None;
-    net.visit_params_mut(&mut |p| {
+    visit_tensors_mut(net, &mut |name, shape, value| {
         if problem.is_some() {
             return;
         }
-        let name = p.name.to_string();
+        let name = name.to_string();
         match staged.get(&name) {
+            None if missing.contains(&name) => {}
             None => {
                 problem = Some(IoError::MissingTensor {
                     path: path.to_path_buf(),
                     name,
                 })
             }
-            Some(values) if values.len() != p.value.len() => {
+            Some(values) if values.len() != value.len() => {
                 problem = Some(IoError::LengthMismatch {
                     path: path.to_path_buf(),
                     name,
-                    shape: p.shape.dims(),
+                    shape: shape.dims(),
                     len: values.len(),
                 })
             }
@@ -515,10 +550,10 @@ pub(crate) fn commit<T: Scalar, N: Network<T>>(
     if let Some(problem) = problem {
         return Err(problem);
     }
-    net.visit_params_mut(&mut |p| {
-        if let Some(values) = staged.get(&p.name.to_string()) {
-            if values.len() == p.value.len() {
-                p.value.copy_from_slice(values);
+    visit_tensors_mut(net, &mut |name, _, value| {
+        if let Some(values) = staged.get(&name.to_string()) {
+            if values.len() == value.len() {
+                value.copy_from_slice(values);
             }
         }
     });

@@ -69,7 +69,9 @@ pub use checkpoint::{
     Checkpoint, CheckpointMeta, STATE_PREFIX, StateTensor, checkpoint_to_bytes, load_checkpoint,
     load_checkpoint_from_bytes, save_checkpoint,
 };
-pub use weights::{load_weights, load_weights_from_bytes, save_weights, to_safetensors_bytes};
+pub use weights::{
+    Loaded, load_weights, load_weights_from_bytes, save_weights, to_safetensors_bytes,
+};
 
 /// The path the in-memory savers and loaders put in their errors.
 pub const MEMORY: &str = "<memory>";

@@ -8,7 +8,8 @@ use super::{IoError, MEMORY};
 use crate::{Network, Scalar};
 
 /// The weights of `net` as the bytes of a safetensors file: one tensor per
-/// parameter, named as in the book (`W1`, `b1`, …), row-major, of dtype
+/// parameter, named as in the book (`W1`, `b1`, …), and one per buffer
+/// (`BatchNorm`'s `running_mean1`, `running_var1`, …), row-major, of dtype
 /// `F32` or `F64`.
 ///
 /// # Errors
@@ -40,11 +41,42 @@ pub fn save_weights<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<()
     write_atomically(path, &bytes)
 }
 
+/// What loading a file found besides the tensors it copied in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// The network's buffers the file does not hold: it was written before
+    /// layers' state was saved. They keep the values they had.
+    pub missing_buffers: Vec<String>,
+}
+
+impl Loaded {
+    /// A sentence for the user when buffers were missing, such as
+    /// `BatchNorm`'s running statistics, which then start afresh.
+    pub fn note(&self) -> Option<String> {
+        if self.missing_buffers.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self
+            .missing_buffers
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect();
+        Some(format!(
+            "the file holds no {}: it was written before layers' state was saved, so {} kept {} value (batch normalization's running statistics start afresh, and predictions in inference mode differ from the network that was saved)",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "they" },
+            if names.len() == 1 { "its" } else { "their" },
+        ))
+    }
+}
+
 /// Loads the weights of `net` from the bytes of a safetensors file.
 ///
-/// The file must hold exactly the network's parameters, by name, with the
-/// network's shapes and dtype, and finite values. Everything is checked and
-/// decoded before the network is touched: on error, `net` is unchanged.
+/// The file must hold exactly the network's parameters and buffers, by
+/// name, with the network's shapes and dtype, and finite values; a file
+/// written before buffers were saved may lack the buffers, which the
+/// returned [`Loaded`] lists. Everything is checked and decoded before the
+/// network is touched: on error, `net` is unchanged.
 ///
 /// # Errors
 /// [`IoError::NotSafetensors`] and [`IoError::Truncated`] for a damaged
@@ -55,7 +87,7 @@ pub fn save_weights<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<()
 pub fn load_weights_from_bytes<T: Scalar, N: Network<T>>(
     net: &mut N,
     bytes: &[u8],
-) -> Result<(), IoError> {
+) -> Result<Loaded, IoError> {
     load_bytes(net, bytes, Path::new(MEMORY))
 }
 
@@ -63,10 +95,14 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     net: &mut N,
     bytes: &[u8],
     path: &Path,
-) -> Result<(), IoError> {
+) -> Result<Loaded, IoError> {
     let parsed = parse(bytes, path)?;
     let staged = stage_params(net, &parsed, |_| false, path)?;
-    commit(net, staged, path)
+    let loaded = Loaded {
+        missing_buffers: staged.missing_buffers.clone(),
+    };
+    commit(net, staged, path)?;
+    Ok(loaded)
 }
 
 /// Loads the weights of `net` from the safetensors file at `path`, all or
@@ -75,7 +111,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
 /// # Errors
 /// Those of [`load_weights_from_bytes`], with `path`, and
 /// [`IoError::Read`] if the file cannot be read.
-pub fn load_weights<T: Scalar, N: Network<T>>(net: &mut N, path: &Path) -> Result<(), IoError> {
+pub fn load_weights<T: Scalar, N: Network<T>>(net: &mut N, path: &Path) -> Result<Loaded, IoError> {
     let bytes = read_file(path)?;
     load_bytes(net, &bytes, path)
 }
