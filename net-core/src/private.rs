@@ -2,48 +2,10 @@
 //! they may change in any release.
 
 use crate::image::Window;
-use crate::{Batch, Image, ParamName, Scalar, Shape};
+use crate::{Image, ParamName};
 
 pub use crate::network::accuracy_of;
 pub use crate::optim::sgd::update_param as sgd_update;
-
-/// Proof that `Prev`'s output shape, `Self`, is `Next`'s input shape,
-/// `Expected`.
-///
-/// `network!` checks sizes written as numbers itself; a size written as a
-/// named constant is checked through this trait instead. Its only impl is
-/// the diagonal, so a mismatch fails to compile with the message below,
-/// naming both layers with their sizes filled in.
-#[diagnostic::on_unimplemented(
-    message = "`{Next}` cannot follow `{Prev}`: it expects `{Expected}` inputs, but that layer outputs `{Self}`",
-    label = "this layer's input size differs from the output size of the layer before it",
-    note = "the sizes of adjacent layers must agree: each layer takes what the layer before it outputs (`Const<N>` is a flat vector of N values, `Chw<C, H, W>` an image); an `Affine<I, O>` takes as its `I` the `O` of the layer before it, or the number of values a `Flatten` before it outputs"
-)]
-pub trait ShapeFits<Expected, Prev, Next> {
-    /// The output of `Prev`, as the input of `Next`.
-    fn forward<T: Scalar>(x: &Batch<T, Self>) -> &Batch<T, Expected>
-    where
-        Self: Shape,
-        Expected: Shape;
-
-    /// The gradient of `Next`'s input, as the gradient of `Prev`'s output.
-    fn backward<T: Scalar>(d: &Batch<T, Expected>) -> &Batch<T, Self>
-    where
-        Self: Shape,
-        Expected: Shape;
-}
-
-impl<S: Shape, Prev, Next> ShapeFits<S, Prev, Next> for S {
-    #[inline(always)]
-    fn forward<T: Scalar>(x: &Batch<T, S>) -> &Batch<T, S> {
-        x
-    }
-
-    #[inline(always)]
-    fn backward<T: Scalar>(d: &Batch<T, S>) -> &Batch<T, S> {
-        d
-    }
-}
 
 /// Whether a square window of `size` pixels, moved by `stride` over `In`
 /// padded by `pad`, fits: the check `network!` emits for a `Conv2d` or

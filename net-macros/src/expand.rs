@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use crate::catalog::Kind;
@@ -90,6 +90,7 @@ impl<'a> Network<'a> {
         let untrainable = self.loss.is_none().then(|| self.untrainable());
         let nonzero = self.nonzero_checks();
         let windows = self.window_checks();
+        let checks = self.check_traits();
         quote! {
             #header {
                 #(#fields)*
@@ -100,6 +101,7 @@ impl<'a> Network<'a> {
             #untrainable
             #nonzero
             #windows
+            #checks
             #body
         }
     }
@@ -454,17 +456,49 @@ impl<'a> Network<'a> {
         let next_ty = layer_type(next);
         let expected =
             quote_spanned!(next.decl.name.span()=> <#next_ty as ::staticnet::Layer<T>>::In);
+        let check = self.check_trait(&k.to_string());
         match k {
             0 => {
                 let input = self.input?.output.as_ref()?.shape_type();
-                Some(shape_fits(next, &input, &input, &expected, &next_ty))
+                Some(shape_fits(next, &input, None, &expected, &check))
             }
             _ => {
                 let prev_ty = layer_type(self.layers[k - 1]);
                 let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
-                Some(shape_fits(next, &prev_out, &prev_ty, &expected, &next_ty))
+                Some(shape_fits(next, &prev_out, Some("Out"), &expected, &check))
             }
         }
+    }
+
+    /// The name of the trait that checks the input of layer `which` (its
+    /// index, or `Loss`) against what comes before it.
+    fn check_trait(&self, which: &str) -> Ident {
+        format_ident!("__{}Fits{}", self.decl.name, which)
+    }
+
+    /// One trait per check the compiler makes, whose message names the two
+    /// layers as they were written: `` `Affine<4000, 10>` cannot follow
+    /// `Flatten`: it expects … inputs, but `Flatten` outputs … ``. Its only
+    /// impl is the diagonal, so it holds exactly when the shapes agree.
+    fn check_traits(&self) -> TokenStream {
+        let mut traits = TokenStream::new();
+        for (k, layer) in self.layers.iter().enumerate() {
+            let prev = match k {
+                0 => self.input.filter(|_| layer.check),
+                _ => Some(self.layers[k - 1]),
+            };
+            if let (true, Some(prev)) = (layer.check, prev) {
+                traits.extend(check_trait_item(
+                    &self.check_trait(&k.to_string()),
+                    prev,
+                    layer,
+                ));
+            }
+        }
+        if let (Some(loss), Some(last)) = (self.loss.filter(|l| l.check), self.layers.last()) {
+            traits.extend(check_trait_item(&self.check_trait("Loss"), last, loss));
+        }
+        traits
     }
 
     /// The scores the last layer gives, fitted to the loss layer's input.
@@ -493,7 +527,8 @@ impl<'a> Network<'a> {
         let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
         let expected =
             quote_spanned!(loss.decl.name.span()=> <#loss_ty as ::staticnet::LossLayer<T>>::In);
-        Some(shape_fits(loss, &prev_out, &prev_ty, &expected, &loss_ty))
+        let check = self.check_trait("Loss");
+        Some(shape_fits(loss, &prev_out, Some("Out"), &expected, &check))
     }
 
     /// The forward pass through every layer but the loss: statements
@@ -607,16 +642,16 @@ impl<'a> Network<'a> {
     }
 }
 
-/// `<<Prev>::Out as ShapeFits<Expected, Prev, Next>>`: the proof that what
+/// `<<Prev as Layer<T>>::Out as Check<Expected>>`: the proof that what
 /// comes before `next` is its input, spanned over `next`'s tokens so that
-/// a mismatch is reported there, naming both layers. `prev_out` is
-/// `<Prev as Layer<T>>` (whose `Out` is taken) or an input shape itself.
+/// a mismatch is reported there. `prev` is `<Prev as Layer<T>>` with its
+/// associated type `out`, or an input shape itself.
 fn shape_fits(
     next: &Resolved<'_>,
-    prev_out: &TokenStream,
-    prev_ty: &TokenStream,
+    prev: &TokenStream,
+    out: Option<&str>,
     expected: &TokenStream,
-    next_ty: &TokenStream,
+    check: &Ident,
 ) -> TokenStream {
     let mut tokens = next.decl.tokens.clone().into_iter();
     let start = tokens.next().map_or_else(Span::call_site, |t| t.span());
@@ -625,19 +660,60 @@ fn shape_fits(
     // obligation then covers `next`, while the type before keeps its own
     // spans, so that a name the compiler cannot find is reported once, where
     // it was written.
-    let mut prev = prev_out.clone().into_iter();
+    let mut prev = prev.clone().into_iter();
     let first = prev.next().map(|mut token| {
         token.set_span(start);
         token
     });
     let self_ty: TokenStream = first.into_iter().chain(prev).collect();
-    let self_ty = if prev_out.to_string() == prev_ty.to_string() {
-        self_ty
-    } else {
-        let out = Ident::new("Out", end);
-        quote!(#self_ty::#out)
+    let self_ty = match out {
+        Some(out) => {
+            let out = Ident::new(out, end);
+            quote!(#self_ty::#out)
+        }
+        None => self_ty,
     };
     quote_spanned! {start=>
-        <#self_ty as ::staticnet::__private::ShapeFits<#expected, #prev_ty, #next_ty>>
+        <#self_ty as #check<#expected>>
+    }
+}
+
+/// The trait `name`, which holds when what `prev` outputs is what `next`
+/// takes; see `Network::check_traits`.
+fn check_trait_item(name: &Ident, prev: &Resolved<'_>, next: &Resolved<'_>) -> TokenStream {
+    let escape = |text: String| text.replace('{', "{{").replace('}', "}}");
+    let (prev, next) = (escape(prev.decl.display()), escape(next.decl.display()));
+    let message = format!(
+        "`{next}` cannot follow `{prev}`: it expects `{{Expected}}` inputs, but `{prev}` outputs `{{Self}}`"
+    );
+    let label = format!("this layer's input differs from what `{prev}` outputs");
+    let note = "the sizes of adjacent layers must agree: each layer takes what the layer before it outputs (`Const<N>` is a flat vector of N values, `Chw<C, H, W>` an image); an `Affine<I, O>` takes as its `I` the `O` of the layer before it, or the number of values a `Flatten` before it outputs";
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait #name<Expected> {
+            fn forward<T: ::staticnet::Scalar>(x: &::staticnet::Batch<T, Self>) -> &::staticnet::Batch<T, Expected>
+            where
+                Self: ::staticnet::Shape,
+                Expected: ::staticnet::Shape;
+
+            fn backward<T: ::staticnet::Scalar>(d: &::staticnet::Batch<T, Expected>) -> &::staticnet::Batch<T, Self>
+            where
+                Self: ::staticnet::Shape,
+                Expected: ::staticnet::Shape;
+        }
+
+        impl<S: ::staticnet::Shape> #name<S> for S {
+            #[inline(always)]
+            fn forward<T: ::staticnet::Scalar>(x: &::staticnet::Batch<T, S>) -> &::staticnet::Batch<T, S> {
+                x
+            }
+
+            #[inline(always)]
+            fn backward<T: ::staticnet::Scalar>(d: &::staticnet::Batch<T, S>) -> &::staticnet::Batch<T, S> {
+                d
+            }
+        }
     }
 }

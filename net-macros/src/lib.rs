@@ -247,7 +247,7 @@ mod validate;
 /// reported at the later layer, naming both:
 ///
 /// ```text
-/// error[E0277]: `Affine<T, 60, 10>` cannot follow `Relu<T, Const<50>>`: it expects `Const<60>` inputs, but that layer outputs `Const<50>`
+/// error[E0277]: `Affine<60, 10>` cannot follow `Relu`: it expects `Const<60>` inputs, but `Relu` outputs `Const<50>`
 /// ```
 ///
 /// Other mistakes — an empty network, a loss layer that is not last, a
