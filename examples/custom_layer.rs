@@ -42,6 +42,9 @@ pub struct Swish<T: Scalar, S: Shape> {
 impl<T: Scalar, S: Shape> Layer<T> for Swish<T, S> {
     type In = S;
     type Out = S;
+    // Like ReLU, Swish is near zero for negative inputs and near x for
+    // positive ones: `Init::Auto` draws the layer before with He's scale.
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Swish {

@@ -47,9 +47,10 @@ pub mod prelude {
     pub use net_core::rand::{Rng, RngCore, SeedableRng};
     pub use net_core::{
         Affine, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const, Conv2d, Dropout,
-        Dyn, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch, Init, Layer, LeakyRelu,
-        LossLayer, MaxPool2d, Network, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
-        Relu, Residual, Scalar, Shape, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, Targets,
+        Dyn, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch, Init, InitBefore, Layer,
+        LeakyRelu, LossLayer, MaxPool2d, Network, ParamMut, ParamName, ParamRef, ParamShape,
+        ParamUpdate, Relu, Residual, Scalar, Shape, Sigmoid, Softmax, SoftmaxWithLoss, Tanh,
+        Targets,
     };
     pub use net_macros::network;
 }

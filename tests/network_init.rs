@@ -59,3 +59,56 @@ fn one_layer_can_be_drawn_its_own_way() {
     let xavier = |n: f64| (1.0 / n).sqrt();
     assert_near_one(&ratios(&net, [xavier(400.0), xavier(300.0), 0.1]));
 }
+
+/// A layer of one's own that asks for He before it, as `Relu` does.
+#[derive(Clone, Debug)]
+struct ReluLike<T: Scalar, S: Shape>(Relu<T, S>);
+
+impl<T: Scalar, S: Shape> Layer<T> for ReluLike<T, S>
+where
+    Relu<T, S>: Layer<T, In = S, Out = S>,
+{
+    type In = S;
+    type Out = S;
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
+
+    fn init(rng: &mut dyn RngCore, init: Init) -> Self {
+        ReluLike(Relu::init(rng, init))
+    }
+
+    fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
+        self.0.forward(x)
+    }
+
+    fn output(&self) -> &Batch<T, S> {
+        self.0.output()
+    }
+
+    fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
+        self.0.backward(x, dout)
+    }
+}
+
+network! {
+    struct Asked<Affine<400, 300>, Dropout, ReluLike, Affine<300, 200>, BatchNorm, Tanh, Affine<200, 10>, SoftmaxWithLoss>
+}
+
+#[test]
+fn auto_asks_the_layers_after_looking_past_dropout_and_batch_norm() {
+    let net = Asked::<f64>::init(&mut StdRng::seed_from_u64(2), Init::Auto);
+    let ratios = [
+        std_of(net.affine1.w.as_slice()) / (2.0f64 / 400.0).sqrt(),
+        std_of(net.affine2.w.as_slice()) / (1.0f64 / 300.0).sqrt(),
+        std_of(net.affine3.w.as_slice()) / (1.0f64 / 200.0).sqrt(),
+    ];
+    assert_near_one(&ratios);
+    assert_eq!(InitBefore::resolve(&[]), Init::Xavier);
+    assert_eq!(
+        InitBefore::resolve(&[
+            InitBefore::LookPast,
+            InitBefore::Unknown,
+            InitBefore::Is(Init::He)
+        ]),
+        Init::Xavier
+    );
+}

@@ -34,8 +34,8 @@ pub struct Args {
     /// with the book's settings.
     #[arg(long, default_value_t = Method::Sgd)]
     pub optimizer: Method,
-    /// How the weights are drawn (`auto`: He before a `Relu`, Xavier
-    /// before anything else, a layer of one's own included).
+    /// How the weights are drawn (`auto`: as the layer after each says,
+    /// He before a `Relu` or a layer that asks for it, Xavier otherwise).
     #[arg(long, value_enum, default_value_t = InitArg::Auto)]
     pub init: InitArg,
     /// Seed of the initial weights and of every mini-batch.

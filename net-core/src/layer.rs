@@ -35,9 +35,10 @@ pub enum Init {
     Xavier,
     /// He: each weight from `N(0, 2/n)` for `n` inputs.
     He,
-    /// He for a layer followed by ReLU, Xavier otherwise: `network!` looks
-    /// at the activation after each layer (past layers that keep the shape,
-    /// such as dropout) and [resolves](Init::resolve_auto) `Auto` for it.
+    /// He for a layer followed by ReLU, Xavier otherwise: `network!` asks
+    /// the layers after each layer ([`Layer::INIT_BEFORE`], past those that
+    /// leave it to the next, such as dropout) and
+    /// [resolves](Init::resolve_auto) `Auto` for it.
     /// A layer built on its own, with nothing known about what follows,
     /// takes Xavier.
     Auto,
@@ -49,7 +50,7 @@ impl Init {
 
     /// What this choice means for a layer for which [`Init::Auto`] means
     /// `auto`: `auto` for `Auto`, every other choice as it is. `network!`
-    /// passes He for a layer followed by ReLU, Xavier otherwise.
+    /// passes what the layers after it say ([`InitBefore::resolve`]).
     pub fn resolve_auto(self, auto: Init) -> Init {
         match self {
             Init::Auto => auto,
@@ -137,6 +138,11 @@ pub trait Layer<T: Scalar>: Sized {
     /// The shape of one output sample.
     type Out: Shape;
 
+    /// What [`Init::Auto`] means for the layer before this one: `network!`
+    /// draws a layer followed by a ReLU with He's initialization. A layer
+    /// of one's own says the same by setting it.
+    const INIT_BEFORE: InitBefore = InitBefore::Unknown;
+
     /// A new layer with its parameters drawn as `init` says.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self;
 
@@ -213,6 +219,37 @@ pub trait Layer<T: Scalar>: Sized {
     /// Calls `f` on each persistent buffer, mutably (for loading).
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
         let _ = f;
+    }
+}
+
+/// What [`Init::Auto`] means for the layer before a layer: see
+/// [`Layer::INIT_BEFORE`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InitBefore {
+    /// The layer before is drawn this way: He before a ReLU, Xavier before
+    /// a sigmoid or tanh.
+    Is(Init),
+    /// This layer leaves the choice to the layers after it (dropout, batch
+    /// normalization): look past it.
+    LookPast,
+    /// Nothing to say: the layer before takes Xavier.
+    Unknown,
+}
+
+impl InitBefore {
+    /// What `Init::Auto` means for a layer followed by layers that say
+    /// `after`, in order: the first that says something, looking past
+    /// those that leave it to the next; Xavier when none does.
+    pub const fn resolve(after: &[InitBefore]) -> Init {
+        let mut k = 0;
+        while k < after.len() {
+            match after[k] {
+                InitBefore::Is(init) => return init,
+                InitBefore::LookPast => k += 1,
+                InitBefore::Unknown => break,
+            }
+        }
+        Init::Xavier
     }
 }
 

@@ -37,7 +37,7 @@ pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
-pub use layer::{Init, Layer, LossLayer, ParamUpdate, Targets};
+pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets};
 pub use layers::{
     AddLayer, Affine, BatchNorm, Conv2d, Dropout, Flatten, IdentityWithSquaredLoss, LeakyRelu,
     MaxPool2d, MulLayer, Relu, Residual, Sigmoid, Softmax, SoftmaxWithLoss, Tanh,

@@ -39,9 +39,6 @@ pub struct LayerInfo {
     pub kind: Kind,
     /// The prefix of its field name (`affine` for `affine1`, …).
     pub field: &'static str,
-    /// For an activation, the `staticnet::Init` variant that `Init::Auto`
-    /// means for the layer before it: `He` before ReLU.
-    pub auto_init_before: Option<&'static str>,
     /// The fraction a layer without sizes may take in angle brackets, as
     /// `Dropout<0.3>`.
     pub fraction: Option<Fraction>,
@@ -69,7 +66,6 @@ const PLAIN: LayerInfo = LayerInfo {
     name: "",
     kind: Kind::ShapePreserving,
     field: "",
-    auto_init_before: None,
     fraction: None,
     takes_width: false,
     usage: "",
@@ -128,28 +124,24 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "Relu",
         field: "relu",
-        auto_init_before: Some("He"),
         usage: "`Relu`",
         ..PLAIN
     },
     LayerInfo {
         name: "Sigmoid",
         field: "sigmoid",
-        auto_init_before: Some("Xavier"),
         usage: "`Sigmoid`",
         ..PLAIN
     },
     LayerInfo {
         name: "Tanh",
         field: "tanh",
-        auto_init_before: Some("Xavier"),
         usage: "`Tanh`",
         ..PLAIN
     },
     LayerInfo {
         name: "LeakyRelu",
         field: "leakyrelu",
-        auto_init_before: Some("He"),
         fraction: Some(Fraction {
             what: "slope",
             meaning: "the slope of the negative side",

@@ -239,6 +239,7 @@ impl<'a> Network<'a> {
         let last_field = &last.field;
         let last_output = quote_spanned!(last.decl.name.span()=> ::staticnet::Layer::<T>::output(&self.#last_field));
         let last_ty = layer_type(last);
+        let first_ty = layer_type(self.layers[0]);
         let out = quote_spanned!(last.decl.name.span()=> <#last_ty as ::staticnet::Layer<T>>::Out);
         let (x, dout, rng, init, training, update, d) = (
             local("x"),
@@ -260,6 +261,7 @@ impl<'a> Network<'a> {
             impl<T: ::staticnet::Scalar, S> ::staticnet::Layer<T> for #name<T, S> #where_clause {
                 type In = #first_in;
                 type Out = #out;
+                const INIT_BEFORE: ::staticnet::InitBefore = <#first_ty as ::staticnet::Layer<T>>::INIT_BEFORE;
 
                 fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self {
                     #init_body
@@ -382,15 +384,20 @@ impl<'a> Network<'a> {
     }
 
     /// `Self { field: layer, … }`: each layer drawn with `init` resolved
-    /// for the activation after it (see `auto_init`), and given its
-    /// fraction when one is written (`Dropout<0.3>`); then `extra`.
+    /// for the layers after it (`Layer::INIT_BEFORE`: He before a ReLU,
+    /// looking past dropout), and given its fraction when one is written
+    /// (`Dropout<0.3>`); then `extra`.
     fn init(&self, extra: Option<TokenStream>) -> TokenStream {
         let (rng, init) = (local("rng"), local("init"));
         let fields = self.layers.iter().enumerate().map(|(k, l)| {
             let (field, ty) = (&l.field, layer_type(l));
             let span = l.decl.name.span();
-            let auto = Ident::new(self.auto_init(k), span);
-            let layer = quote_spanned!(span=> <#ty as ::staticnet::Layer<T>>::init(#rng, ::staticnet::Init::resolve_auto(#init, ::staticnet::Init::#auto)));
+            let after = self.layers[k + 1..].iter().map(|next| {
+                let next = layer_type(next);
+                quote!(<#next as ::staticnet::Layer<T>>::INIT_BEFORE)
+            });
+            let auto = quote!(::staticnet::InitBefore::resolve(&[#(#after),*]));
+            let layer = quote_spanned!(span=> <#ty as ::staticnet::Layer<T>>::init(#rng, ::staticnet::Init::resolve_auto(#init, #auto)));
             let setter = l.info.and_then(|info| info.fraction.as_ref());
             let layer = match (setter, &l.fraction) {
                 (Some(setter), Some(value)) => {
@@ -406,23 +413,6 @@ impl<'a> Network<'a> {
             quote_spanned!(loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new(),)
         });
         quote!(Self { #(#fields)* #loss #extra })
-    }
-
-    /// The `Init` variant `Init::Auto` means for layer `k`: the choice of
-    /// the first activation among the layers that follow, looking past
-    /// layers that keep the shape (dropout, batch normalization); Xavier
-    /// when a layer of another kind, or the loss, comes first.
-    fn auto_init(&self, k: usize) -> &'static str {
-        for layer in &self.layers[k + 1..] {
-            let Some(info) = layer.info else { break };
-            if let Some(init) = info.auto_init_before {
-                return init;
-            }
-            if info.kind != Kind::ShapePreserving {
-                break;
-            }
-        }
-        "Xavier"
     }
 
     /// `value`, the output of the layer before layer `k` (or the network's

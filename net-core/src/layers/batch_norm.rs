@@ -6,8 +6,8 @@ use nalgebra::Const;
 use rand::RngCore;
 
 use crate::{
-    Batch, BatchStorage, BufferMut, BufferRef, Init, Layer, ParamMut, ParamName, ParamRef,
-    ParamShape, Scalar, Shape,
+    Batch, BatchStorage, BufferMut, BufferRef, Init, InitBefore, Layer, ParamMut, ParamName,
+    ParamRef, ParamShape, Scalar, Shape,
 };
 
 /// Added to the variance before its square root. The book writes `10e-7`,
@@ -127,6 +127,7 @@ impl<T: Scalar, S: Shape> Default for BatchNorm<T, S> {
 impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
     type In = Const<N>;
     type Out = Const<N>;
+    const INIT_BEFORE: InitBefore = InitBefore::LookPast;
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()

@@ -3,7 +3,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
-use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// The book's default fraction of units dropped.
 pub const DEFAULT_RATIO: f64 = 0.5;
@@ -103,6 +103,7 @@ impl<T: Scalar, S: Shape> Dropout<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     type In = S;
     type Out = S;
+    const INIT_BEFORE: InitBefore = InitBefore::LookPast;
 
     /// Seeds the layer's mask generator with one draw from `rng` (so the
     /// layers after it are drawn from further along the same stream);

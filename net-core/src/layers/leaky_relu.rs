@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
-use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// The slope for negative inputs unless told otherwise: PyTorch's
 /// `negative_slope` default.
@@ -75,6 +75,7 @@ impl<T: Scalar, S: Shape> Default for LeakyRelu<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for LeakyRelu<T, S> {
     type In = S;
     type Out = S;
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
 
     /// A layer with the slope 0.01.
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {

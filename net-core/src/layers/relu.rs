@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
-use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// `y = max(x, 0)`, element by element, for any sample shape `S`.
 ///
@@ -48,6 +48,7 @@ impl<T: Scalar, S: Shape> Default for Relu<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
     type In = S;
     type Out = S;
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
-use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// `y = 1 / (1 + exp(−x))`, element by element, for any sample shape `S`.
 ///
@@ -36,6 +36,7 @@ impl<T: Scalar, S: Shape> Default for Sigmoid<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for Sigmoid<T, S> {
     type In = S;
     type Out = S;
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::Xavier);
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()
