@@ -39,8 +39,9 @@ pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
 pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets};
 pub use layers::{
-    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Flatten, IdentityWithSquaredLoss, LeakyRelu,
-    MaxPool2d, MulLayer, Relu, Residual, Sigmoid, Softmax, SoftmaxWithLoss, Tanh,
+    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Elementwise, ElementwiseFn, Flatten,
+    IdentityWithSquaredLoss, LeakyRelu, LeakyReluFn, MaxPool2d, MulLayer, Relu, Residual, Sigmoid,
+    Softmax, SoftmaxWithLoss, Tanh, TanhFn,
 };
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};

@@ -1,10 +1,7 @@
 //! The leaky ReLU activation.
 
-use core::marker::PhantomData;
-
-use rand::RngCore;
-
-use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
+use super::elementwise::{Elementwise, ElementwiseFn};
+use crate::{Init, InitBefore, Scalar, Shape};
 
 /// The slope for negative inputs unless told otherwise: PyTorch's
 /// `negative_slope` default.
@@ -14,10 +11,9 @@ const DEFAULT_SLOPE: f64 = 0.01;
 /// any sample shape `S` (Maas et al., 2013). The slope is 0.01 unless
 /// [`with_slope`](LeakyRelu::with_slope) says otherwise.
 ///
-/// Forward keeps a mask of the inputs that were `≤ 0`, as
-/// [`Relu`](crate::Relu) does; backward lets the gradient through where
-/// the mask is off and scales it by the slope where it is on:
-/// `dx = dout` or `dx = slope·dout`.
+/// Backward lets the gradient through where the input was positive and
+/// scales it by the slope where it was `≤ 0`, as [`Relu`](crate::Relu)
+/// stops it: `dx = dout` or `dx = slope·dout`.
 ///
 /// ```
 /// use net_core::{Const, Dyn, LeakyRelu, Layer, OMatrix};
@@ -26,86 +22,58 @@ const DEFAULT_SLOPE: f64 = 0.01;
 /// let y = relu.forward(&x).clone();
 /// assert_eq!(y.as_slice(), &[1.0, -1.0, -0.25, 3.0]); // column-major
 /// ```
-#[derive(Clone, Debug)]
-pub struct LeakyRelu<T: Scalar, S: Shape> {
+pub type LeakyRelu<T, S> = Elementwise<T, S, LeakyReluFn>;
+
+/// `x` or `slope·x`, and its derivative `1` or `slope`: see [`LeakyRelu`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyReluFn {
     slope: f64,
-    mask: Vec<bool>,
-    out: Batch<T, S>,
-    dx: Batch<T, S>,
-    shape: PhantomData<S>,
 }
 
-impl<T: Scalar, S: Shape> LeakyRelu<T, S> {
-    /// A new leaky ReLU with the slope 0.01; it has no parameters.
-    pub fn new() -> Self {
-        LeakyRelu {
+impl Default for LeakyReluFn {
+    fn default() -> Self {
+        LeakyReluFn {
             slope: DEFAULT_SLOPE,
-            mask: Vec::new(),
-            out: BatchStorage::zeros(0),
-            dx: BatchStorage::zeros(0),
-            shape: PhantomData,
+        }
+    }
+}
+
+impl ElementwiseFn for LeakyReluFn {
+    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
+
+    fn value<T: Scalar>(&self, x: T) -> T {
+        if x <= T::zero() {
+            T::of_f64(self.slope) * x
+        } else {
+            x
         }
     }
 
+    fn derivative<T: Scalar>(&self, x: T, _y: T) -> T {
+        if x <= T::zero() {
+            T::of_f64(self.slope)
+        } else {
+            T::one()
+        }
+    }
+}
+
+impl<T: Scalar, S: Shape> LeakyRelu<T, S> {
     /// The same layer with `slope` for the inputs `≤ 0`.
     ///
     /// # Panics
     /// When `slope` is not finite (NaN or infinite).
-    pub fn with_slope(mut self, slope: f64) -> Self {
+    pub fn with_slope(self, slope: f64) -> Self {
         assert!(
             slope.is_finite(),
             "a leaky ReLU slope is a finite number, not {slope}"
         );
-        self.slope = slope;
-        self
+        Self::of(LeakyReluFn { slope })
     }
 
     /// The slope for the inputs `≤ 0`.
     pub fn slope(&self) -> f64 {
-        self.slope
-    }
-}
-
-impl<T: Scalar, S: Shape> Default for LeakyRelu<T, S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Scalar, S: Shape> Layer<T> for LeakyRelu<T, S> {
-    type In = S;
-    type Out = S;
-    const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
-
-    /// A layer with the slope 0.01.
-    fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
-        Self::new()
-    }
-
-    fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
-        self.mask.resize(x.as_slice().len(), false);
-        let slope = T::of_f64(self.slope);
-        let out = self.out.as_mut_slice();
-        for ((y, masked), &x) in out.iter_mut().zip(&mut self.mask).zip(x.as_slice()) {
-            *masked = x <= T::zero();
-            *y = if *masked { slope * x } else { x };
-        }
-        &self.out
-    }
-
-    fn output(&self) -> &Batch<T, S> {
-        &self.out
-    }
-
-    fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
-        let slope = T::of_f64(self.slope);
-        let dx = self.dx.as_mut_slice();
-        for ((dx, &masked), &dout) in dx.iter_mut().zip(&self.mask).zip(dout.as_slice()) {
-            *dx = if masked { slope * dout } else { dout };
-        }
-        &self.dx
+        self.function().slope
     }
 }
 
@@ -114,6 +82,7 @@ mod tests {
     use nalgebra::{Const, Dyn, OMatrix};
 
     use super::*;
+    use crate::Layer;
     use crate::layers::check::{assert_gradients_agree, random_batch};
 
     type Rows = OMatrix<f64, Dyn, Const<2>>;

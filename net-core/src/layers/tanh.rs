@@ -1,10 +1,7 @@
 //! The hyperbolic tangent activation.
 
-use core::marker::PhantomData;
-
-use rand::RngCore;
-
-use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
+use super::elementwise::{Elementwise, ElementwiseFn};
+use crate::{Init, InitBefore, Scalar};
 
 /// `y = tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)`, element by element, for any
 /// sample shape `S`.
@@ -22,58 +19,21 @@ use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 /// let dx = tanh.backward(&x, &OMatrix::<f64, Dyn, Const<2>>::from_row_slice(&[1.0, 1.0]));
 /// assert_eq!(dx[0], 1.0); // 1 − tanh(0)²
 /// ```
-#[derive(Clone, Debug)]
-pub struct Tanh<T: Scalar, S: Shape> {
-    out: Batch<T, S>,
-    dx: Batch<T, S>,
-    shape: PhantomData<S>,
-}
+pub type Tanh<T, S> = Elementwise<T, S, TanhFn>;
 
-impl<T: Scalar, S: Shape> Tanh<T, S> {
-    /// A new tanh; it has no parameters.
-    pub fn new() -> Self {
-        Tanh {
-            out: BatchStorage::zeros(0),
-            dx: BatchStorage::zeros(0),
-            shape: PhantomData,
-        }
-    }
-}
+/// `tanh` and its derivative `1 − y²`: see [`Tanh`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TanhFn;
 
-impl<T: Scalar, S: Shape> Default for Tanh<T, S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Scalar, S: Shape> Layer<T> for Tanh<T, S> {
-    type In = S;
-    type Out = S;
+impl ElementwiseFn for TanhFn {
     const INIT_BEFORE: InitBefore = InitBefore::Is(Init::Xavier);
 
-    fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
-        Self::new()
+    fn value<T: Scalar>(&self, x: T) -> T {
+        x.tanh()
     }
 
-    fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
-        for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
-            *y = x.tanh();
-        }
-        &self.out
-    }
-
-    fn output(&self) -> &Batch<T, S> {
-        &self.out
-    }
-
-    fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
-        let dx = self.dx.as_mut_slice();
-        for ((dx, &y), &dout) in dx.iter_mut().zip(self.out.as_slice()).zip(dout.as_slice()) {
-            *dx = dout * (T::one() - y * y);
-        }
-        &self.dx
+    fn derivative<T: Scalar>(&self, _x: T, y: T) -> T {
+        T::one() - y * y
     }
 }
 
@@ -82,6 +42,7 @@ mod tests {
     use nalgebra::{Const, Dyn, OMatrix};
 
     use super::*;
+    use crate::Layer;
     use crate::layers::check::{assert_gradients_agree, random_batch};
 
     type Rows = OMatrix<f64, Dyn, Const<3>>;
