@@ -16,6 +16,21 @@ fn weights() -> Vec<u8> {
     to_safetensors_bytes(&random_net::<f64, Net64>(1)).unwrap()
 }
 
+/// `bytes` as a file without the digest of its tensor data (one written
+/// before digests were, or by another tool): the same bytes with the
+/// metadata key renamed, so that a changed value reaches the checks of the
+/// values themselves.
+fn without_digest(mut bytes: Vec<u8>) -> Vec<u8> {
+    let end = header_end(&bytes);
+    let key = b"\"sha256\"";
+    let at = bytes[..end]
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("staticnet's files record a digest");
+    bytes[at..at + key.len()].copy_from_slice(b"\"digest\"");
+    bytes
+}
+
 fn checkpoint() -> Vec<u8> {
     let net: Net64 = random_net(1);
     let v = [0.25, -0.5, 1.0];
@@ -165,7 +180,7 @@ proptest! {
             1..4,
         )
     ) {
-        let mut bytes = weights();
+        let mut bytes = without_digest(weights());
         let data = header_end(&bytes);
         let values = (bytes.len() - data) / 8;
         for (i, bits) in &changes {
@@ -215,11 +230,39 @@ proptest! {
 /// new value.
 #[test]
 fn a_changed_value_loads_in_full() {
-    let mut bytes = weights();
+    let mut bytes = without_digest(weights());
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01; // the sign-and-exponent byte of the last b2 value, still finite
     let mut net: Net64 = random_net(99);
     load_weights_from_bytes(&mut net, &bytes).unwrap();
     assert_eq!(snapshot(&net), expected_from_crate(&bytes, &net));
     assert_ne!(snapshot(&net), snapshot(&random_net::<f64, Net64>(1)));
+}
+
+/// With its digest, a file whose tensor data changed by one bit, to a value
+/// just as finite, is refused as damaged, naming the file, and the network
+/// is left as it was.
+#[test]
+fn a_changed_value_is_caught_by_the_digest() {
+    let mut bytes = weights();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    let mut net: Net64 = random_net(99);
+    let before = snapshot(&net);
+    let err = load_weights_from_bytes(&mut net, &bytes).unwrap_err();
+    assert!(
+        matches!(err, net_core::io::IoError::DigestMismatch { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("is damaged"), "{err}");
+    assert_eq!(snapshot(&net), before);
+    let mut ckpt = checkpoint();
+    let at = header_end(&ckpt) + 3;
+    ckpt[at] ^= 0x10;
+    let err = load_checkpoint_from_bytes(&mut net, &ckpt).unwrap_err();
+    assert!(
+        matches!(err, net_core::io::IoError::DigestMismatch { .. }),
+        "{err:?}"
+    );
+    assert_eq!(snapshot(&net), before);
 }

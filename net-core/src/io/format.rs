@@ -120,6 +120,18 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], path: &Path) -> Result<Parsed<'a>, IoEr
         ));
     }
 
+    let recorded = metadata.metadata().as_ref().and_then(|m| m.get(DIGEST_KEY));
+    if let Some(recorded) = recorded {
+        let actual = digest(data);
+        if *recorded != actual {
+            return Err(IoError::DigestMismatch {
+                path: path.to_path_buf(),
+                recorded: recorded.clone(),
+                actual,
+            });
+        }
+    }
+
     let mut tensors = BTreeMap::new();
     for (name, info) in metadata.tensors() {
         let (start, end) = info.data_offsets;
@@ -560,9 +572,22 @@ pub(crate) fn commit<T: Scalar, N: Network<T>>(
     Ok(())
 }
 
+/// The metadata key of the SHA-256 digest of a file's tensor data.
+pub(crate) const DIGEST_KEY: &str = "sha256";
+
+/// The SHA-256 digest of `data`, in lowercase hex.
+fn digest(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Serializes named tensors, laid out in the order given, and a metadata
-/// map into safetensors bytes. The header's keys are sorted, so equal
-/// inputs give equal bytes.
+/// map into safetensors bytes, with the SHA-256 digest of the tensor data
+/// added to the metadata (`sha256`), which loading verifies. The header's
+/// keys are sorted, so equal inputs give equal bytes.
 pub(crate) fn serialize(
     tensors: &[(String, OwnedTensor)],
     metadata: Option<BTreeMap<String, String>>,
@@ -571,13 +596,17 @@ pub(crate) fn serialize(
     use serde_json::{Map, Value, json};
 
     let mut header = Map::new();
-    if let Some(metadata) = metadata {
-        let map: Map<String, Value> = metadata
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        header.insert("__metadata__".to_owned(), Value::Object(map));
-    }
+    let data: Vec<u8> = tensors
+        .iter()
+        .flat_map(|(_, t)| t.data.iter().copied())
+        .collect();
+    let mut metadata = metadata.unwrap_or_default();
+    metadata.insert(DIGEST_KEY.to_owned(), digest(&data));
+    let map: Map<String, Value> = metadata
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    header.insert("__metadata__".to_owned(), Value::Object(map));
     let mut offset = 0usize;
     for (name, tensor) in tensors {
         let end = offset + tensor.data.len();
@@ -602,8 +631,6 @@ pub(crate) fn serialize(
     let mut bytes = Vec::with_capacity(8 + header.len() + offset);
     bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&header);
-    for (_, tensor) in tensors {
-        bytes.extend_from_slice(&tensor.data);
-    }
+    bytes.extend_from_slice(&data);
     Ok(bytes)
 }

@@ -51,6 +51,16 @@
 //!   given by mistake is refused without being read), and built whole in
 //!   memory before it is written. Only regular files are read: a device or
 //!   a pipe is refused with [`IoError::Read`].
+//! - **A digest of the data.** Both savers record the SHA-256 of the tensor
+//!   data in the metadata (`sha256`), and loading verifies it before
+//!   anything else: a file changed after it was written, even to values
+//!   just as finite, is refused as damaged ([`IoError::DigestMismatch`]),
+//!   naming the file. A file without a digest (written before, or by
+//!   another tool) still loads. Other readers ignore the key.
+//! - **Buffers.** A layer's persistent state that is not a parameter
+//!   (`BatchNorm`'s `running_mean1`, `running_var1`) is saved and loaded
+//!   beside the parameters; a file written before holds none, loads all the
+//!   same, and [`Loaded::note`] says so.
 //! - **Deterministic bytes.** The header's keys are sorted and the tensors
 //!   laid out in the network's order (then the state tensors in the order
 //!   given), so the same network and metadata always give the same file.
@@ -83,6 +93,17 @@ pub const MEMORY: &str = "<memory>";
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum IoError {
+    /// The file's tensor data do not match the SHA-256 digest recorded in
+    /// its metadata when it was written: it was changed or damaged since.
+    #[error("`{}` is damaged: its tensor data do not match the SHA-256 digest recorded when it was written (recorded {recorded}, computed {actual}); the file was changed after it was saved", path.display())]
+    DigestMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The digest in its metadata.
+        recorded: String,
+        /// The digest of its tensor data.
+        actual: String,
+    },
     /// The file could not be read.
     #[error("could not read `{}`: {source}", path.display())]
     Read {
