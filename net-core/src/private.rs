@@ -5,7 +5,6 @@ use crate::image::Window;
 use crate::{Image, ParamName};
 
 pub use crate::network::accuracy_of;
-pub use crate::optim::sgd::update_param as sgd_update;
 
 /// Whether a square window of `size` pixels, moved by `stride` over `In`
 /// padded by `pad`, fits: the check `network!` emits for a `Conv2d` or

@@ -12,9 +12,9 @@ pub(crate) fn update<T: Scalar>(value: &mut [T], grad: &[T], lr: T) {
     }
 }
 
-/// [`update`] of one parameter from its stored gradient: what
-/// `Network::sgd_step`, `Layer::backward_params_sgd` and the code
-/// `network!` generates apply to each parameter they visit.
+/// `p ← p − lr·∂L/∂p` for one parameter, from its stored gradient: what
+/// `Network::sgd_step` and `ParamUpdate::Sgd` apply to each parameter
+/// they visit.
 pub fn update_param<T: Scalar>(p: ParamMut<'_, T>, lr: T) {
     update(p.value, p.grad, lr);
 }
