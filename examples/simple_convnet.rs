@@ -32,6 +32,9 @@ use staticnet::optim::Method;
 use staticnet::prelude::*;
 use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate};
 
+#[path = "common/paths.rs"]
+mod paths;
+
 network! {
     /// The book's `SimpleConvNet`: `conv - relu - pool - affine - relu -
     /// affine - softmax`, with its parameters named `W1`/`b1` (the filters,
@@ -98,8 +101,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(dir) = args.data.as_deref().filter(|dir| !dir.is_dir()) {
-        usage_error(format!("--data {}: no such directory", dir.display()));
+    if let Some(Err(message)) = args
+        .data
+        .as_deref()
+        .map(|dir| paths::check_data_arg("--data", dir))
+    {
+        usage_error(message);
     }
     if !(args.init_std > 0.0 && args.init_std.is_finite()) {
         usage_error(format!(

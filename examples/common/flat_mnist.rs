@@ -16,6 +16,9 @@ use staticnet::optim::Method;
 use staticnet::prelude::*;
 use staticnet::train::{ImageSamples, TrainConfig, TrainError, Trainer, evaluate};
 
+#[path = "paths.rs"]
+mod paths;
+
 /// Samples per forward pass when measuring accuracy.
 const EVAL_CHUNK: usize = 1000;
 
@@ -119,8 +122,12 @@ where
         .command()
         .get_matches_from(std::env::args_os().collect::<Vec<OsString>>());
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
-    if let Some(dir) = args.data.as_deref().filter(|dir| !dir.is_dir()) {
-        example.usage_error(format!("--data {}: no such directory", dir.display()));
+    if let Some(Err(message)) = args
+        .data
+        .as_deref()
+        .map(|dir| paths::check_data_arg("--data", dir))
+    {
+        example.usage_error(message);
     }
     match run::<N>(&args, before, example) {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,6 +32,8 @@ use staticnet::train::{
 
 use plot::EpochRecord;
 
+#[path = "../common/paths.rs"]
+mod paths;
 #[path = "../common/two_layer_nets.rs"]
 mod two_layer_nets;
 
@@ -88,7 +90,7 @@ struct Args {
     #[arg(long, value_name = "PATH")]
     save: Option<PathBuf>,
     /// Continue from a checkpoint written by --save, with the same
-    /// --optimizer.
+    /// --optimizer, up to an --iters beyond the checkpoint's iteration.
     #[arg(long, value_name = "PATH")]
     resume: Option<PathBuf>,
     /// Write the loss and accuracy curves to this PNG.
@@ -134,7 +136,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    reject_missing_paths(&args);
+    check_paths(&args);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -144,28 +146,40 @@ fn main() -> ExitCode {
     }
 }
 
-/// Paths given on the command line that do not exist are usage errors:
-/// clap prints the message with the usage line and exits with code 2.
-fn reject_missing_paths(args: &Args) {
-    let missing = |flag: &str, path: &Path| {
-        let message = format!("{flag} {}: no such file or directory", path.display());
-        Args::command()
-            .error(ErrorKind::ValueValidation, message)
-            .exit()
-    };
-    if let Some(dir) = args.data.as_deref().filter(|dir| !dir.is_dir()) {
-        missing("--data", dir);
+/// The paths given on the command line, checked before any data is read
+/// or any step taken: a data directory or checkpoint that is missing or is
+/// something else, and an output that cannot be written, are usage errors
+/// (clap prints the message with the usage line and exits with code 2).
+fn check_paths(args: &Args) {
+    let checks = [
+        args.data
+            .as_deref()
+            .map(|dir| paths::check_data_arg("--data", dir)),
+        args.resume
+            .as_deref()
+            .map(|path| paths::check_input_file("--resume", path)),
+        args.save
+            .as_deref()
+            .map(|path| paths::check_output_file("--save", path, "checkpoint.safetensors")),
+        args.plot
+            .as_deref()
+            .map(|path| paths::check_output_file("--plot", path, "curves.png")),
+    ];
+    if let Some(Err(message)) = checks.into_iter().flatten().find(Result::is_err) {
+        usage_error(message);
     }
-    if let Some(path) = args.resume.as_deref().filter(|path| !path.is_file()) {
-        missing("--resume", path);
-    }
+}
+
+/// Exits with clap's usage message and code 2.
+fn usage_error(message: String) -> ! {
+    Args::command()
+        .error(ErrorKind::ValueValidation, message)
+        .exit()
 }
 
 /// Settings the trainer rejects before it starts are usage errors too.
 fn reject_settings(error: TrainError) -> ! {
-    Args::command()
-        .error(ErrorKind::ValueValidation, error.to_string())
-        .exit()
+    usage_error(error.to_string())
 }
 
 /// The training settings the flags give, with the run's `seed`.
@@ -187,16 +201,19 @@ fn run(args: &Args) -> Result<(), BoxError> {
     train_config(args, args.seed)
         .validate(usize::MAX)
         .unwrap_or_else(|error| reject_settings(error));
+    with_two_layer_net!(args.hidden, Net => train::<Net<f32>>(args, started))
+        .unwrap_or_else(|| Err(format!("hidden size {} is not compiled in", args.hidden).into()))
+}
+
+/// The dataset the flags name, downloaded when files are missing.
+fn load_data(args: &Args) -> Result<Mnist, BoxError> {
     let dataset = match args.dataset {
         DatasetArg::Mnist => Dataset::Mnist,
         DatasetArg::Fashion => Dataset::Fashion,
     };
     let dir = resolve_data_dir(args.data.as_deref(), dataset);
     fetch_missing_files(&dir, dataset, args)?;
-    let mnist = load_mnist(&dir, &LoadOptions::default())?;
-
-    with_two_layer_net!(args.hidden, Net => train::<Net<f32>>(args, &mnist, started))
-        .unwrap_or_else(|| Err(format!("hidden size {} is not compiled in", args.hidden).into()))
+    Ok(load_mnist(&dir, &LoadOptions::default())?)
 }
 
 #[cfg(feature = "download")]
@@ -310,18 +327,35 @@ struct Snapshot<N> {
     net: N,
 }
 
-fn train<N>(args: &Args, mnist: &Mnist, started: Instant) -> Result<(), BoxError>
+fn train<N>(args: &Args, started: Instant) -> Result<(), BoxError>
 where
     N: Network<f32, In = Const<784>, Out = Const<10>> + Clone + Send,
 {
     let mut net = N::init(&mut StdRng::seed_from_u64(args.seed), args.init.init());
+    // The checkpoint is read before the data: a resume with nothing to do
+    // is refused before anything is downloaded or loaded.
     let checkpoint = match &args.resume {
         Some(path) => Some(load_checkpoint(&mut net, path)?),
         None => None,
     };
+    if let (Some(path), Some(checkpoint)) = (&args.resume, &checkpoint) {
+        // Training to an iteration the checkpoint has passed would take no
+        // step, and a --save would label its weights with the wrong
+        // iteration: the file is left as it is.
+        if u64::try_from(args.iters).is_ok_and(|iters| iters <= checkpoint.iteration) {
+            usage_error(format!(
+                "`{}` is at iteration {at}; --iters {} is not beyond it: \
+                 give --iters above {at} to train further",
+                path.display(),
+                args.iters,
+                at = checkpoint.iteration,
+            ));
+        }
+    }
     if let Some(note) = checkpoint.as_ref().and_then(|c| c.loaded.note()) {
         eprintln!("note: {note}");
     }
+    let mnist = &load_data(args)?;
     let seed = checkpoint.as_ref().map_or(args.seed, |c| c.seed);
     let config = train_config(args, seed);
     let mut trainer = Trainer::<f32, Const<784>>::new(config, mnist.train.len())
@@ -345,10 +379,12 @@ where
     let per_epoch = config.iters_per_epoch(mnist.train.len());
     let progress = Progress::new(args.quiet, args.iters as u64);
 
-    let save = |net: &N, trainer: &Trainer<f32, Const<784>>, iteration: usize| {
+    // `done` is the number of steps `net` has taken, counted as they are
+    // taken: the iteration a checkpoint records is that of its weights.
+    let save = |net: &N, trainer: &Trainer<f32, Const<784>>, done: usize| {
         if let Some(path) = &args.save {
             let meta = CheckpointMeta {
-                iteration: iteration as u64,
+                iteration: done as u64,
                 seed,
                 optimizer: args.optimizer.name(),
             };
@@ -359,7 +395,7 @@ where
 
     // Accuracy on all 70,000 images costs about as much as 1,500 training
     // steps, so it runs on another thread, on a copy of the network.
-    let (history, train_seconds) = std::thread::scope(|scope| -> Result<_, BoxError> {
+    let (history, train_seconds, done) = std::thread::scope(|scope| -> Result<_, BoxError> {
         let (snapshots, inbox) = mpsc::channel::<Snapshot<N>>();
         let progress = &progress;
         let evaluator = scope.spawn(move || -> Result<Vec<EpochRecord>, BoxError> {
@@ -391,6 +427,7 @@ where
         let training = Instant::now();
         let mut loss_sum = 0.0;
         let mut loss_count = 0usize;
+        let mut done = start;
         for iteration in start..args.iters {
             if iteration % per_epoch == 0 {
                 let train_loss = if loss_count == 0 {
@@ -408,11 +445,12 @@ where
                         net: net.clone(),
                     })
                     .map_err(|_| "the evaluating thread stopped")?;
-                if iteration > start {
-                    save(&net, &trainer, iteration)?;
+                if done > start {
+                    save(&net, &trainer, done)?;
                 }
             }
             let loss = trainer.step(&mut net, &train_set, iteration)?;
+            done = iteration + 1;
             loss_sum += f64::from(loss);
             loss_count += 1;
             progress.step(iteration + 1, loss);
@@ -429,8 +467,8 @@ where
         let (report, measured) = mpsc::channel();
         snapshots
             .send(Snapshot {
-                epoch: args.iters.div_ceil(per_epoch),
-                iteration: args.iters,
+                epoch: done.div_ceil(per_epoch),
+                iteration: done,
                 train_loss,
                 train_acc: Some(measured),
                 net: net.clone(),
@@ -443,11 +481,11 @@ where
         let history = evaluator
             .join()
             .map_err(|_| "the evaluating thread panicked")??;
-        Ok((history, train_seconds))
+        Ok((history, train_seconds, done))
     })?;
     progress.finish();
 
-    save(&net, &trainer, args.iters)?;
+    save(&net, &trainer, done)?;
     if let Some(path) = &args.save {
         if !args.quiet {
             println!("saved the weights to {}", path.display());

@@ -375,6 +375,41 @@ fn offline_error_says_what_is_missing_and_how_to_get_it() {
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 }
 
+/// A file where the directory should be is said to be one, before any
+/// request: neither "missing files" nor an error creating the directory.
+#[test]
+fn nothing_is_downloaded_for_a_directory_that_is_a_file() {
+    let server = Server::start(HashMap::new());
+    let dir = Scratch::new("dl-not-a-dir");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    for target in [file.clone(), file.join("mnist")] {
+        let log = Mutex::new(Vec::new());
+        let err = ensure_downloaded(
+            &target,
+            Dataset::Mnist,
+            &[server.url("/m/")],
+            &mut recorder(&log),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, DataError::NotADirectory { path, .. } if *path == file),
+            "{}: {err:?}",
+            target.display()
+        );
+        assert!(log.into_inner().unwrap().is_empty());
+        let err =
+            download_file(&[server.url("/m/")], &labels_spec(), &target, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, DataError::NotADirectory { path, .. } if *path == file),
+            "{err:?}"
+        );
+    }
+    assert_eq!(server.requests.load(Ordering::Relaxed), 0);
+    assert_eq!(dir.entries(), ["a-file"]);
+}
+
 #[test]
 fn ensure_downloaded_fetches_the_missing_files_and_they_load() {
     let Some(mnist) = shared_mnist() else {

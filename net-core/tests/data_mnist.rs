@@ -12,7 +12,7 @@ use std::time::Instant;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use net_core::data::{
-    BatchLayout, DataError, IdxArray, LoadOptions, Mnist, NUM_CLASSES, load_mnist,
+    BatchLayout, DataError, IdxArray, LoadOptions, Mnist, NUM_CLASSES, check_data_dir, load_mnist,
 };
 use net_core::{Const, Dyn, OMatrix};
 use scratch::Scratch;
@@ -180,6 +180,72 @@ fn corrupt_file_names_the_file() {
         matches!(&err, DataError::Idx { path, .. } if *path == bad),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_data_path_that_is_not_a_directory_is_said_to_be_so() {
+    let s = tiny("mnist-not-a-dir", 3, 3);
+    let file = s.write("a-file", b"not a directory");
+    // The directory itself, and a directory under the file.
+    for dir in [file.clone(), file.join("mnist")] {
+        let err = load_mnist(&dir, &LoadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, DataError::NotADirectory { path, what: "a regular file" } if *path == file),
+            "{}: {err:?}",
+            dir.display()
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("{}: not a directory (it is a regular file)", file.display())
+        );
+        assert!(check_data_dir(&dir).is_err());
+    }
+    // A directory that does not exist is still missing its four files.
+    let nowhere = s.0.join("nowhere");
+    assert!(!check_data_dir(&nowhere).unwrap());
+    let err = load_mnist(&nowhere, &LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, DataError::Missing(m) if m.missing.len() == 4),
+        "{err:?}"
+    );
+    assert!(check_data_dir(&s.0).unwrap());
+}
+
+/// A directory whose permissions refuse reading (mode 000), or looking at
+/// its files (mode 644: no search permission), is said to be unreadable,
+/// not to be missing its files. Root reads it all the same: the test says
+/// it skipped itself then.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_data_directory_is_said_to_be_unreadable() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let s = tiny("mnist-unreadable", 3, 3);
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&s.0, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    for mode in [0o000, 0o644] {
+        set_mode(mode);
+        if std::fs::metadata(s.0.join("train-images-idx3-ubyte.gz")).is_ok() {
+            set_mode(0o755);
+            println!(
+                "skipped: permission bits do not stop this process (root?), \
+                 so an unreadable directory cannot be made"
+            );
+            return;
+        }
+        let err = load_mnist(&s.0, &LoadOptions::default()).unwrap_err();
+        set_mode(0o755);
+        assert!(
+            matches!(&err, DataError::UnreadableDir { path, .. } if *path == s.0),
+            "mode {mode:o}: {err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("the data directory cannot be read"),
+            "{err}"
+        );
+    }
 }
 
 /// `<workspace>/../shared/data/<name>`, or `None` (with the reason printed)

@@ -5,8 +5,12 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use super::DataError;
 
 /// The environment variable that overrides the default download mirrors: a
 /// comma-separated list of base URLs (each file's URL is the base followed
@@ -263,13 +267,120 @@ fn normalize_mirror(mirror: &str) -> Option<String> {
 /// The path of a dataset file in `dir`: `<stem>.gz` when it exists, else
 /// `<stem>` (raw IDX) when it exists, else `None`. `stem` is a name without
 /// `.gz`, such as [`TRAIN_IMAGES`].
+///
+/// A file that cannot be looked at (an unreadable directory) counts as
+/// absent here; [`locate_file`] tells the two apart.
 pub fn find_file(dir: &Path, stem: &str) -> Option<PathBuf> {
-    let gz = dir.join(format!("{stem}.gz"));
-    if gz.is_file() {
-        return Some(gz);
+    locate_file(dir, stem).ok().flatten()
+}
+
+/// [`find_file`], telling a file that is absent (`Ok(None)`) from one that
+/// cannot be looked for.
+///
+/// # Errors
+/// [`DataError::UnreadableDir`] when the directory does not let its files
+/// be looked at (its permissions); [`DataError::Io`] naming the file for
+/// any other failure but its absence (a loop of symbolic links, say).
+pub fn locate_file(dir: &Path, stem: &str) -> Result<Option<PathBuf>, DataError> {
+    for path in [dir.join(format!("{stem}.gz")), dir.join(stem)] {
+        match fs::metadata(&path) {
+            Ok(metadata) if metadata.is_file() => return Ok(Some(path)),
+            // Something else under the name (a directory): not the file.
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(source) if source.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(DataError::UnreadableDir {
+                    path: dir.to_path_buf(),
+                    source,
+                });
+            }
+            Err(source) => return Err(DataError::Io { path, source }),
+        }
     }
-    let raw = dir.join(stem);
-    raw.is_file().then_some(raw)
+    Ok(None)
+}
+
+/// Checks the dataset directory `dir` before its files are looked for:
+/// `Ok(true)` when it is a directory that can be listed, `Ok(false)` when it
+/// does not exist (a download may create it).
+///
+/// # Errors
+/// [`DataError::NotADirectory`] when `dir`, or a directory on its path, is
+/// something else (a regular file, say), naming that path;
+/// [`DataError::UnreadableDir`] when it exists but cannot be read (its
+/// permissions, or those of a directory above it): rather than its files
+/// being reported missing, and downloaded into it.
+pub fn check_data_dir(dir: &Path) -> Result<bool, DataError> {
+    match fs::metadata(dir) {
+        // Listed, and its entries looked at (which a directory without
+        // the search permission refuses).
+        Ok(metadata) if metadata.is_dir() => {
+            match fs::read_dir(dir).and_then(|_| fs::metadata(dir.join("."))) {
+                Ok(_) => Ok(true),
+                Err(source) => Err(DataError::UnreadableDir {
+                    path: dir.to_path_buf(),
+                    source,
+                }),
+            }
+        }
+        Ok(metadata) => Err(DataError::NotADirectory {
+            path: dir.to_path_buf(),
+            what: file_kind(&metadata.file_type()),
+        }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        // "Not a directory" from a component of the path, or a directory
+        // above that cannot be searched.
+        Err(source) => match first_non_directory(dir) {
+            Some((path, what)) => Err(DataError::NotADirectory { path, what }),
+            None => Err(DataError::UnreadableDir {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        },
+    }
+}
+
+/// The first path above or at `path` (from the root down) that exists and
+/// is not a directory, with what it is.
+fn first_non_directory(path: &Path) -> Option<(PathBuf, &'static str)> {
+    let ancestors: Vec<&Path> = path.ancestors().collect();
+    ancestors.into_iter().rev().find_map(|ancestor| {
+        if ancestor.as_os_str().is_empty() {
+            return None;
+        }
+        let metadata = fs::metadata(ancestor).ok()?;
+        (!metadata.is_dir()).then(|| (ancestor.to_path_buf(), file_kind(&metadata.file_type())))
+    })
+}
+
+/// What a file is, in words: "a regular file", "a character device"…
+pub(crate) fn file_kind(file_type: &fs::FileType) -> &'static str {
+    if file_type.is_file() {
+        return "a regular file";
+    }
+    if file_type.is_dir() {
+        return "a directory";
+    }
+    if file_type.is_symlink() {
+        return "a symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::dataset::{Dataset, FILE_STEMS, FileSpec, find_file, resolve_mirrors};
+use super::dataset::{Dataset, FILE_STEMS, FileSpec, check_data_dir, locate_file, resolve_mirrors};
 use super::{DataError, MissingFiles};
 
 /// What a download is doing, for progress reports.
@@ -93,7 +93,9 @@ const CHUNK: usize = 64 * 1024;
 /// attempt and how to get the files by hand; [`DataError::ChecksumMismatch`]
 /// when mirrors served a file with another SHA-256 (and none served the
 /// right one); [`DataError::Io`] when the directory or a file in it cannot
-/// be written.
+/// be written; [`DataError::NotADirectory`] or [`DataError::UnreadableDir`]
+/// before any download when `dir` is a file or cannot be read (see
+/// [`check_data_dir`]).
 pub fn ensure_downloaded(
     dir: &Path,
     dataset: Dataset,
@@ -101,9 +103,12 @@ pub fn ensure_downloaded(
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<(), DataError> {
     let mirrors = resolve_mirrors(mirrors, dataset);
+    // Nothing is downloaded into a directory that cannot be read, nor
+    // beside a file that stands where the directory should be.
+    check_data_dir(dir)?;
     let mut missing = Vec::new();
     for (spec, stem) in dataset.files().iter().zip(FILE_STEMS) {
-        match find_file(dir, stem) {
+        match locate_file(dir, stem)? {
             Some(path) => progress(DownloadEvent::Present {
                 file: spec.name,
                 path: &path,
@@ -138,7 +143,9 @@ pub fn ensure_downloaded(
 /// [`DataError::ChecksumMismatch`] when a mirror served different content
 /// and no mirror served the right one; [`DataError::Missing`] when every
 /// mirror failed otherwise (or `mirrors` is empty); [`DataError::Io`] when
-/// `dest_dir` cannot be written, or `file.name` is not a plain file name.
+/// `dest_dir` cannot be written, or `file.name` is not a plain file name;
+/// [`DataError::NotADirectory`] when `dest_dir` is a file, and
+/// [`DataError::UnreadableDir`] when it cannot be read.
 pub fn download_file(
     mirrors: &[String],
     file: &FileSpec<'_>,
@@ -152,6 +159,7 @@ pub fn download_file(
             source: io::Error::new(io::ErrorKind::InvalidInput, "not a plain file name"),
         });
     }
+    check_data_dir(dest_dir)?;
     fs::create_dir_all(dest_dir).map_err(|source| DataError::Io {
         path: dest_dir.to_path_buf(),
         source,

@@ -22,7 +22,9 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::dataset::{TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, find_file};
+use super::dataset::{
+    TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, check_data_dir, locate_file,
+};
 use super::{DataError, MissingFiles, read_idx};
 use crate::Scalar;
 use crate::kernels::transpose_bytes;
@@ -482,7 +484,11 @@ pub struct Mnist {
 /// gathered, not to the stored data.
 ///
 /// # Errors
-/// [`DataError::Missing`] listing every missing file with how to get it;
+/// [`DataError::Missing`] listing every missing file with how to get it
+/// (all four when `dir` does not exist); [`DataError::NotADirectory`] when
+/// `dir` (or a directory on its path) is a file, and
+/// [`DataError::UnreadableDir`] when it cannot be read (see
+/// [`check_data_dir`]);
 /// for a file that cannot be read or is invalid, an error naming it:
 /// [`DataError::Io`], [`DataError::Idx`], [`DataError::WrongShape`] (images
 /// must be 3-D with non-empty images, labels 1-D),
@@ -490,7 +496,13 @@ pub struct Mnist {
 /// [`DataError::ImageSizeMismatch`] (train and test images differ in size).
 pub fn load_mnist(dir: &Path, options: &LoadOptions) -> Result<Mnist, DataError> {
     let stems = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
-    let found = stems.map(|stem| find_file(dir, stem));
+    // A directory that is a file, or cannot be read, is said to be so
+    // rather than reported as missing its four files.
+    check_data_dir(dir)?;
+    let mut found: [Option<PathBuf>; 4] = Default::default();
+    for (slot, stem) in found.iter_mut().zip(stems) {
+        *slot = locate_file(dir, stem)?;
+    }
     let missing: Vec<String> = stems
         .iter()
         .zip(&found)

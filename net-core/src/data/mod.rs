@@ -22,7 +22,9 @@ pub mod mnist;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use dataset::{Dataset, FileSpec, MIRROR_ENV, resolve_data_dir, resolve_mirrors};
+pub use dataset::{
+    Dataset, FileSpec, MIRROR_ENV, check_data_dir, locate_file, resolve_data_dir, resolve_mirrors,
+};
 #[cfg(feature = "download")]
 pub use download::{DownloadEvent, download_file, ensure_downloaded, sha256_hex};
 pub use idx::{IdxArray, IdxError, parse_idx, read_idx};
@@ -130,6 +132,25 @@ pub enum DataError {
         expected: String,
         /// The SHA-256 of what was received, lowercase hex.
         actual: String,
+    },
+    /// The dataset directory, or a directory on its path, is not a
+    /// directory.
+    #[error("{}: not a directory (it is {what})", path.display())]
+    NotADirectory {
+        /// The path that is not a directory.
+        path: PathBuf,
+        /// What it is instead: "a regular file", "a character device"…
+        what: &'static str,
+    },
+    /// The dataset directory exists but cannot be read (its permissions):
+    /// whether its files are there cannot be told.
+    #[error("{}: the data directory cannot be read: {source}", path.display())]
+    UnreadableDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
     },
     /// Dataset files are missing, and could not be downloaded (or downloading
     /// was not attempted). The message says how to get them.
