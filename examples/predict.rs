@@ -208,8 +208,7 @@ struct WeightsInfo {
 /// Reads the header of the weight file: the hidden size, the dtype, and
 /// whether it is a checkpoint.
 fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("could not read `{}`: {e}", path.display()))?;
+    let bytes = read_bounded(path, MAX_WEIGHTS_BYTES)?;
     let metadata = match safetensors::SafeTensors::read_metadata(&bytes) {
         Ok((_, metadata)) => metadata,
         Err(_) => {
@@ -415,8 +414,45 @@ fn label_beside(images: &Path, index: usize, count: usize) -> Option<u8> {
 // PNG input
 // ---------------------------------------------------------------------------
 
-/// The largest decoded PNG accepted, in bytes (8-bit RGBA: 8192 × 8192).
+/// The most memory a PNG may take once decoded: its 8-bit buffer and the
+/// gray (and alpha) values this program makes of it, 8 bytes a value.
 const MAX_PNG_BYTES: usize = 256 << 20;
+
+/// The largest PNG file read, compressed.
+const MAX_PNG_FILE_BYTES: u64 = 64 << 20;
+
+/// The largest weight file read: far above a two-layer net's (a net of
+/// 1024 hidden units in f64 is 6.5 MB).
+const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
+
+/// Reads the regular file at `path`, of at most `max` bytes: a device such
+/// as `/dev/zero`, a pipe or a directory is refused before anything is read,
+/// and so is a file larger than `max`.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+
+    let fail = |e: std::io::Error| format!("could not read `{}`: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let metadata = file.metadata().map_err(fail)?;
+    if !metadata.is_file() {
+        return Err(Failure::Runtime(format!(
+            "could not read `{}`: it is not a regular file",
+            path.display()
+        )));
+    }
+    if metadata.len() > max {
+        return Err(Failure::Runtime(format!(
+            "`{}` is {} bytes, more than this program reads ({} MiB)",
+            path.display(),
+            metadata.len(),
+            max >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // `take`: a file that grows while it is read stops at the bound.
+    file.take(max).read_to_end(&mut bytes).map_err(fail)?;
+    Ok(bytes)
+}
 
 /// An image in shades of gray, `0..=255`, row-major.
 struct Gray {
@@ -428,8 +464,7 @@ struct Gray {
 /// Reads a PNG and turns it into what the network was trained on, with a
 /// note on stderr for every change.
 fn read_png(path: &Path) -> Result<Pixels, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("could not read `{}`: {e}", path.display()))?;
+    let bytes = read_bounded(path, MAX_PNG_FILE_BYTES)?;
     let gray = decode_png(&bytes).map_err(|e| {
         format!(
             "`{}` is not a PNG image staticnet can read: {e}",
@@ -452,10 +487,22 @@ fn decode_png(bytes: &[u8]) -> Result<Gray, String> {
     // tRNS chunk becomes an alpha channel.
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    // The header alone could ask for gigabytes: refuse before allocating.
+    // The header alone could ask for gigabytes: refuse before allocating,
+    // counting what the pixels become (a gray value and an alpha value,
+    // 8 bytes each), not just the 8-bit buffer.
+    let (width, height) = reader.info().size();
+    let values = (width as usize).checked_mul(height as usize);
     let size = reader
         .output_buffer_size()
-        .filter(|&size| size <= MAX_PNG_BYTES)
+        .zip(values)
+        .and_then(|(size, values)| {
+            values
+                .checked_mul(16)
+                .and_then(|v| v.checked_add(size))
+                .map(|total| (size, total))
+        })
+        .filter(|&(_, total)| total <= MAX_PNG_BYTES)
+        .map(|(size, _)| size)
         .ok_or_else(|| {
             let (width, height) = reader.info().size();
             format!(

@@ -236,3 +236,66 @@ fn bad_command_lines_are_usage_errors() {
     ]);
     assert_fails(&output, 2, "64 is not compiled in");
 }
+
+/// A PNG chunk: length, type, data, CRC-32 of type and data.
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let crc = |bytes: &[u8]| {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    };
+    let mut typed = kind.to_vec();
+    typed.extend_from_slice(data);
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&typed);
+    out.extend_from_slice(&crc(&typed).to_be_bytes());
+    out
+}
+
+/// Files that have no end, or whose decoded pixels would not fit the
+/// program's bound, are refused before they are read or decoded.
+#[test]
+fn unbounded_inputs_are_refused_before_reading() {
+    let dir = scratch("unbounded");
+    let weights = weights_answering(&dir, 0);
+    let image = dir.join("digit.png");
+    write_png(&image, 28, 28, &[0; 784]);
+
+    // A device with no end, as the weights, then as the image.
+    let output = run(&[&"--weights", &"/dev/zero", &"--png", &image]);
+    assert_fails(&output, 1, "it is not a regular file");
+    let output = run(&[&"--weights", &weights, &"--png", &"/dev/zero"]);
+    assert_fails(&output, 1, "it is not a regular file");
+
+    // 12000 × 12000 gray pixels: 137 MiB as bytes, under the old bound of
+    // the 8-bit buffer, but 2.3 GB once each pixel is a gray and an alpha
+    // value of 8 bytes. A file of 80 bytes.
+    let mut ihdr = 12_000u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&12_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    let huge = dir.join("huge.png");
+    std::fs::write(&huge, &png).unwrap();
+    let output = run(&[&"--weights", &weights, &"--png", &huge]);
+    assert_fails(
+        &output,
+        1,
+        "it is 12000×12000 pixels, more than this program decodes",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
