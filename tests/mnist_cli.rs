@@ -412,3 +412,79 @@ fn a_path_that_is_not_what_its_flag_needs_is_said_to_be_so() {
     );
     assert!(!stderr.contains("Not a directory"), "{stderr}");
 }
+
+/// Sends SIGINT to `child`, as Ctrl-C does.
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Starts a long run with `--save`, and waits until it has begun to train
+/// (its first epoch line); a thread reads the rest of its output.
+fn long_run(data: &Path, save: &Path) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(exe("mnist"))
+        .args([OsStr::new("--data"), data.as_os_str()])
+        .args(["--batch", "10", "--iters", "100000000", "--save"])
+        .arg(save)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    assert!(
+        lines.any(|line| line.starts_with("epoch")),
+        "training began"
+    );
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
+/// Ctrl-C stops the training after the step under way, writes the
+/// checkpoint with the steps taken, says where it stopped and where the
+/// checkpoint is, and exits with 130; a second Ctrl-C exits at once.
+#[test]
+fn ctrl_c_saves_says_where_and_exits_130() {
+    let dir = Scratch::new("ctrl-c");
+    let data = dir.join("data");
+    synthetic_mnist(&data);
+    let save = dir.join("ckpt.safetensors");
+
+    let child = long_run(&data, &save);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("interrupted: stopped after iteration "))
+        .unwrap_or_else(|| panic!("no interruption line in: {stderr}"));
+    let iteration: u64 = line
+        .trim_start_matches("interrupted: stopped after iteration ")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(iteration > 0, "{line}");
+    assert!(
+        line.ends_with(&format!("the checkpoint is in {}", save.display())),
+        "{line}"
+    );
+    assert_eq!(metadata(&save)["iteration"], iteration.to_string());
+
+    // Twice: at once, and the checkpoint of the last epoch (if any) is left.
+    std::fs::remove_file(&save).unwrap();
+    let child = long_run(&data, &save);
+    interrupt(&child);
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+}

@@ -16,6 +16,7 @@ mod plot;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -134,11 +135,40 @@ enum DatasetArg {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Ctrl-C presses so far: the first stops the training after the step
+/// under way; the second exits at once.
+static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
+
+/// The training was stopped by Ctrl-C (after saving, with `--save`).
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// The exit status of a process ended by Ctrl-C: 128 + SIGINT.
+const INTERRUPTED_STATUS: u8 = 130;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     check_paths(&args);
+    let handler = ctrlc::set_handler(|| {
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) > 0 {
+            eprintln!("\ninterrupted again: exiting at once");
+            std::process::exit(i32::from(INTERRUPTED_STATUS));
+        }
+    });
+    if let Err(error) = handler {
+        eprintln!("note: Ctrl-C will end the run at once, without saving: {error}");
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<Interrupted>() => ExitCode::from(INTERRUPTED_STATUS),
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -401,6 +431,9 @@ where
         let evaluator = scope.spawn(move || -> Result<Vec<EpochRecord>, BoxError> {
             let mut history = Vec::new();
             for snapshot in inbox {
+                if INTERRUPTS.load(Ordering::SeqCst) > 0 {
+                    break; // Ctrl-C: no more evaluations.
+                }
                 let Snapshot { epoch, iteration, train_loss, train_acc, mut net } = snapshot;
                 let (test_loss, test_acc) = loss_and_accuracy(&mut net, &test_set, EVAL_CHUNK)?;
                 let train_acc = match train_acc {
@@ -454,6 +487,26 @@ where
             loss_sum += f64::from(loss);
             loss_count += 1;
             progress.step(iteration + 1, loss);
+            if INTERRUPTS.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+        }
+        if INTERRUPTS.load(Ordering::SeqCst) > 0 {
+            // Stop after this step: the evaluations under way end, the
+            // checkpoint holds the steps taken, and the run says where.
+            drop(snapshots);
+            let _ = evaluator.join();
+            progress.finish();
+            save(&net, &trainer, done)?;
+            let saved = match &args.save {
+                Some(path) => format!("the checkpoint is in {}", path.display()),
+                None => "nothing was saved (no --save)".to_owned(),
+            };
+            eprintln!(
+                "interrupted: stopped after iteration {done} of {}; {saved}",
+                args.iters
+            );
+            return Err(Interrupted.into());
         }
         let train_seconds = training.elapsed().as_secs_f64();
         let train_loss = if loss_count == 0 {
