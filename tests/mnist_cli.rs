@@ -119,8 +119,19 @@ fn synthetic_mnist(dir: &Path) {
     }
 }
 
+/// The arguments every run of `example` here takes: the synthetic data is
+/// not the canonical MNIST, which `mnist` checks unless told.
+fn own_data(example: &str) -> &'static [&'static str] {
+    if example == "mnist" {
+        &["--own-data"]
+    } else {
+        &[]
+    }
+}
+
 fn run(example: &str, args: &[&dyn AsRef<OsStr>]) -> Output {
     Command::new(exe(example))
+        .args(own_data(example))
         .args(args.iter().map(|arg| arg.as_ref()))
         .output()
         .expect("the example runs")
@@ -128,6 +139,7 @@ fn run(example: &str, args: &[&dyn AsRef<OsStr>]) -> Output {
 
 fn run_owned(example: &str, args: &[OsString]) -> Output {
     Command::new(exe(example))
+        .args(own_data(example))
         .args(args)
         .output()
         .expect("the example runs")
@@ -429,6 +441,7 @@ fn long_run(data: &Path, save: &Path) -> std::process::Child {
     use std::process::Stdio;
 
     let mut child = Command::new(exe("mnist"))
+        .args(own_data("mnist"))
         .args([OsStr::new("--data"), data.as_os_str()])
         .args(["--batch", "10", "--iters", "100000000", "--save"])
         .arg(save)
@@ -487,4 +500,30 @@ fn ctrl_c_saves_says_where_and_exits_130() {
     interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
+}
+
+/// Files that are not the canonical dataset's are refused before the first
+/// step, unless they are said to be data of one's own.
+#[test]
+fn data_that_is_not_the_canonical_files_is_refused_unless_own() {
+    let dir = Scratch::new("canonical");
+    let data = dir.join("data");
+    synthetic_mnist(&data);
+    let output = Command::new(exe("mnist"))
+        .args([OsStr::new("--data"), data.as_os_str()])
+        .args(["--batch", "10", "--iters", "20", "--quiet"])
+        .output()
+        .expect("the example runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not the canonical MNIST file"), "{stderr}");
+    assert!(stderr.contains("--own-data"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no step was taken");
+    let output = run(
+        "mnist",
+        &[
+            &"--data", &data, &"--batch", &"10", &"--iters", &"20", &"--quiet",
+        ],
+    );
+    assert_success(&output);
 }

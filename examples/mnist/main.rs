@@ -23,7 +23,7 @@ use std::time::Instant;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use staticnet::data::{Dataset, LoadOptions, Mnist, load_mnist, resolve_data_dir};
+use staticnet::data::{Dataset, LoadOptions, Mnist, check_canonical, load_mnist, resolve_data_dir};
 use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::optim::Method;
 use staticnet::prelude::*;
@@ -97,6 +97,11 @@ struct Args {
     /// Write the loss and accuracy curves to this PNG.
     #[arg(long, value_name = "PATH")]
     plot: Option<PathBuf>,
+    /// The files in --data are data of one's own in the MNIST layout: do
+    /// not check them against the SHA-256 of the canonical MNIST or
+    /// Fashion-MNIST files.
+    #[arg(long)]
+    own_data: bool,
     /// Print only the RESULT line.
     #[arg(long)]
     quiet: bool,
@@ -243,6 +248,11 @@ fn load_data(args: &Args) -> Result<Mnist, BoxError> {
     };
     let dir = resolve_data_dir(args.data.as_deref(), dataset);
     fetch_missing_files(&dir, dataset, args)?;
+    // Fashion-MNIST images with MNIST labels, or a damaged file, would
+    // train without a word: the files must be the dataset's own.
+    if !args.own_data {
+        check_canonical(&dir, dataset)?;
+    }
     Ok(load_mnist(&dir, &LoadOptions::default())?)
 }
 

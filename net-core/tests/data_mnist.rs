@@ -353,3 +353,94 @@ fn real_fashion_mnist() {
     println!("loaded Fashion-MNIST in {:.2?}", start.elapsed());
     check_real(&m, [6000; NUM_CLASSES], [1000; NUM_CLASSES]);
 }
+
+/// The shared copies of the canonical files, when this machine has them.
+fn shared(dataset: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(dataset);
+    if dir.join("train-images-idx3-ubyte.gz").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+/// A directory of links to the four files of `sources`, stem by stem.
+#[cfg(unix)]
+fn linked(name: &str, sources: [&std::path::Path; 4]) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("staticnet-canonical-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stems = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ];
+    for (stem, source) in stems.iter().zip(sources) {
+        std::os::unix::fs::symlink(source.join(stem), dir.join(stem)).unwrap();
+    }
+    dir
+}
+
+/// The canonical files pass; the other dataset's, a mix of the two, and a
+/// changed file are refused, naming the files.
+#[cfg(unix)]
+#[test]
+fn dataset_files_are_checked_against_the_canonical_digests() {
+    use net_core::data::{DataError, Dataset, check_canonical};
+
+    let (Some(mnist), Some(fashion)) = (shared("mnist"), shared("fashion-mnist")) else {
+        return;
+    };
+    check_canonical(&mnist, Dataset::Mnist).unwrap();
+    check_canonical(&fashion, Dataset::Fashion).unwrap();
+
+    let err = check_canonical(&fashion, Dataset::Mnist).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::OtherDataset {
+                found: Dataset::Fashion,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("this is the Fashion-MNIST file, not the MNIST one"),
+        "{err}"
+    );
+
+    // Fashion-MNIST's images with MNIST's labels.
+    let mixed = linked("mixed", [&fashion, &mnist, &fashion, &mnist]);
+    let err = check_canonical(&mixed, Dataset::Mnist).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, DataError::MixedDatasets { .. }), "{message}");
+    assert!(
+        message.contains("train-images-idx3-ubyte.gz holds Fashion-MNIST images")
+            && message.contains("train-labels-idx1-ubyte.gz holds MNIST labels"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&mixed).unwrap();
+
+    // One changed byte in a copy of the test labels.
+    let changed = linked("changed", [&mnist, &mnist, &mnist, &mnist]);
+    let labels = changed.join("t10k-labels-idx1-ubyte.gz");
+    let mut bytes = std::fs::read(&labels).unwrap();
+    std::fs::remove_file(&labels).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&labels, &bytes).unwrap();
+    let err = check_canonical(&changed, Dataset::Mnist).unwrap_err();
+    assert!(matches!(err, DataError::NotCanonical { .. }), "{err}");
+    assert!(
+        err.to_string().contains("not the canonical MNIST file"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&changed).unwrap();
+}

@@ -13,6 +13,7 @@
 //!
 //! Every error coming from a file names that file: see [`DataError`].
 
+mod canonical;
 pub mod dataset;
 #[cfg(feature = "download")]
 pub mod download;
@@ -22,6 +23,7 @@ pub mod mnist;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use canonical::check_canonical;
 pub use dataset::{
     Dataset, FileSpec, MIRROR_ENV, check_data_dir, locate_file, resolve_data_dir, resolve_mirrors,
 };
@@ -151,6 +153,39 @@ pub enum DataError {
         /// The underlying error.
         #[source]
         source: std::io::Error,
+    },
+    /// A dataset file is none of the canonical files (see
+    /// [`check_canonical`]): damaged, or data of one's own.
+    #[error("{}: not the canonical {} file (its SHA-256 is {sha256}): the file is damaged or is other data; for data of your own in the MNIST layout, say so (the `mnist` example's --own-data) and it is not checked", path.display(), dataset.name())]
+    NotCanonical {
+        /// The file.
+        path: PathBuf,
+        /// The dataset it was taken for.
+        dataset: Dataset,
+        /// Its SHA-256, hex.
+        sha256: String,
+    },
+    /// A dataset file is the other dataset's.
+    #[error("{}: this is the {} file, not the {} one", path.display(), found.name(), expected.name())]
+    OtherDataset {
+        /// The file.
+        path: PathBuf,
+        /// The dataset asked for.
+        expected: Dataset,
+        /// The dataset the file is.
+        found: Dataset,
+    },
+    /// The images of a split are one dataset's and its labels the other's.
+    #[error("{} holds {} images but {} holds {} labels: the two files must come from the same dataset", images.display(), images_dataset.name(), labels.display(), labels_dataset.name())]
+    MixedDatasets {
+        /// The images file.
+        images: PathBuf,
+        /// Its dataset.
+        images_dataset: Dataset,
+        /// The labels file.
+        labels: PathBuf,
+        /// Its dataset.
+        labels_dataset: Dataset,
     },
     /// Dataset files are missing, and could not be downloaded (or downloading
     /// was not attempted). The message says how to get them.
