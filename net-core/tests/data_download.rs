@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use net_core::data::download::{DownloadLimits, download_file_with, ensure_downloaded_with};
 use net_core::data::{
     DataError, Dataset, DownloadEvent, FileSpec, LoadOptions, download_file, ensure_downloaded,
     load_mnist, sha256_hex,
@@ -23,6 +24,16 @@ enum Body {
     Ok(Arc<Vec<u8>>),
     /// Announces this Content-Length but sends only the body, then closes.
     Short(Arc<Vec<u8>>, usize),
+    /// Announces `announced` bytes, then sends one byte every `every`, at
+    /// most `bytes` of them (or until the server stops), then closes.
+    Trickle {
+        announced: usize,
+        every: Duration,
+        bytes: usize,
+    },
+    /// Reads the request and answers nothing for this long (or until the
+    /// server stops), then closes.
+    Silent(Duration),
 }
 
 /// A minimal HTTP/1.1 server on 127.0.0.1:0 serving fixed routes (404
@@ -53,7 +64,7 @@ impl Server {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             requests.fetch_add(1, Ordering::Relaxed);
-                            let _ = serve(stream, &routes);
+                            let _ = serve(stream, &routes, &stop);
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(2)),
                     }
@@ -82,8 +93,25 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, routes: &HashMap<String, Body>) -> std::io::Result<()> {
+/// Sleeps for `d`, or less when `stop` is set; says whether it was.
+fn sleep_unless(stop: &AtomicBool, d: Duration) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if stop.load(Ordering::Relaxed) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stop.load(Ordering::Relaxed)
+}
+
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<String, Body>,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
+    stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -112,6 +140,28 @@ fn serve(stream: TcpStream, routes: &HashMap<String, Body>) -> std::io::Result<(
                 "HTTP/1.1 200 OK\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n"
             )?;
             out.write_all(body)?;
+        }
+        Some(Body::Trickle {
+            announced,
+            every,
+            bytes,
+        }) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n"
+            )?;
+            out.flush()?;
+            for _ in 0..*bytes {
+                // Fails once the client has gone.
+                out.write_all(b"x")?;
+                out.flush()?;
+                if sleep_unless(stop, *every) {
+                    break;
+                }
+            }
+        }
+        Some(Body::Silent(d)) => {
+            sleep_unless(stop, *d);
         }
         None => {
             out.write_all(
@@ -468,4 +518,281 @@ fn ensure_downloaded_fetches_the_missing_files_and_they_load() {
             .iter()
             .all(|l| l.starts_with("present"))
     );
+}
+
+/// A small file of our own: its spec and its content.
+fn small_file() -> (FileSpec<'static>, Vec<u8>) {
+    let content = b"0123456789".to_vec();
+    let sha: &'static str = Box::leak(sha256_hex(&content).into_boxed_str());
+    let spec = FileSpec {
+        name: "small.bin",
+        sha256: sha,
+        size: Some(10),
+    };
+    (spec, content)
+}
+
+/// Limits small enough for a test: stalled after `stall_ms` without a byte.
+fn limits(stall_ms: u64, base_ms: u64, min_rate: u64) -> DownloadLimits {
+    let mut limits = DownloadLimits::default();
+    limits.stall = Duration::from_millis(stall_ms);
+    limits.base_time = Duration::from_millis(base_ms);
+    limits.min_rate = min_rate;
+    limits
+}
+
+/// The single failed attempt of a [`DataError::Missing`].
+fn only_attempt(err: &DataError) -> &str {
+    let DataError::Missing(m) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(m.attempts.len(), 1, "{:?}", m.attempts);
+    &m.attempts[0]
+}
+
+/// The pid of a process that was started, killed and reaped: what a
+/// killed download leaves behind.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    pid
+}
+
+/// A mirror that sends a byte, then nothing for longer than the stall
+/// bound (one byte every 2 s against a 0.3 s bound, as a mirror sending one
+/// byte every 40 s against the default 30 s), is given up after the bound
+/// with a message saying so, and leaves no temporary file; the next mirror
+/// is then tried.
+#[test]
+fn a_stalled_mirror_is_given_up_after_the_bound_and_leaves_no_part() {
+    let (spec, content) = small_file();
+    let trickle = || {
+        Server::start(HashMap::from([(
+            "/slow/small.bin".to_owned(),
+            Body::Trickle {
+                announced: 10,
+                every: Duration::from_secs(2),
+                bytes: 5,
+            },
+        )]))
+    };
+    let limits = limits(300, 60_000, 50_000);
+    let dir = Scratch::new("dl-stalled");
+
+    let slow = trickle();
+    let url = slow.url("/slow/small.bin");
+    let start = Instant::now();
+    let err =
+        download_file_with(&[slow.url("/slow/")], &spec, &dir.0, &limits, &mut |_| {}).unwrap_err();
+    let took = start.elapsed();
+    println!("stalled mirror given up after {took:.2?}: {err}");
+    let attempt = only_attempt(&err);
+    let expected = format!("stalled: no data for 0.3 s from {url} after 1 of 10 bytes");
+    assert!(attempt.contains(&expected), "{attempt:?}");
+    assert!(err.to_string().contains(&expected), "{err}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+
+    // With a good mirror after it, the file arrives, and only it.
+    let slow = trickle();
+    let good = Server::start(HashMap::from([(
+        "/ok/small.bin".to_owned(),
+        Body::Ok(Arc::new(content.clone())),
+    )]));
+    let log = Mutex::new(Vec::new());
+    download_file_with(
+        &[slow.url("/slow/"), good.url("/ok/")],
+        &spec,
+        &dir.0,
+        &limits,
+        &mut recorder(&log),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(dir.0.join("small.bin")).unwrap(), content);
+    assert_eq!(dir.entries(), ["small.bin"]);
+    let log = log.into_inner().unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("failed") && l.contains("stalled: no data for 0.3 s")),
+        "{log:?}"
+    );
+}
+
+/// A mirror that accepts the request and never answers is given up after
+/// the stall bound too.
+#[test]
+fn a_mirror_that_never_answers_is_given_up_after_the_bound() {
+    let (spec, _) = small_file();
+    let server = Server::start(HashMap::from([(
+        "/mute/small.bin".to_owned(),
+        Body::Silent(Duration::from_secs(5)),
+    )]));
+    let url = server.url("/mute/small.bin");
+    let dir = Scratch::new("dl-mute");
+    let start = Instant::now();
+    let err = download_file_with(
+        &[server.url("/mute/")],
+        &spec,
+        &dir.0,
+        &limits(300, 60_000, 50_000),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let took = start.elapsed();
+    println!("silent mirror given up after {took:.2?}: {err}");
+    let expected = format!("stalled: no data for 0.3 s from {url} (waiting for the response)");
+    assert!(only_attempt(&err).contains(&expected), "{err}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+/// A mirror that sends a byte every 50 ms never stalls, but is given up at
+/// the deadline for the file's size (here 0.5 s + 1000 bytes at 1 MB/s),
+/// with a message saying how far it got.
+#[test]
+fn a_trickling_mirror_is_given_up_at_the_deadline_for_its_size() {
+    let spec = FileSpec {
+        name: "trickle.bin",
+        sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+        size: Some(1000),
+    };
+    let server = Server::start(HashMap::from([(
+        "/drip/trickle.bin".to_owned(),
+        Body::Trickle {
+            announced: 1000,
+            every: Duration::from_millis(50),
+            bytes: 60,
+        },
+    )]));
+    let url = server.url("/drip/trickle.bin");
+    let dir = Scratch::new("dl-trickle");
+    let limits = limits(1000, 500, 1_000_000);
+    assert_eq!(limits.deadline(1000), Duration::from_millis(501));
+    let start = Instant::now();
+    let err = download_file_with(&[server.url("/drip/")], &spec, &dir.0, &limits, &mut |_| {})
+        .unwrap_err();
+    let took = start.elapsed();
+    println!("trickling mirror given up after {took:.2?}: {err}");
+    let attempt = only_attempt(&err);
+    assert!(attempt.contains("too slow: "), "{attempt}");
+    // "after 0.5 s", unless the machine is very busy.
+    assert!(
+        attempt.contains(" of 1000 bytes after 0.")
+            && attempt.contains(&format!(
+                " s from {url} (the limit for 1000 bytes is 0.5 s)"
+            )),
+        "{attempt}"
+    );
+    let got: u64 = attempt
+        .split("too slow: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((1..=12).contains(&got), "{attempt}");
+    assert!(
+        took >= Duration::from_millis(501) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+/// The temporary files a killed download left (its process is gone) are
+/// removed by the next run; those of a live process, and those of other
+/// files, are left alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_runs_part_is_removed_by_the_next_run() {
+    let (spec, content) = small_file();
+    let server = Server::start(HashMap::from([(
+        "/ok/small.bin".to_owned(),
+        Body::Ok(Arc::new(content.clone())),
+    )]));
+    let dir = Scratch::new("dl-stale");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let dead = dead_pid();
+    let stale = [
+        format!(".small.bin.part-{dead}-0"),
+        // As named before this change.
+        format!(".small.bin.{dead}.3.part"),
+    ];
+    let kept = [
+        // Pid 1 is alive.
+        ".small.bin.part-1-0".to_owned(),
+        format!(".other.bin.part-{dead}-0"),
+    ];
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.0.join(name), b"01234").unwrap();
+    }
+    let start = Instant::now();
+    download_file(&[server.url("/ok/")], &spec, &dir.0, &mut |_| {}).unwrap();
+    println!("downloaded in {:.2?}", start.elapsed());
+    let mut expected = vec![kept[1].clone(), kept[0].clone(), "small.bin".to_owned()];
+    expected.sort();
+    assert_eq!(dir.entries(), expected);
+    assert_eq!(std::fs::read(dir.0.join("small.bin")).unwrap(), content);
+}
+
+/// `ensure_downloaded` removes the dataset's stale temporary files even
+/// when every file is present and nothing is fetched.
+#[cfg(target_os = "linux")]
+#[test]
+fn ensure_downloaded_removes_stale_parts_when_nothing_is_missing() {
+    let dir = Scratch::new("dl-stale-present");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    for spec in Dataset::Mnist.files() {
+        std::fs::write(dir.0.join(spec.name), b"present").unwrap();
+    }
+    let dead = dead_pid();
+    let stale = format!(".{LABELS}.part-{dead}-0");
+    std::fs::write(dir.0.join(&stale), b"half").unwrap();
+    let log = Mutex::new(Vec::new());
+    ensure_downloaded_with(
+        &dir.0,
+        Dataset::Mnist,
+        // Never contacted.
+        &["http://127.0.0.1:9/".to_owned()],
+        &DownloadLimits::default(),
+        &mut recorder(&log),
+    )
+    .unwrap();
+    assert_eq!(log.into_inner().unwrap().len(), 4);
+    let mut expected: Vec<String> = Dataset::Mnist
+        .files()
+        .iter()
+        .map(|s| s.name.to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(dir.entries(), expected);
+}
+
+/// A download that fails its checksum leaves no temporary file, neither its
+/// own nor one a killed run had left.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_checksum_leaves_no_part() {
+    let (spec, _) = small_file();
+    let server = Server::start(HashMap::from([(
+        "/bad/small.bin".to_owned(),
+        Body::Ok(Arc::new(b"9876543210".to_vec())),
+    )]));
+    let dir = Scratch::new("dl-bad-part");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let stale = format!(".small.bin.part-{}-0", dead_pid());
+    std::fs::write(dir.0.join(&stale), b"01234").unwrap();
+    let err = download_file(&[server.url("/bad/")], &spec, &dir.0, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err:?}");
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
 }

@@ -5,8 +5,17 @@
 //! temporary file is flushed to disk (`fsync`) and renamed into place, so a
 //! file under its canonical name is always complete and verified. A mirror
 //! that fails (connection error, HTTP error, a body larger than the known
-//! size, or a checksum mismatch) is reported through the progress callback
-//! and the next one is tried; the library itself never prints.
+//! size, a stalled or too slow transfer, or a checksum mismatch) is reported
+//! through the progress callback and the next one is tried; the library
+//! itself never prints.
+//!
+//! No download waits forever: a mirror that sends nothing for
+//! [`DownloadLimits::stall`] (30 s by default), or has not delivered the
+//! whole file by its deadline (60 s + the size at 50 kB/s by default, see
+//! [`DownloadLimits::deadline`]), is given up. The temporary file,
+//! `.<name>.part-<pid>-<n>`, is removed when a download fails; the ones
+//! left by killed runs (whose process is gone) are removed by the next run,
+//! whatever its outcome.
 //!
 //! HTTPS uses rustls with the Mozilla roots compiled in (no OpenSSL, no
 //! system certificates needed).
@@ -15,7 +24,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -71,12 +81,73 @@ pub enum DownloadEvent<'a> {
     },
 }
 
-/// How long to wait for a connection to a mirror.
+/// How long to wait for a connection to a mirror (at most; a shorter
+/// [`DownloadLimits::stall`] applies first).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long a read may stall before the mirror is given up.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// How often (in bytes) progress is reported.
+/// How often (in bytes) progress is reported, at most.
 const CHUNK: usize = 64 * 1024;
+/// How many chunks the reading thread may be ahead of the writer.
+const QUEUE: usize = 4;
+
+/// How long a download may take before its mirror is given up.
+///
+/// Two bounds apply to every mirror, from the request on: no byte (of the
+/// response or of its body) for [`stall`](Self::stall), and the whole file
+/// not received within [`deadline`](Self::deadline) of its size. The second
+/// catches a mirror trickling a byte now and then, which the first does not.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use net_core::data::download::DownloadLimits;
+/// let mut limits = DownloadLimits::default();
+/// limits.stall = Duration::from_secs(10);
+/// assert_eq!(limits.deadline(9_912_422).as_secs(), 60 + 198);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadLimits {
+    /// The longest wait for the next byte before the transfer is declared
+    /// stalled. Default 30 s.
+    pub stall: Duration,
+    /// The time any transfer is allowed on top of its size at
+    /// [`min_rate`](Self::min_rate). Default 60 s.
+    pub base_time: Duration,
+    /// The slowest average rate, in bytes per second, the deadline allows
+    /// for. Default 50 000 (50 kB/s); 0 means no overall deadline.
+    pub min_rate: u64,
+}
+
+impl DownloadLimits {
+    /// The defaults: 30 s without a byte, 60 s + the size at 50 kB/s.
+    pub const DEFAULT: Self = DownloadLimits {
+        stall: Duration::from_secs(30),
+        base_time: Duration::from_secs(60),
+        min_rate: 50_000,
+    };
+
+    /// The time allowed to receive `size` bytes, from the request on:
+    /// [`base_time`](Self::base_time) + `size` / [`min_rate`](Self::min_rate)
+    /// ([`Duration::MAX`] when `min_rate` is 0). When neither the file's
+    /// size nor the response's `Content-Length` is known, the bytes received
+    /// so far stand for the size.
+    pub fn deadline(&self, size: u64) -> Duration {
+        if self.min_rate == 0 {
+            return Duration::MAX;
+        }
+        let whole = size / self.min_rate;
+        let nanos = u128::from(size % self.min_rate) * 1_000_000_000 / u128::from(self.min_rate);
+        let extra = Duration::from_secs(whole).saturating_add(Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ));
+        self.base_time.saturating_add(extra)
+    }
+}
+
+impl Default for DownloadLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
 
 /// Makes sure the four files of `dataset` are in `dir` (each either as
 /// `.gz` or raw, as [`load_mnist`](super::load_mnist) accepts them),
@@ -96,16 +167,37 @@ const CHUNK: usize = 64 * 1024;
 /// be written; [`DataError::NotADirectory`] or [`DataError::UnreadableDir`]
 /// before any download when `dir` is a file or cannot be read (see
 /// [`check_data_dir`]).
+///
+/// Each download is bounded by the default [`DownloadLimits`]; the
+/// temporary files of the dataset's files left in `dir` by runs that were
+/// killed are removed first, even when nothing needs downloading.
 pub fn ensure_downloaded(
     dir: &Path,
     dataset: Dataset,
     mirrors: &[String],
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<(), DataError> {
+    ensure_downloaded_with(dir, dataset, mirrors, &DownloadLimits::DEFAULT, progress)
+}
+
+/// [`ensure_downloaded`] with other [`DownloadLimits`].
+///
+/// # Errors
+/// As [`ensure_downloaded`]; a stalled or too slow mirror is a failed
+/// attempt, listed in [`DataError::Missing`] when no mirror delivered.
+pub fn ensure_downloaded_with(
+    dir: &Path,
+    dataset: Dataset,
+    mirrors: &[String],
+    limits: &DownloadLimits,
+    progress: &mut dyn FnMut(DownloadEvent<'_>),
+) -> Result<(), DataError> {
     let mirrors = resolve_mirrors(mirrors, dataset);
     // Nothing is downloaded into a directory that cannot be read, nor
     // beside a file that stands where the directory should be.
     check_data_dir(dir)?;
+    let names: Vec<&str> = dataset.files().iter().map(|spec| spec.name).collect();
+    remove_stale_parts(dir, &names);
     let mut missing = Vec::new();
     for (spec, stem) in dataset.files().iter().zip(FILE_STEMS) {
         match locate_file(dir, stem)? {
@@ -117,7 +209,7 @@ pub fn ensure_downloaded(
         }
     }
     for (k, spec) in missing.iter().enumerate() {
-        match download_file(&mirrors, spec, dir, progress) {
+        match download_file_with(&mirrors, spec, dir, limits, progress) {
             Ok(_) => {}
             Err(DataError::Missing(mut m)) => {
                 m.dataset = Some(dataset);
@@ -134,10 +226,13 @@ pub fn ensure_downloaded(
 /// mirror in order (URL = mirror + `file.name`; a `/` is added to a mirror
 /// lacking one), and returns its path.
 ///
-/// The body is streamed into a temporary file `.<name>.<pid>.<n>.part` in
+/// The body is streamed into a temporary file `.<name>.part-<pid>-<n>` in
 /// `dest_dir` while its SHA-256 is computed; when it matches `file.sha256`
 /// the temporary file is synced and renamed to `<name>`, replacing any file
 /// of that name. Otherwise it is removed and the next mirror is tried.
+/// Temporary files of `<name>` whose process is gone (a killed run) are
+/// removed before the first request. Each mirror is bounded by the default
+/// [`DownloadLimits`].
 ///
 /// # Errors
 /// [`DataError::ChecksumMismatch`] when a mirror served different content
@@ -152,6 +247,24 @@ pub fn download_file(
     dest_dir: &Path,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<PathBuf, DataError> {
+    download_file_with(mirrors, file, dest_dir, &DownloadLimits::DEFAULT, progress)
+}
+
+/// [`download_file`] with other [`DownloadLimits`]: a mirror that sends
+/// nothing for `limits.stall`, or has not delivered the file within
+/// `limits.deadline(size)`, fails with a reason saying so (`stalled: no data
+/// for 30 s from URL …`, `too slow: M of N bytes after T s from URL …`) and
+/// its temporary file is removed.
+///
+/// # Errors
+/// As [`download_file`].
+pub fn download_file_with(
+    mirrors: &[String],
+    file: &FileSpec<'_>,
+    dest_dir: &Path,
+    limits: &DownloadLimits,
+    progress: &mut dyn FnMut(DownloadEvent<'_>),
+) -> Result<PathBuf, DataError> {
     let dest = dest_dir.join(file.name);
     if !is_plain_file_name(file.name) {
         return Err(DataError::Io {
@@ -164,9 +277,15 @@ pub fn download_file(
         path: dest_dir.to_path_buf(),
         source,
     })?;
+    remove_stale_parts(dest_dir, &[file.name]);
+    // The stall and the deadline are enforced by `try_mirror`, whatever the
+    // socket does. The socket's own timeouts only bound how long the
+    // reading thread outlives an abandoned transfer: a read waits a little
+    // longer than the stall, so that `try_mirror` is the one to notice it.
     let agent = ureq::AgentBuilder::new()
-        .timeout_connect(CONNECT_TIMEOUT)
-        .timeout_read(READ_TIMEOUT)
+        .timeout_connect(CONNECT_TIMEOUT.min(limits.stall.max(Duration::from_millis(1))))
+        .timeout_read(limits.stall.saturating_add(Duration::from_secs(1)))
+        .timeout_write(limits.stall.saturating_add(Duration::from_secs(1)))
         .build();
 
     let mut attempts = Vec::new();
@@ -177,7 +296,7 @@ pub fn download_file(
         } else {
             format!("{mirror}/{}", file.name)
         };
-        let reason = match try_mirror(&agent, &url, file, dest_dir, &dest, progress) {
+        let reason = match try_mirror(&agent, &url, file, dest_dir, &dest, limits, progress) {
             Ok(bytes) => {
                 progress(DownloadEvent::Finished {
                     file: file.name,
@@ -231,79 +350,225 @@ enum Attempt {
     Fatal(DataError),
 }
 
+/// What the reading thread passes on.
+enum Message {
+    /// The response arrived: its `Content-Length`, or why it is refused.
+    Head(Result<Option<u64>, String>),
+    /// Bytes of the body.
+    Data(Vec<u8>),
+    /// The body is complete.
+    End,
+    /// Reading the body failed.
+    Failed(io::Error),
+}
+
+/// Requests `url` and reads the body, passing everything on to `to`; stops
+/// as soon as nobody listens. Runs on its own thread, so that a read that
+/// blocks cannot hold the download past its limits.
+fn fetch(agent: &ureq::Agent, url: &str, to: &SyncSender<Message>) {
+    let response = match agent.get(url).call() {
+        Ok(response) => response,
+        Err(ureq::Error::Status(code, response)) => {
+            let reason = format!("HTTP {code} {}", response.status_text());
+            let _ = to.send(Message::Head(Err(reason)));
+            return;
+        }
+        Err(e) => {
+            let _ = to.send(Message::Head(Err(e.to_string())));
+            return;
+        }
+    };
+    let announced = response
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if to.send(Message::Head(Ok(announced))).is_err() {
+        return;
+    }
+    let mut reader = response.into_reader();
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let message = match reader.read(&mut buf) {
+            Ok(0) => Message::End,
+            Ok(n) => {
+                buf.truncate(n);
+                Message::Data(buf)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => Message::Failed(e),
+        };
+        let last = !matches!(message, Message::Data(_));
+        if to.send(message).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// `d` in seconds, for messages: `30 s`, `0.3 s`, `61.2 s`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// `M of N bytes`, or `M bytes` when the size is unknown.
+fn bytes_of(received: u64, total: Option<u64>) -> String {
+    match total {
+        Some(total) => format!("{received} of {total} bytes"),
+        None => format!("{received} bytes"),
+    }
+}
+
 fn try_mirror(
     agent: &ureq::Agent,
     url: &str,
     file: &FileSpec<'_>,
     dest_dir: &Path,
     dest: &Path,
+    limits: &DownloadLimits,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<u64, Attempt> {
-    let response = match agent.get(url).call() {
-        Ok(response) => response,
-        Err(ureq::Error::Status(code, response)) => {
-            return Err(Attempt::Failed(format!(
-                "HTTP {code} {}",
-                response.status_text()
-            )));
-        }
-        Err(e) => return Err(Attempt::Failed(e.to_string())),
-    };
-    let total = response
-        .header("Content-Length")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .or(file.size);
-    if let (Some(size), Some(announced)) = (file.size, total) {
-        if announced > size {
-            return Err(Attempt::Failed(format!(
-                "announces {announced} bytes, expected {size}"
-            )));
-        }
+    let start = Instant::now();
+    let (to, from) = mpsc::sync_channel(QUEUE);
+    {
+        let agent = agent.clone();
+        let url = url.to_owned();
+        // Detached: when the transfer is given up, the thread ends at its
+        // next read (at most the stall and a second later).
+        std::thread::Builder::new()
+            .name("staticnet-download".to_owned())
+            .spawn(move || fetch(&agent, &url, &to))
+            .map_err(|e| Attempt::Failed(format!("cannot start the download thread: {e}")))?;
     }
-    progress(DownloadEvent::Started {
-        file: file.name,
-        url,
-        total,
-    });
 
-    let mut temp = TempFile::create(dest_dir, file.name).map_err(Attempt::Fatal)?;
-    let mut reader = response.into_reader();
+    // `None` until the response arrives.
+    let mut total: Option<Option<u64>> = None;
+    let mut temp: Option<TempFile> = None;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
     let mut received: u64 = 0;
+    let mut last_data = start;
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
+        // The size the deadline is scaled to: the known size, else the
+        // announced one, else what arrived so far.
+        let size = file
+            .size
+            .or(total.flatten())
+            .unwrap_or(received)
+            .max(received);
+        let deadline = start.checked_add(limits.deadline(size));
+        let stall_at = last_data.checked_add(limits.stall);
+        let now = Instant::now();
+        if deadline.is_some_and(|at| now >= at) {
+            let got = match total {
+                None => "no response".to_owned(),
+                Some(announced) => bytes_of(received, file.size.or(announced)),
+            };
+            return Err(Attempt::Failed(format!(
+                "too slow: {got} after {} from {url} (the limit for {size} bytes is {})",
+                seconds(now.duration_since(start)),
+                seconds(limits.deadline(size))
+            )));
+        }
+        let wake = match (stall_at, deadline) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(now + Duration::from_secs(3600)),
+        };
+        let message = match from.recv_timeout(wake.saturating_duration_since(now)) {
+            Ok(message) => message,
+            Err(RecvTimeoutError::Timeout) => {
+                if stall_at.is_some_and(|at| Instant::now() >= at) {
+                    let context = match total {
+                        None => " (waiting for the response)".to_owned(),
+                        Some(announced) => {
+                            format!(" after {}", bytes_of(received, file.size.or(announced)))
+                        }
+                    };
+                    return Err(Attempt::Failed(format!(
+                        "stalled: no data for {} from {url}{context}",
+                        seconds(limits.stall)
+                    )));
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Attempt::Failed(
+                    "the download thread stopped unexpectedly".to_owned(),
+                ));
+            }
+        };
+        match message {
+            Message::Head(Err(reason)) => return Err(Attempt::Failed(reason)),
+            Message::Head(Ok(announced)) => {
+                last_data = Instant::now();
+                if let (Some(size), Some(announced)) = (file.size, announced) {
+                    if announced > size {
+                        return Err(Attempt::Failed(format!(
+                            "announces {announced} bytes, expected {size}"
+                        )));
+                    }
+                }
+                let shown = announced.or(file.size);
+                total = Some(announced);
+                progress(DownloadEvent::Started {
+                    file: file.name,
+                    url,
+                    total: shown,
+                });
+                temp = Some(TempFile::create(dest_dir, file.name).map_err(Attempt::Fatal)?);
+            }
+            Message::Data(chunk) => {
+                last_data = Instant::now();
+                received = received.saturating_add(chunk.len() as u64);
+                if let Some(size) = file.size {
+                    if received > size {
+                        return Err(Attempt::Failed(format!(
+                            "sent more than the expected {size} bytes"
+                        )));
+                    }
+                }
+                hasher.update(&chunk);
+                if let Some(temp) = temp.as_mut() {
+                    temp.write_all(&chunk)?;
+                }
+                progress(DownloadEvent::Progress {
+                    file: file.name,
+                    bytes: received,
+                    total: total.flatten().or(file.size),
+                });
+            }
+            Message::Failed(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return Err(Attempt::Failed(format!(
+                    "stalled: no data for {} from {url} after {}",
+                    seconds(last_data.elapsed()),
+                    bytes_of(received, file.size.or(total.flatten()))
+                )));
+            }
+            Message::Failed(e) => {
                 return Err(Attempt::Failed(format!(
                     "transfer failed after {received} bytes: {e}"
                 )));
             }
-        };
-        let chunk = buf.get(..n).unwrap_or_default();
-        received = received.saturating_add(chunk.len() as u64);
-        if let Some(size) = file.size {
-            if received > size {
-                return Err(Attempt::Failed(format!(
-                    "sent more than the expected {size} bytes"
-                )));
-            }
+            Message::End => break,
         }
-        hasher.update(chunk);
-        temp.write_all(chunk)?;
-        progress(DownloadEvent::Progress {
-            file: file.name,
-            bytes: received,
-            total,
-        });
     }
     let actual = to_hex(&hasher.finalize());
     if !actual.eq_ignore_ascii_case(file.sha256) {
         return Err(Attempt::Mismatch { actual });
     }
-    temp.persist(dest)?;
+    match temp {
+        Some(temp) => temp.persist(dest)?,
+        None => {
+            return Err(Attempt::Failed(
+                "the body ended before the response".to_owned(),
+            ));
+        }
+    }
     Ok(received)
 }
 
@@ -314,23 +579,28 @@ struct TempFile {
 }
 
 impl TempFile {
+    /// Creates `.<name>.part-<pid>-<n>` in `dir`, `n` unique in this
+    /// process.
     fn create(dir: &Path, name: &str) -> Result<Self, DataError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let pid = std::process::id();
-        loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(".{name}.{pid}.{n}.part"));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    return Ok(TempFile {
-                        path,
-                        file: Some(file),
-                    });
-                }
-                // A leftover of an earlier process with the same pid.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(DataError::Io { path, source }),
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".{name}{PART}{}-{n}", std::process::id()));
+        let create = || OpenOptions::new().write(true).create_new(true).open(&path);
+        let file = match create() {
+            // Left by a dead process that had our pid: this process never
+            // reuses a name, so no one is writing it.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let _ = fs::remove_file(&path);
+                create()
             }
+            other => other,
+        };
+        match file {
+            Ok(file) => Ok(TempFile {
+                path,
+                file: Some(file),
+            }),
+            Err(source) => Err(DataError::Io { path, source }),
         }
     }
 
@@ -382,6 +652,40 @@ impl Drop for TempFile {
     }
 }
 
+/// What follows `.<name>` in a temporary file's name, before `<pid>-<n>`.
+const PART: &str = ".part-";
+
+/// Removes the temporary files of `names` in `dir` whose process is gone:
+/// `.<name>.part-<pid>-<n>`, and `.<name>.<pid>.<n>.part` as named before.
+/// Best effort: errors are ignored, and the files of live processes, this
+/// one included, are left alone. Only on Linux, where `/proc` tells whether
+/// a process lives; elsewhere nothing is removed.
+fn remove_stale_parts(dir: &Path, names: &[&str]) {
+    crate::io::atomic::remove_files_of_dead_processes(dir, |file_name| {
+        part_owner(file_name.to_str()?, names)
+    });
+}
+
+/// The pid in `file_name` when it is a temporary file of one of `names`.
+fn part_owner(file_name: &str, names: &[&str]) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?;
+    names.iter().find_map(|name| {
+        let rest = rest.strip_prefix(name)?;
+        let (pid, n) = match rest.strip_prefix(PART) {
+            Some(pid_n) => pid_n.split_once('-')?,
+            None => rest
+                .strip_prefix('.')?
+                .strip_suffix(".part")?
+                .split_once('.')?,
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(n) || !digits(pid) {
+            return None;
+        }
+        pid.parse().ok()
+    })
+}
+
 /// Whether `name` is a single path component (no separator, not `.`/`..`).
 fn is_plain_file_name(name: &str) -> bool {
     !name.is_empty()
@@ -426,6 +730,43 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "../x", "/abs", "a\\b"] {
             assert!(!is_plain_file_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn temporary_file_names() {
+        let names = ["a.gz", "b.gz"];
+        assert_eq!(part_owner(".a.gz.part-123-0", &names), Some(123));
+        assert_eq!(part_owner(".b.gz.part-7-42", &names), Some(7));
+        assert_eq!(part_owner(".a.gz.123.0.part", &names), Some(123));
+        for other in [
+            "a.gz",
+            ".a.gz",
+            ".c.gz.part-1-0",
+            ".a.gz.part-1",
+            ".a.gz.part-x-0",
+            ".a.gz.part--0",
+            ".a.gz.part-1-0x",
+            ".a.gz.part-+1-0",
+            ".a.gz.1.part",
+            ".a.gz.tmp-1-0",
+            "a.gz.part-1-0",
+        ] {
+            assert_eq!(part_owner(other, &names), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn deadlines() {
+        let limits = DownloadLimits::default();
+        assert_eq!(limits.deadline(0), Duration::from_secs(60));
+        assert_eq!(limits.deadline(75_000), Duration::from_millis(61_500));
+        assert_eq!(limits.deadline(26_421_880).as_secs(), 60 + 528);
+        let mut unbounded = limits;
+        unbounded.min_rate = 0;
+        assert_eq!(unbounded.deadline(1), Duration::MAX);
+        let mut huge = limits;
+        huge.min_rate = 1;
+        assert_eq!(huge.deadline(u64::MAX), Duration::MAX);
     }
 
     #[test]

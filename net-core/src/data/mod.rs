@@ -28,7 +28,10 @@ pub use dataset::{
     Dataset, FileSpec, MIRROR_ENV, check_data_dir, locate_file, resolve_data_dir, resolve_mirrors,
 };
 #[cfg(feature = "download")]
-pub use download::{DownloadEvent, download_file, ensure_downloaded, sha256_hex};
+pub use download::{
+    DownloadEvent, DownloadLimits, download_file, download_file_with, ensure_downloaded,
+    ensure_downloaded_with, sha256_hex,
+};
 pub use idx::{IdxArray, IdxError, parse_idx, read_idx};
 pub use mnist::{
     BatchError, BatchLayout, LoadOptions, Mnist, NUM_CLASSES, Split, SplitError, load_mnist,

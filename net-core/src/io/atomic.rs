@@ -104,34 +104,43 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
 }
 
 /// Removes the temporary files of `prefix` in `dir` whose process is gone
-/// (on Linux, where `/proc` says so). Best effort: errors are ignored, and
-/// files of live processes, this one included, are left alone.
-#[cfg(target_os = "linux")]
+/// (see [`remove_files_of_dead_processes`]).
 fn remove_stale_temps(dir: &Path, prefix: &std::ffi::OsStr) {
+    remove_files_of_dead_processes(dir, |name| {
+        parse_pid(
+            name.as_encoded_bytes()
+                .strip_prefix(prefix.as_encoded_bytes())?,
+        )
+    });
+}
+
+/// Removes the files in `dir` that `owner` says a process wrote (by their
+/// name: its pid) when that process is gone, on Linux, where `/proc` says
+/// so; elsewhere nothing. Best effort: errors are ignored, and the files of
+/// live processes, this one included, are left alone. Shared by the atomic
+/// saves and the downloads, whose temporary files a killed run leaves.
+pub(crate) fn remove_files_of_dead_processes(
+    dir: &Path,
+    owner: impl Fn(&std::ffi::OsStr) -> Option<u32>,
+) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     let own = std::process::id();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name
-            .as_encoded_bytes()
-            .strip_prefix(prefix.as_encoded_bytes())
-        else {
+        let Some(pid) = owner(&entry.file_name()) else {
             continue;
         };
-        let Some(pid) = parse_pid(rest) else { continue };
         if pid != own && !PathBuf::from(format!("/proc/{pid}")).exists() {
             let _ = fs::remove_file(entry.path());
         }
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn remove_stale_temps(_dir: &Path, _prefix: &std::ffi::OsStr) {}
-
 /// The pid in `<pid>-<n>`, if `rest` is exactly that.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_pid(rest: &[u8]) -> Option<u32> {
     let text = std::str::from_utf8(rest).ok()?;
     let (pid, n) = text.split_once('-')?;

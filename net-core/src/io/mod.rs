@@ -68,7 +68,7 @@
 //!   [`load_weights_from_bytes`], …) report errors with the path
 //!   [`MEMORY`] (`<memory>`).
 
-mod atomic;
+pub(crate) mod atomic;
 mod checkpoint;
 mod format;
 mod weights;
