@@ -6,52 +6,31 @@
 //! mutated compressed streams and compressed mutated content. A counting
 //! allocator checks that no single allocation exceeds a bound (the parser
 //! must never allocate what a header merely claims). Exits non-zero on any
-//! panic or oversized allocation.
+//! panic or oversized allocation. The generator, the generic mutations and
+//! the allocator are those of `fuzz_common/`, shared with
+//! `fuzz_safetensors`.
 //!
 //! ```text
 //! cargo run --release -p net-core --example fuzz_idx [-- ITERATIONS [SEED]]
 //! ```
 
-#[path = "../tests/common/largest_allocation.rs"]
-mod allocations;
+#[path = "fuzz_common/mod.rs"]
+mod fuzz;
 
 use std::io::Write;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use net_core::data::{IdxArray, IdxError, parse_idx};
 
-use allocations::LARGEST;
+use fuzz::alloc::measure;
+use fuzz::{Op, Rng};
 
 /// No allocation made while parsing an input of at most a few hundred bytes
 /// may exceed this (the gzip decoder's own state is a few tens of KiB).
 const MAX_ALLOCATION: usize = 1 << 20;
-
-/// SplitMix64: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
 
 fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::new(level));
@@ -100,71 +79,55 @@ const DIMS: [u32; 10] = [
     0x0001_0000,
 ];
 
+/// The mutations, drawn uniformly: the generic ones, and two of the IDX
+/// header.
+const OPS: [Op; 9] = [
+    Op::Flip,
+    Op::Set,
+    Op::Truncate,
+    Op::Insert,
+    Op::Remove,
+    Op::Format(DIMENSION),
+    Op::Format(DIMENSION_COUNT_OR_DTYPE),
+    Op::Append,
+    Op::Splice,
+];
+const DIMENSION: u8 = 0;
+const DIMENSION_COUNT_OR_DTYPE: u8 = 1;
+
+/// The IDX header's mutations; `false` if `bytes` is too short for one.
+fn mutate_header(rng: &mut Rng, bytes: &mut [u8], op: u8) -> bool {
+    match op {
+        DIMENSION => {
+            // Raw layout: dims start at byte 4.
+            let k = rng.below(4);
+            let v = if rng.below(2) == 0 {
+                DIMS[rng.below(DIMS.len())]
+            } else {
+                rng.next() as u32
+            };
+            if let Some(slot) = bytes.get_mut(4 + 4 * k..8 + 4 * k) {
+                slot.copy_from_slice(&v.to_be_bytes());
+            }
+            true
+        }
+        _ if bytes.len() > 3 => {
+            let at = 2 + rng.below(2);
+            let v = rng.byte();
+            if let Some(b) = bytes.get_mut(at) {
+                *b = v;
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Applies one to four random mutations.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, pool: &[Vec<u8>]) {
-    for _ in 0..1 + rng.below(4) {
-        let len = bytes.len();
-        match rng.below(9) {
-            0 if len > 0 => {
-                let at = rng.below(len);
-                if let Some(b) = bytes.get_mut(at) {
-                    *b ^= 1 << rng.below(8);
-                }
-            }
-            1 if len > 0 => {
-                let at = rng.below(len);
-                let v = rng.byte();
-                if let Some(b) = bytes.get_mut(at) {
-                    *b = v;
-                }
-            }
-            2 => bytes.truncate(rng.below(len + 1)),
-            3 => {
-                let at = rng.below(len + 1);
-                let v = rng.byte();
-                bytes.insert(at, v);
-            }
-            4 if len > 0 => {
-                bytes.remove(rng.below(len));
-            }
-            5 => {
-                // Header dimension edit (raw layout: dims start at byte 4).
-                let k = rng.below(4);
-                let v = if rng.below(2) == 0 {
-                    DIMS[rng.below(DIMS.len())]
-                } else {
-                    rng.next() as u32
-                };
-                if let Some(slot) = bytes.get_mut(4 + 4 * k..8 + 4 * k) {
-                    slot.copy_from_slice(&v.to_be_bytes());
-                }
-            }
-            6 if len > 3 => {
-                // Dimension count or dtype edit.
-                let at = 2 + rng.below(2);
-                let v = rng.byte();
-                if let Some(b) = bytes.get_mut(at) {
-                    *b = v;
-                }
-            }
-            7 => {
-                // Append bytes (trailing garbage).
-                for _ in 0..1 + rng.below(8) {
-                    let v = rng.byte();
-                    bytes.push(v);
-                }
-            }
-            _ => {
-                // Splice in a slice of another seed.
-                let other = &pool[rng.below(pool.len())];
-                let from = rng.below(other.len() + 1);
-                let to = from + rng.below(other.len() - from + 1);
-                let at = rng.below(len + 1);
-                let piece: Vec<u8> = other.get(from..to).unwrap_or_default().to_vec();
-                bytes.splice(at..at, piece);
-            }
-        }
-    }
+    fuzz::mutate(rng, bytes, pool, 4, &OPS, &mut |rng, bytes, op| {
+        mutate_header(rng, bytes, op)
+    });
 }
 
 /// What happened to one input.
@@ -193,19 +156,19 @@ fn kind(e: &IdxError) -> &'static str {
 /// Parses `input` under `catch_unwind`; also returns the largest single
 /// allocation made meanwhile.
 fn run(input: &[u8]) -> (Outcome, usize) {
-    LARGEST.store(0, Ordering::Relaxed);
-    let outcome = match catch_unwind(AssertUnwindSafe(|| parse_idx(input))) {
-        Ok(Ok(array)) => {
+    let (result, usage) = measure(|| fuzz::unwinding(|| parse_idx(input)));
+    let outcome = match result {
+        Some(Ok(array)) => {
             if array.num_elements() == Some(array.data.len()) && !array.dims.is_empty() {
                 Outcome::Accepted
             } else {
                 Outcome::Bogus
             }
         }
-        Ok(Err(e)) => Outcome::Rejected(kind(&e)),
-        Err(_) => Outcome::Panicked,
+        Some(Err(e)) => Outcome::Rejected(kind(&e)),
+        None => Outcome::Panicked,
     };
-    (outcome, LARGEST.load(Ordering::Relaxed))
+    (outcome, usage.largest)
 }
 
 fn main() -> ExitCode {
@@ -242,15 +205,7 @@ fn main() -> ExitCode {
     }
 
     // Silence the default panic message: panics are counted and reported.
-    let first_panic = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
-    {
-        let first_panic = first_panic.clone();
-        std::panic::set_hook(Box::new(move |info| {
-            if let Ok(mut slot) = first_panic.lock() {
-                slot.get_or_insert_with(|| info.to_string());
-            }
-        }));
-    }
+    let first_panic = fuzz::quiet_panics();
 
     let start = Instant::now();
     let (mut accepted, mut panics, mut bogus) = (0usize, 0usize, 0usize);
@@ -339,10 +294,8 @@ fn main() -> ExitCode {
     let mut failed = false;
     if panics > 0 || bogus > 0 {
         failed = true;
-        if let Ok(slot) = first_panic.lock() {
-            if let Some(message) = slot.as_ref() {
-                println!("  first panic: {message}");
-            }
+        if let Some(message) = fuzz::first_panic_message(&first_panic) {
+            println!("  first panic: {message}");
         }
         for c in &crashers {
             println!("  crasher: {c:?}");

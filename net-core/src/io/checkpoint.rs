@@ -6,7 +6,8 @@ use std::path::Path;
 
 use super::atomic::write_atomically;
 use super::format::{
-    commit, decode, encode, encode_params, param_shape, parse, read_file, serialize, stage_params,
+    commit, decode, encode, encode_params, header_limit, param_shape, parse, read_file, serialize,
+    specs, stage_params,
 };
 use super::{IoError, MEMORY};
 use crate::{Network, ParamShape, Scalar};
@@ -209,7 +210,8 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<Checkpoint<T>, IoError> {
-    let parsed = parse(bytes, path)?;
+    // Each parameter, and up to three optimizer states of it.
+    let parsed = parse(bytes, header_limit(4 * specs(net, path)?.len()), path)?;
     let entry = |key: &'static str| {
         parsed
             .metadata

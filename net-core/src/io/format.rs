@@ -26,6 +26,14 @@ use crate::{Network, ParamName, ParamShape, Scalar};
 /// The largest header the safetensors format allows.
 const MAX_HEADER: u64 = 100_000_000;
 
+/// The longest header a file of `tensors` tensors needs: 64 KiB for the
+/// metadata, and 1 KiB a tensor for its name, dtype, shape and offsets
+/// (about 100 bytes in practice). A longer header is refused before it is
+/// parsed, since parsing holds about 32 bytes for each of its numbers.
+pub(crate) fn header_limit(tensors: usize) -> u64 {
+    (64 << 10) + (1 << 10) * tensors as u64
+}
+
 /// One tensor of a parsed file, its data still in the file's bytes.
 pub(crate) struct RawTensor<'a> {
     pub dtype: Dtype,
@@ -50,7 +58,11 @@ fn not_safetensors(path: &Path, problem: FormatError) -> IoError {
 
 /// Splits `bytes` into a header and tensors, checking the framing and the
 /// offsets. Never panics.
-pub(crate) fn parse<'a>(bytes: &'a [u8], path: &Path) -> Result<Parsed<'a>, IoError> {
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
+    max_header: u64,
+    path: &Path,
+) -> Result<Parsed<'a>, IoError> {
     if bytes.is_empty() {
         return Err(not_safetensors(path, FormatError::Empty));
     }
@@ -72,11 +84,13 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], path: &Path) -> Result<Parsed<'a>, IoEr
             },
         ));
     }
-    if declared > MAX_HEADER {
+    let limit = max_header.min(MAX_HEADER);
+    if declared > limit {
         return Err(not_safetensors(
             path,
             FormatError::HeaderTooLarge {
                 declared,
+                limit,
                 looks_like: sniff(prefix),
             },
         ));

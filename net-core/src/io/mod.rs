@@ -328,14 +328,17 @@ pub enum FormatError {
         looks_like: Option<&'static str>,
     },
 
-    /// The header length is above the format's limit of 100 MB.
+    /// The header length is above what a file of the network needs (and
+    /// never above the format's limit of 100 MB).
     #[error(
-        "its header would be {declared} bytes long, above the 100 MB limit{}",
+        "its header would be {declared} bytes long, more than a file of this network needs ({limit} bytes at most){}",
         looks_like_note(*looks_like)
     )]
     HeaderTooLarge {
         /// The header length the file announces.
         declared: u64,
+        /// The longest header accepted.
+        limit: u64,
         /// What the file seems to be instead, from its first bytes.
         looks_like: Option<&'static str>,
     },

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::atomic::write_atomically;
-use super::format::{commit, encode_params, parse, read_file, serialize, stage_params};
+use super::format::{
+    commit, encode_params, header_limit, parse, read_file, serialize, specs, stage_params,
+};
 use super::{IoError, MEMORY};
 use crate::{Network, Scalar};
 
@@ -96,7 +98,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<Loaded, IoError> {
-    let parsed = parse(bytes, path)?;
+    let parsed = parse(bytes, header_limit(specs(net, path)?.len()), path)?;
     let staged = stage_params(net, &parsed, |_| false, path)?;
     let loaded = Loaded {
         missing_buffers: staged.missing_buffers.clone(),

@@ -1,6 +1,7 @@
 //! A global allocator that records the largest single allocation, for the
-//! IDX tests and the `fuzz_idx` example: no allocation may be driven by
-//! what a header claims.
+//! IDX tests: no allocation may be driven by what a header claims. (The
+//! fuzzers keep their own, which also counts the memory held:
+//! `net-core/examples/fuzz_common/alloc.rs`.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
