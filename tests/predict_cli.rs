@@ -275,6 +275,15 @@ fn unbounded_inputs_are_refused_before_reading() {
     assert_fails(&output, 1, "it is not a regular file");
     let output = run(&[&"--weights", &weights, &"--png", &"/dev/zero"]);
     assert_fails(&output, 1, "it is not a regular file");
+    let output = run(&[
+        &"--weights",
+        &weights,
+        &"--idx",
+        &"/dev/zero",
+        &"--index",
+        &"0",
+    ]);
+    assert_fails(&output, 1, "it is not a regular file");
 
     // 12000 × 12000 gray pixels: 137 MiB as bytes, under the old bound of
     // the 8-bit buffer, but 2.3 GB once each pixel is a gray and an alpha
