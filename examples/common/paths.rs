@@ -12,7 +12,7 @@ use std::fs::{self, OpenOptions};
 use std::io;
 use std::path::Path;
 
-use staticnet::data::{DataError, check_data_dir};
+use staticnet::data::{DataError, check_data_dir, file_kind};
 
 /// `--data DIR`: an existing directory that can be read.
 pub fn check_data_arg(flag: &str, dir: &Path) -> Result<(), String> {
@@ -40,7 +40,7 @@ pub fn check_input_file(flag: &str, path: &Path) -> Result<(), String> {
             .map_err(|error| format!("{flag} {shown}: cannot be read: {error}")),
         Ok(metadata) => Err(format!(
             "{flag} {shown}: not a regular file (it is {})",
-            kind(&metadata.file_type())
+            file_kind(&metadata.file_type())
         )),
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             Err(format!("{flag} {shown}: no such file"))
@@ -68,7 +68,7 @@ pub fn check_output_file(flag: &str, path: &Path, example: &str) -> Result<(), S
         Ok(metadata) if !metadata.is_file() => {
             return fail(format!(
                 "not a regular file (it is {}); give a file path",
-                kind(&metadata.file_type())
+                file_kind(&metadata.file_type())
             ));
         }
         // An existing file is replaced; a missing one is created. Any other
@@ -94,7 +94,7 @@ pub fn check_output_file(flag: &str, path: &Path, example: &str) -> Result<(), S
             return fail(format!(
                 "{} is not a directory (it is {})",
                 dir.display(),
-                kind(&metadata.file_type())
+                file_kind(&metadata.file_type())
             ));
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -142,33 +142,6 @@ fn first_non_directory(path: &Path) -> Option<(&Path, &'static str)> {
     let ancestors: Vec<&Path> = path.ancestors().collect();
     ancestors.into_iter().rev().find_map(|ancestor| {
         let metadata = fs::metadata(ancestor).ok()?;
-        (!metadata.is_dir()).then(|| (ancestor, kind(&metadata.file_type())))
+        (!metadata.is_dir()).then(|| (ancestor, file_kind(&metadata.file_type())))
     })
-}
-
-/// What a file is, in words.
-fn kind(file_type: &fs::FileType) -> &'static str {
-    if file_type.is_file() {
-        return "a regular file";
-    }
-    if file_type.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_char_device() {
-            return "a character device";
-        }
-        if file_type.is_block_device() {
-            return "a block device";
-        }
-        if file_type.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    "a special file"
 }

@@ -353,8 +353,9 @@ fn first_non_directory(path: &Path) -> Option<(PathBuf, &'static str)> {
     })
 }
 
-/// What a file is, in words: "a regular file", "a character device"…
-pub(crate) fn file_kind(file_type: &fs::FileType) -> &'static str {
+/// What a file is, in words: "a regular file", "a character device"…, for
+/// messages that say what a path is instead of what was needed.
+pub fn file_kind(file_type: &fs::FileType) -> &'static str {
     if file_type.is_file() {
         return "a regular file";
     }

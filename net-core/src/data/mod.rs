@@ -25,7 +25,8 @@ use std::path::PathBuf;
 
 pub use canonical::check_canonical;
 pub use dataset::{
-    Dataset, FileSpec, MIRROR_ENV, check_data_dir, locate_file, resolve_data_dir, resolve_mirrors,
+    Dataset, FileSpec, MIRROR_ENV, check_data_dir, file_kind, locate_file, resolve_data_dir,
+    resolve_mirrors,
 };
 #[cfg(feature = "download")]
 pub use download::{
