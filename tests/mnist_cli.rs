@@ -527,3 +527,52 @@ fn data_that_is_not_the_canonical_files_is_refused_unless_own() {
     );
     assert_success(&output);
 }
+
+/// A checkpoint records what it was trained on; resuming it on other data
+/// is refused, and the file is left as it was.
+#[test]
+fn a_checkpoint_is_not_resumed_on_other_data() {
+    let dir = Scratch::new("other-data");
+    let data = dir.join("data");
+    synthetic_mnist(&data);
+    let ckpt = dir.join("ckpt.safetensors");
+    let common: [&dyn AsRef<OsStr>; 4] = [&"--data", &data, &"--batch", &"10"];
+    let first: Vec<&dyn AsRef<OsStr>> = common
+        .iter()
+        .copied()
+        .chain([
+            &"--iters" as &dyn AsRef<OsStr>,
+            &"20",
+            &"--save",
+            &ckpt,
+            &"--quiet",
+        ])
+        .collect();
+    assert_success(&run("mnist", &first));
+    assert_eq!(metadata(&ckpt)["dataset"], "own data (--dataset mnist)");
+    let before = std::fs::read(&ckpt).unwrap();
+    let second: Vec<&dyn AsRef<OsStr>> = common
+        .iter()
+        .copied()
+        .chain([
+            &"--iters" as &dyn AsRef<OsStr>,
+            &"40",
+            &"--resume",
+            &ckpt,
+            &"--save",
+            &ckpt,
+            &"--dataset",
+            &"fashion",
+        ])
+        .collect();
+    let output = run("mnist", &second);
+    assert_usage_error(
+        &output,
+        "was trained on own data (--dataset mnist), but this run's data is own data (--dataset fashion)",
+    );
+    assert_eq!(
+        std::fs::read(&ckpt).unwrap(),
+        before,
+        "the checkpoint is untouched"
+    );
+}

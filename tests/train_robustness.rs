@@ -138,6 +138,7 @@ fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>)
             iteration: 25,
             seed: settings.seed,
             optimizer: settings.optimizer.name(),
+            dataset: None,
         };
         let state = trainer.optimizer().state_tensors();
         assert_eq!(
@@ -205,6 +206,7 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         iteration: 1,
         seed: 7,
         optimizer: "momentum",
+        dataset: None,
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("momentum.safetensors");

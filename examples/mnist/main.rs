@@ -241,6 +241,20 @@ fn run(args: &Args) -> Result<(), BoxError> {
 }
 
 /// The dataset the flags name, downloaded when files are missing.
+/// The data a run trains on, as its checkpoints record it: `MNIST`,
+/// `Fashion-MNIST`, or `own data (--dataset fashion)`.
+fn data_name(args: &Args) -> String {
+    let (dataset, flag) = match args.dataset {
+        DatasetArg::Mnist => (Dataset::Mnist, "mnist"),
+        DatasetArg::Fashion => (Dataset::Fashion, "fashion"),
+    };
+    if args.own_data {
+        format!("own data (--dataset {flag})")
+    } else {
+        dataset.name().to_owned()
+    }
+}
+
 fn load_data(args: &Args) -> Result<Mnist, BoxError> {
     let dataset = match args.dataset {
         DatasetArg::Mnist => Dataset::Mnist,
@@ -392,6 +406,20 @@ where
             ));
         }
     }
+    // What the checkpoint records it was trained on; a resume on other data
+    // would mix two datasets in one set of weights.
+    let trained_on = data_name(args);
+    if let (Some(path), Some(recorded)) = (
+        &args.resume,
+        checkpoint.as_ref().and_then(|c| c.dataset.as_deref()),
+    ) {
+        if recorded != trained_on {
+            usage_error(format!(
+                "`{}` was trained on {recorded}, but this run's data is {trained_on}: resume it on the same data",
+                path.display()
+            ));
+        }
+    }
     if let Some(note) = checkpoint.as_ref().and_then(|c| c.loaded.note()) {
         eprintln!("note: {note}");
     }
@@ -427,6 +455,7 @@ where
                 iteration: done as u64,
                 seed,
                 optimizer: args.optimizer.name(),
+                dataset: Some(&trained_on),
             };
             save_checkpoint(net, &meta, &trainer.optimizer().state_tensors(), path)?;
         }

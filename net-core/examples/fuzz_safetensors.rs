@@ -154,6 +154,7 @@ fn seeds_of<T: Scalar, N: Network<T>>(
                 iteration,
                 seed,
                 optimizer,
+                dataset: Some("mnist"),
             };
             let entries: Vec<(&str, ParamShape, &[T])> = state
                 .iter()
@@ -1623,6 +1624,7 @@ fn large_inputs() -> Result<Vec<(String, Vec<u8>)>, IoError> {
         iteration: 1,
         seed: 1,
         optimizer: "adam",
+        dataset: None,
     };
     let values = vec![0.5f32; 1 << 20];
     let big = [(

@@ -15,6 +15,7 @@ const META: CheckpointMeta<'static> = CheckpointMeta {
     iteration: 1234,
     seed: 42,
     optimizer: "momentum",
+    dataset: None,
 };
 
 /// Momentum-like state: one velocity per parameter, `optimizer.v.<param>`.
@@ -88,6 +89,7 @@ fn round_trip_f32_through_a_file() {
         iteration: u64::MAX,
         seed: 0,
         optimizer: "sgd",
+        dataset: None,
     };
     save_checkpoint(&net, &meta, &entries(&state), &path).unwrap();
 
@@ -145,6 +147,7 @@ fn an_sgd_checkpoint_has_no_state_and_its_weights_load_as_weights() {
         iteration: 10,
         seed: 1,
         optimizer: "sgd",
+        dataset: None,
     };
     save_checkpoint(&net, &meta, &[], &path).unwrap();
     let mut other: Net64 = random_net(7);

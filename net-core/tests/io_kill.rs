@@ -72,6 +72,7 @@ fn save(net: &mut Big, g: u64, path: &Path) {
         iteration: g,
         seed: 7,
         optimizer: "momentum",
+        dataset: None,
     };
     save_checkpoint(net, &meta, &[(STATE, STATE_SHAPE, &state)], path).expect("saves");
 }

@@ -38,6 +38,7 @@ fn checkpoint() -> Vec<u8> {
         iteration: 77,
         seed: 3,
         optimizer: "momentum",
+        dataset: None,
     };
     checkpoint_to_bytes(
         &net,

@@ -31,6 +31,9 @@ pub struct CheckpointMeta<'a> {
     pub seed: u64,
     /// The optimizer's name, such as `"sgd"`.
     pub optimizer: &'a str,
+    /// What the network was trained on, such as `"mnist"`, so that a run
+    /// can refuse to resume it on other data; `None` if not said.
+    pub dataset: Option<&'a str>,
 }
 
 /// An optimizer state tensor read from a checkpoint.
@@ -62,6 +65,9 @@ pub struct Checkpoint<T> {
     pub seed: u64,
     /// The optimizer's name.
     pub optimizer: String,
+    /// What the network was trained on, when the checkpoint says (files
+    /// written before it did say nothing).
+    pub dataset: Option<String>,
     /// The optimizer state tensors, in the order they were saved.
     pub state: Vec<StateTensor<T>>,
     /// The network's buffers the checkpoint lacks (see
@@ -76,6 +82,7 @@ impl<T> Checkpoint<T> {
             iteration: self.iteration,
             seed: self.seed,
             optimizer: &self.optimizer,
+            dataset: self.dataset.as_deref(),
         }
     }
 
@@ -137,13 +144,16 @@ fn checkpoint_bytes<T: Scalar, N: Network<T>>(
         }
         tensors.push((name.to_owned(), encode(name, shape, values, path)?));
     }
-    let metadata = BTreeMap::from([
+    let mut metadata = BTreeMap::from([
         ("format".to_owned(), FORMAT.to_owned()),
         ("format_version".to_owned(), FORMAT_VERSION.to_owned()),
         ("iteration".to_owned(), meta.iteration.to_string()),
         ("seed".to_owned(), meta.seed.to_string()),
         ("optimizer".to_owned(), meta.optimizer.to_owned()),
     ]);
+    if let Some(dataset) = meta.dataset {
+        metadata.insert("dataset".to_owned(), dataset.to_owned());
+    }
     serialize(&tensors, Some(metadata), path)
 }
 
@@ -157,7 +167,7 @@ fn checkpoint_bytes<T: Scalar, N: Network<T>>(
 /// ```no_run
 /// # use net_core::io::{CheckpointMeta, save_checkpoint};
 /// # fn demo<N: net_core::Network<f32>>(net: &N) -> Result<(), net_core::io::IoError> {
-/// let meta = CheckpointMeta { iteration: 1000, seed: 42, optimizer: "sgd" };
+/// let meta = CheckpointMeta { iteration: 1000, seed: 42, optimizer: "sgd", dataset: Some("mnist") };
 /// save_checkpoint(net, &meta, &[], std::path::Path::new("run.ckpt.safetensors"))?;
 /// # Ok(()) }
 /// ```
@@ -246,6 +256,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     let iteration = number("iteration")?;
     let seed = number("seed")?;
     let optimizer = entry("optimizer")?.clone();
+    let dataset = parsed.metadata.get("dataset").cloned();
 
     let staged = stage_params(net, &parsed, |name| name.starts_with(STATE_PREFIX), path)?;
     let mut state_raw: Vec<_> = parsed
@@ -284,6 +295,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
         iteration,
         seed,
         optimizer,
+        dataset,
         state,
         loaded,
     })
