@@ -168,7 +168,7 @@ impl<'a> Network<'a> {
             local("update"),
         );
         let (forward, last) = self.forward_chain();
-        let scores = self.fit_loss(loss, quote!(#last));
+        let scores = through(self.loss_path(loss), loss, "forward", quote!(#last));
         let loss_forward = self.loss_forward(loss, &scores);
         let accuracy = local("accuracy");
         let backward = self.backward_chain(First::Params(&update));
@@ -176,7 +176,7 @@ impl<'a> Network<'a> {
         let loss_backward = quote_spanned!(loss.decl.name.span()=>
             ::staticnet::LossLayer::<T>::backward(&mut self.#loss_field, #t)
         );
-        let loss_backward = self.fit_loss_back(loss, loss_backward);
+        let loss_backward = through(self.loss_path(loss), loss, "backward", loss_backward);
         let (d, value) = (local("d"), local("loss"));
         let init_body = self.init(None);
         let set_training = self.set_training();
@@ -415,27 +415,6 @@ impl<'a> Network<'a> {
         quote!(Self { #(#fields)* #loss #extra })
     }
 
-    /// `value`, the output of the layer before layer `k` (or the network's
-    /// input, for `k = 0`), fitted to layer `k`'s input type when only the
-    /// compiler can check that they agree.
-    fn fit(&self, k: usize, value: TokenStream) -> TokenStream {
-        let span = self.layers[k].decl.name.span();
-        match self.fit_path(k) {
-            Some(path) => quote_spanned!(span=> #path::forward(#value)),
-            None => value,
-        }
-    }
-
-    /// The gradient of layer `k`'s input, fitted back to the output type of
-    /// the layer before.
-    fn fit_back(&self, k: usize, value: TokenStream) -> TokenStream {
-        let span = self.layers[k].decl.name.span();
-        match self.fit_path(k) {
-            Some(path) => quote_spanned!(span=> #path::backward(#value)),
-            None => value,
-        }
-    }
-
     /// The check of layer `k`'s input against what comes before it: the
     /// layer before, or the network's `Input<…>`.
     fn fit_path(&self, k: usize) -> Option<TokenStream> {
@@ -491,24 +470,7 @@ impl<'a> Network<'a> {
         traits
     }
 
-    /// The scores the last layer gives, fitted to the loss layer's input.
-    fn fit_loss(&self, loss: &Resolved<'_>, value: TokenStream) -> TokenStream {
-        let span = loss.decl.name.span();
-        match self.loss_path(loss) {
-            Some(path) => quote_spanned!(span=> #path::forward(#value)),
-            None => value,
-        }
-    }
-
-    /// The loss's gradient, fitted back to the last layer's output.
-    fn fit_loss_back(&self, loss: &Resolved<'_>, value: TokenStream) -> TokenStream {
-        let span = loss.decl.name.span();
-        match self.loss_path(loss) {
-            Some(path) => quote_spanned!(span=> #path::backward(#value)),
-            None => value,
-        }
-    }
-
+    /// The check of the loss layer's input against the last layer's output.
     fn loss_path(&self, loss: &Resolved<'_>) -> Option<TokenStream> {
         if !loss.check {
             return None;
@@ -528,7 +490,7 @@ impl<'a> Network<'a> {
         let mut input = local("x");
         for (k, layer) in self.layers.iter().enumerate() {
             let (field, span) = (&layer.field, layer.decl.name.span());
-            let arg = self.fit(k, quote!(#input));
+            let arg = through(self.fit_path(k), layer, "forward", quote!(#input));
             let output = local(&format!("h{}", k + 1));
             statements.extend(quote_spanned!(span=> let #output = ::staticnet::Layer::<T>::forward(&mut self.#field, #arg);));
             input = output;
@@ -548,18 +510,18 @@ impl<'a> Network<'a> {
             let (prev_field, prev_span) = (&prev.field, prev.decl.name.span());
             let output =
                 quote_spanned!(prev_span=> ::staticnet::Layer::<T>::output(&self.#prev_field));
-            let input = self.fit(k, output);
+            let input = through(self.fit_path(k), layer, "forward", output);
             let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
-            let backward = self.fit_back(k, backward);
+            let backward = through(self.fit_path(k), layer, "backward", backward);
             body.extend(quote!(let #d = #backward;));
         }
         let layer = self.layers[0];
         let (field, span) = (&layer.field, layer.decl.name.span());
-        let input = self.fit(0, quote!(#x));
+        let input = through(self.fit_path(0), layer, "forward", quote!(#x));
         match first {
             First::InputGradient => {
                 let backward = quote_spanned!(span=> ::staticnet::Layer::<T>::backward(&mut self.#field, #input, #d));
-                let backward = self.fit_back(0, backward);
+                let backward = through(self.fit_path(0), layer, "backward", backward);
                 body.extend(backward);
             }
             First::Params(update) => {
@@ -629,6 +591,25 @@ impl<'a> Network<'a> {
             }
         });
         quote!(#(#methods)*)
+    }
+}
+
+/// `value` through the check `path` of `layer`'s input: `forward`, what
+/// comes before as `layer`'s input; `backward`, the gradient of that input
+/// as one of what comes before. As it is when only the macro checked.
+fn through(
+    path: Option<TokenStream>,
+    layer: &Resolved<'_>,
+    pass: &str,
+    value: TokenStream,
+) -> TokenStream {
+    let span = layer.decl.name.span();
+    match path {
+        Some(path) => {
+            let pass = Ident::new(pass, span);
+            quote_spanned!(span=> #path::#pass(#value))
+        }
+        None => value,
     }
 }
 
