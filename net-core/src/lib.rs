@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod data;
+mod digest;
 mod gradient_check;
 mod im2col;
 mod image;

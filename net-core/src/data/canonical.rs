@@ -97,11 +97,7 @@ fn file_digest(path: &Path) -> Result<String, DataError> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect())
+    Ok(crate::digest::to_hex(&hasher.finalize()))
 }
 
 /// Checks that the four files in `dir` are `dataset`'s canonical files

@@ -557,7 +557,7 @@ fn try_mirror(
             Message::End => break,
         }
     }
-    let actual = to_hex(&hasher.finalize());
+    let actual = crate::digest::to_hex(&hasher.finalize());
     if !actual.eq_ignore_ascii_case(file.sha256) {
         return Err(Attempt::Mismatch { actual });
     }
@@ -695,20 +695,9 @@ fn is_plain_file_name(name: &str) -> bool {
         && Path::new(name).file_name() == Some(name.as_ref())
 }
 
-/// Lowercase hex of `bytes`.
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
-}
-
 /// The SHA-256 of `bytes`, lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
+    crate::digest::sha256_hex([bytes])
 }
 
 #[cfg(test)]
@@ -716,8 +705,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_and_sha() {
-        assert_eq!(to_hex(&[0x00, 0xab, 0x0f]), "00ab0f");
+    fn sha_of_bytes() {
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

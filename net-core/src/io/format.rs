@@ -136,7 +136,7 @@ pub(crate) fn parse<'a>(
 
     let recorded = metadata.metadata().as_ref().and_then(|m| m.get(DIGEST_KEY));
     if let Some(recorded) = recorded {
-        let actual = digest(data);
+        let actual = crate::digest::sha256_hex([data]);
         if *recorded != actual {
             return Err(IoError::DigestMismatch {
                 path: path.to_path_buf(),
@@ -589,15 +589,6 @@ pub(crate) fn commit<T: Scalar, N: Network<T>>(
 /// The metadata key of the SHA-256 digest of a file's tensor data.
 pub(crate) const DIGEST_KEY: &str = "sha256";
 
-/// The SHA-256 digest of `data`, in lowercase hex.
-fn digest(data: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(data)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// Serializes named tensors, laid out in the order given, and a metadata
 /// map into safetensors bytes, with the SHA-256 digest of the tensor data
 /// added to the metadata (`sha256`), which loading verifies. The header's
@@ -610,12 +601,9 @@ pub(crate) fn serialize(
     use serde_json::{Map, Value, json};
 
     let mut header = Map::new();
-    let data: Vec<u8> = tensors
-        .iter()
-        .flat_map(|(_, t)| t.data.iter().copied())
-        .collect();
+    let data = tensors.iter().map(|(_, t)| t.data.as_slice());
     let mut metadata = metadata.unwrap_or_default();
-    metadata.insert(DIGEST_KEY.to_owned(), digest(&data));
+    metadata.insert(DIGEST_KEY.to_owned(), crate::digest::sha256_hex(data));
     let map: Map<String, Value> = metadata
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
@@ -645,6 +633,8 @@ pub(crate) fn serialize(
     let mut bytes = Vec::with_capacity(8 + header.len() + offset);
     bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&header);
-    bytes.extend_from_slice(&data);
+    for (_, tensor) in tensors {
+        bytes.extend_from_slice(&tensor.data);
+    }
     Ok(bytes)
 }
