@@ -1,8 +1,10 @@
 //! Every layer of the book's two-layer net, forward and backward, at batch
 //! 100 and f32, next to the same layer as it was before the kernel work
 //! (`common/baseline.rs`: matrixmultiply), so that a regression shows as a
-//! ratio within one run. Short measurement times: `cargo bench --bench
-//! layers` takes about a minute.
+//! ratio within one run; then the convolution and pooling layers of the
+//! book's SimpleConvNet and DeepConvNet, alone (threads:
+//! `STATICNET_NUM_THREADS`). Short measurement times: `cargo bench --bench
+//! layers` takes about two minutes.
 
 #[path = "common/baseline.rs"]
 mod baseline;
@@ -17,9 +19,10 @@ use criterion::{
 };
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
+use staticnet::typenum::{U0, U1, U2, U3, U5, U8, U14, U16, U24, U28, U30, U32, U64};
 use staticnet::{
-    Affine, BatchStorage, Const, Init, Layer, LossLayer, Network, ParamUpdate, Relu,
-    SoftmaxWithLoss, Targets,
+    Affine, BatchStorage, Chw, Const, Conv2d, ImageBatch, Init, Layer, LossLayer, MaxPool2d,
+    Network, ParamUpdate, Relu, Shape, SoftmaxWithLoss, Targets,
 };
 
 use baseline::{BaseAffine, BaseRelu, BaseSoftmaxWithLoss};
@@ -122,6 +125,52 @@ fn layers(c: &mut Criterion) {
     g.finish();
 }
 
+/// A batch of images of shape `S` with pixels in `[0, 1)`.
+fn images<S: Shape>(seed: u64) -> ImageBatch<T, S> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let pixels = (0..BATCH * S::NUMEL).map(|_| staticnet::rand::Rng::random(&mut rng));
+    ImageBatch::from_vec(pixels.collect()).expect("whole images")
+}
+
+/// Forward and backward (`backward_first` for a first layer, which needs
+/// no input gradient) of an image layer `L`, on a batch of random images.
+fn image_layer<L>(c: &mut Criterion, name: &str, first: bool)
+where
+    L: Layer<T>,
+    L::In: Shape<Batch<T> = ImageBatch<T, L::In>>,
+{
+    let x = images::<L::In>(4);
+    let mut layer = L::init(&mut StdRng::seed_from_u64(5), Init::He);
+    let dout = layer.forward(&x).clone();
+    let mut g = group(c, name);
+    g.bench_function("forward", |b| {
+        b.iter(|| black_box(layer.forward(black_box(&x)).as_slice()[0]))
+    });
+    g.bench_function("backward", |b| {
+        b.iter(|| {
+            if first {
+                layer.backward_first(black_box(&x), black_box(&dout), ParamUpdate::StoreGradients);
+            } else {
+                black_box(layer.backward(black_box(&x), black_box(&dout)).as_slice()[0]);
+            }
+        })
+    });
+    g.finish();
+}
+
+/// The convolution and pooling layers of the book's SimpleConvNet and of
+/// the DeepConvNet's three sizes.
+fn image_layers(c: &mut Criterion) {
+    type Mnist = Chw<U1, U28, U28>;
+    image_layer::<Conv2d<T, Mnist, U30, U5, U5>>(c, "simple/conv1", true);
+    image_layer::<MaxPool2d<T, Chw<U30, U24, U24>, U2, U2, U2>>(c, "simple/pool", false);
+    image_layer::<Conv2d<T, Mnist, U16, U3, U3, U1, U1>>(c, "deep/conv1", true);
+    image_layer::<Conv2d<T, Chw<U16, U28, U28>, U16, U3, U3, U1, U1>>(c, "deep/conv2", false);
+    image_layer::<MaxPool2d<T, Chw<U16, U28, U28>, U2, U2, U2, U0>>(c, "deep/pool1", false);
+    image_layer::<Conv2d<T, Chw<U32, U14, U14>, U32, U3, U3, U1, U2>>(c, "deep/conv4", false);
+    image_layer::<Conv2d<T, Chw<U64, U8, U8>, U64, U3, U3, U1, U1>>(c, "deep/conv6", false);
+}
+
 /// The whole training step, as `examples/bench.rs` times it.
 fn step(c: &mut Criterion) {
     let pool = Pool::<T>::new(3000, BATCH, 7);
@@ -144,5 +193,5 @@ fn step(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, layers, step);
+criterion_group!(benches, layers, image_layers, step);
 criterion_main!(benches);

@@ -36,6 +36,22 @@ network! {
     >
 }
 
+network! {
+    /// Output sizes rounded down, as in the book and PyTorch: 2×2 pooling
+    /// at stride 2 over 9×9 leaves the last row and column out, and so
+    /// does a 3×3 filter at stride 2 over 4×4.
+    struct FlooredConvNet<
+        Input<2, SIDE, SIDE>,
+        Conv2d<3, 3, pad = 2>,    // 3 × 9 × 9
+        Relu,
+        MaxPool2d<2, stride = 2>, // 3 × 4 × 4
+        Conv2d<2, 3, stride = 2>, // 2 × 1 × 1
+        Flatten,
+        Affine<2, 3>,
+        SoftmaxWithLoss,
+    >
+}
+
 fn random_images<S: staticnet::Shape>(batch: usize, seed: u64) -> ImageBatch<f64, S> {
     let mut rng = StdRng::seed_from_u64(seed);
     let values = (0..batch * S::NUMEL)
@@ -77,6 +93,12 @@ fn backpropagation_matches_numerical_gradients() {
     let names: Vec<String> = checks.iter().map(|c| c.name.to_string()).collect();
     assert_eq!(names, ["W1", "b1", "W2", "b2", "W3", "b3"]);
     for check in checks {
+        assert!(check.mean_abs_diff <= 1e-8, "{check:?}");
+    }
+
+    let mut net = FlooredConvNet::<f64>::init(&mut StdRng::seed_from_u64(5), init);
+    let x = random_images(2, 6);
+    for check in gradient_check(&mut net, &x, &[1, 2]) {
         assert!(check.mean_abs_diff <= 1e-8, "{check:?}");
     }
 }

@@ -88,3 +88,28 @@ fn squared_loss_is_half_the_mean_squared_error() {
     let loss = net.loss(&x, &t);
     assert!((loss - 30.0 / 4.0).abs() < 1e-12, "loss {loss}");
 }
+
+/// `grads.get("W1")` reads as the book's `grads['W1']` and the weight file's
+/// `W1`: row by row, `[784, 50]`, although the matrix is stored column by
+/// column.
+#[test]
+fn gradients_are_given_in_the_books_order() {
+    network! { pub struct Small<Affine<2, 3>, Relu, Affine<3, 2>, SoftmaxWithLoss> }
+    let mut net = Small::<f64>::init(&mut StdRng::seed_from_u64(4), Init::He);
+    let x = staticnet::batch_from_rows(&[[0.5, -1.0], [2.0, 0.25]]);
+    let grads = net.gradient(&x, &[1, 0]);
+    let mut stored = Vec::new();
+    net.visit_params(&mut |p| {
+        if p.name.to_string() == "W1" {
+            stored = p.grad.to_vec();
+        }
+    });
+    // Entry (i, j) of the 2×3 matrix: at i·3 + j in the book's order, at
+    // j·2 + i in storage.
+    let book = grads.get("W1").unwrap();
+    for i in 0..2 {
+        for j in 0..3 {
+            assert_eq!(book[i * 3 + j], stored[j * 2 + i]);
+        }
+    }
+}

@@ -27,23 +27,41 @@ fn inside(window: &Window, offset: usize) -> (usize, usize) {
     )
 }
 
-/// Calls `row(j, at, line)` for every channel, filter pixel `(i, j)`,
-/// sample and output row: `at` is where the row's `OW` values start in the
-/// column-major matrix of `batch` samples, `line` where the input row they
-/// read starts in the batch (`None` when that row is padding).
-fn for_each_row(window: &Window, batch: usize, mut row: impl FnMut(usize, usize, Option<usize>)) {
+/// One run of `OW` values of `col`: where it starts in `col`, and the
+/// output columns `first..end` of it that read inside the input row, the
+/// first of them at `start` in the batch, the next ones at the stride
+/// (`start` is `None` when the whole row is padding).
+struct Row {
+    at: usize,
+    first: usize,
+    end: usize,
+    start: Option<usize>,
+}
+
+/// Calls `row` for every channel, filter pixel `(i, j)`, sample and output
+/// row of the column-major matrix of `batch` samples.
+fn for_each_row(window: &Window, batch: usize, mut row: impl FnMut(Row)) {
     let w = window;
     let (pixels, rows) = (w.out_pixels(), batch * w.out_pixels());
     for c in 0..w.channels {
         for i in 0..w.window_h {
             for j in 0..w.window_w {
                 let column = ((c * w.window_h + i) * w.window_w + j) * rows;
+                // The same columns of every row are inside: computed once
+                // per filter pixel, not per row (two divisions each).
+                let (first, end) = inside(window, j);
                 for n in 0..batch {
                     let image = (n * w.channels + c) * w.height * w.width;
                     for oy in 0..w.out_h {
                         let y = (oy * w.stride + i).checked_sub(w.pad);
                         let line = y.filter(|&y| y < w.height).map(|y| image + y * w.width);
-                        row(j, column + n * pixels + oy * w.out_w, line);
+                        row(Row {
+                            at: column + n * pixels + oy * w.out_w,
+                            first,
+                            end,
+                            // Input column of output column `ox`: `ox·stride + j − pad`.
+                            start: line.map(|line| line + first * w.stride + j - w.pad),
+                        });
                     }
                 }
             }
@@ -56,26 +74,80 @@ fn for_each_row(window: &Window, batch: usize, mut row: impl FnMut(usize, usize,
 pub(crate) fn im2col<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
     debug_assert_eq!(x.len(), batch * window.in_len());
     debug_assert_eq!(col.len(), batch * window.out_pixels() * window.patch_len());
-    let (stride, pad, out_w) = (window.stride, window.pad, window.out_w);
-    for_each_row(window, batch, |j, at, line| {
-        let out = &mut col[at..at + out_w];
-        let Some(line) = line else {
+    if window.stride == 1 && window.out_w == window.width {
+        return im2col_same_width(window, batch, x, col);
+    }
+    let (stride, out_w) = (window.stride, window.out_w);
+    for_each_row(window, batch, |row| {
+        let out = &mut col[row.at..row.at + out_w];
+        let Some(start) = row.start else {
             out.fill(T::zero());
             return;
         };
-        let (first, end) = inside(window, j);
-        out[..first].fill(T::zero());
-        out[end..].fill(T::zero());
-        // Input column of output column `ox`: `ox·stride + j − pad`.
-        let start = line + first * stride + j - pad;
+        let (padding_before, rest) = out.split_at_mut(row.first);
+        let (inside, padding_after) = rest.split_at_mut(row.end - row.first);
+        padding_before.fill(T::zero());
+        padding_after.fill(T::zero());
         if stride == 1 {
-            out[first..end].copy_from_slice(&x[start..start + (end - first)]);
+            inside.copy_from_slice(&x[start..start + inside.len()]);
         } else {
-            for (k, value) in out[first..end].iter_mut().enumerate() {
+            for (k, value) in inside.iter_mut().enumerate() {
                 *value = x[start + k * stride];
             }
         }
     });
+}
+
+/// [`im2col`] when the output rows are as wide as the input's (stride 1,
+/// padding `(FW − 1)/2`, as DeepConvNet's 3×3 filters with padding 1):
+/// each filter pixel's column is then the input plane shifted by a
+/// constant, so its rows inside the image are one copy, not one per row
+/// (a call of 28 values each was most of `im2col`'s time); the values
+/// that wrapped around from the next or last row are the padding columns,
+/// set to zero after.
+fn im2col_same_width<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
+    let w = window;
+    let (pixels, width, plane) = (w.out_pixels(), w.width, w.height * w.width);
+    let mut columns = col.chunks_exact_mut(pixels);
+    for c in 0..w.channels {
+        for i in 0..w.window_h {
+            // Output rows whose input row `oy + i − pad` is inside.
+            let rows_first = w.pad.saturating_sub(i).min(w.out_h);
+            let rows_end = (w.height + w.pad)
+                .saturating_sub(i)
+                .clamp(rows_first, w.out_h);
+            for j in 0..w.window_w {
+                let (first, end) = inside(window, j);
+                for n in 0..batch {
+                    let Some(column) = columns.next() else { return };
+                    let image = &x[(n * w.channels + c) * plane..][..plane];
+                    let (above, rest) = column.split_at_mut(rows_first * width);
+                    let (rows, below) = rest.split_at_mut((rows_end - rows_first) * width);
+                    above.fill(T::zero());
+                    below.fill(T::zero());
+                    // Output pixel `q` of these rows reads input pixel
+                    // `q + shift` of the plane, where it is inside.
+                    let shift = (rows_first + i) as isize * width as isize
+                        - (w.pad * width + w.pad) as isize
+                        + j as isize;
+                    let len = rows.len() as isize;
+                    let lo = (-shift).clamp(0, len);
+                    let hi = (plane as isize - shift).clamp(lo, len);
+                    rows[..lo as usize].fill(T::zero());
+                    rows[hi as usize..].fill(T::zero());
+                    if lo < hi {
+                        let from = (lo + shift) as usize;
+                        rows[lo as usize..hi as usize]
+                            .copy_from_slice(&image[from..from + (hi - lo) as usize]);
+                    }
+                    for row in rows.chunks_exact_mut(width) {
+                        row[..first].fill(T::zero());
+                        row[end..].fill(T::zero());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The adjoint of [`im2col`]: adds every entry of `col` back onto the pixel
@@ -84,20 +156,26 @@ pub(crate) fn im2col<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mu
 pub(crate) fn col2im<T: Scalar>(window: &Window, batch: usize, col: &[T], dx: &mut [T]) {
     debug_assert_eq!(dx.len(), batch * window.in_len());
     dx.fill(T::zero());
-    let (stride, pad) = (window.stride, window.pad);
-    for_each_row(window, batch, |j, at, line| {
-        let Some(line) = line else { return };
-        let (first, end) = inside(window, j);
-        let start = line + first * stride + j - pad;
-        for (k, &value) in col[at + first..at + end].iter().enumerate() {
-            dx[start + k * stride] += value;
+    let stride = window.stride;
+    for_each_row(window, batch, |row| {
+        let Some(start) = row.start else { return };
+        let values = &col[row.at + row.first..row.at + row.end];
+        if stride == 1 {
+            // As slices, so that the loop vectorizes.
+            for (dx, &value) in dx[start..start + values.len()].iter_mut().zip(values) {
+                *dx += value;
+            }
+        } else {
+            for (k, &value) in values.iter().enumerate() {
+                dx[start + k * stride] += value;
+            }
         }
     });
 }
 
 #[cfg(test)]
 mod tests {
-    use typenum::{U3, U4, U7};
+    use typenum::{U1, U2, U3, U4, U7};
 
     use super::*;
     use crate::Chw;
@@ -177,6 +255,23 @@ mod tests {
             im2col(&window, batch, &x, &mut col);
             assert_eq!(col, naive(&window, batch, &x), "{window:?}");
         }
+        // Rows as wide as the input's (one copy per filter pixel), with
+        // rectangular windows: FH × FW, padding (FW − 1)/2.
+        for (window_h, window_w, pad) in [(3, 3, 1), (2, 3, 1), (5, 5, 2), (4, 1, 0), (1, 5, 2)] {
+            let window = Window::over::<Chw<U3, U7, U7>>(window_h, window_w, 1, pad).expect("fits");
+            assert_eq!(window.out_w, window.width, "{window:?}");
+            let batch = 2;
+            let x = ramp(batch * window.in_len());
+            let mut col = vec![f64::NAN; batch * window.out_pixels() * window.patch_len()];
+            im2col(&window, batch, &x, &mut col);
+            assert_eq!(col, naive(&window, batch, &x), "{window:?}");
+        }
+        // One input row: the first and last filter rows read only padding.
+        let window = Window::over::<Chw<U2, U1, U3>>(3, 3, 1, 1).expect("fits");
+        let x = ramp(3 * window.in_len());
+        let mut col = vec![f64::NAN; 3 * window.out_pixels() * window.patch_len()];
+        im2col(&window, 3, &x, &mut col);
+        assert_eq!(col, naive(&window, 3, &x));
     }
 
     /// `col2im` is the adjoint of `im2col`: `⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩`.

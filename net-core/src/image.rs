@@ -4,9 +4,11 @@
 //! # Sizes as types
 //!
 //! A convolution with an `FH × FW` filter, stride `S` and padding `P` turns
-//! an image of height `H` into one of height `(H + 2P − FH)/S + 1` (and the
-//! same for the width). For the compiler to know a layer's output shape,
-//! that arithmetic has to happen on types: Rust's stable const generics
+//! an image of height `H` into one of height `⌊(H + 2P − FH)/S⌋ + 1` (and
+//! the same for the width), as the book and PyTorch count it: positions
+//! where the window would pass the padded edge are dropped, so that
+//! `MaxPool2d` with 2×2 windows at stride 2 turns 7×7 pixels into 3×3.
+//! For the compiler to know a layer's output shape, that arithmetic has to happen on types: Rust's stable const generics
 //! cannot compute a new const from a generic one (`Const<{ (H - F) / S + 1 }>`
 //! needs the nightly `generic_const_exprs`). So an image's sizes are
 //! [typenum] unsigned integers — `Chw<U1, U28, U28>` — and the output size
@@ -14,10 +16,10 @@
 //! helper trait [`SlidingWindow`]: layers name their output as
 //! [`WindowOut<In, …>`](WindowOut) and need no other bound.
 //!
-//! Whether a window fits at all (`H + 2P ≥ FH`, and the stride dividing
-//! `H + 2P − FH`) is not a type-level question: the layers assert it in a
-//! constant, so a misfit is a compile-time error as soon as the layer is
-//! built. `network!` checks both before that, with a message at the layer
+//! Whether a window fits at all (`H + 2P ≥ FH`, a stride and a window of
+//! at least one pixel) is not a type-level question: the layers assert it
+//! in a constant, so a misfit is a compile-time error as soon as the layer
+//! is built. `network!` checks it before that, with a message at the layer
 //! as written.
 //!
 //! # Batch layout
@@ -79,7 +81,7 @@ where
 
 /// The output length of a window of `Window` pixels, moved by `Stride`
 /// over `Self` pixels padded with `Pad` zeros on each side:
-/// `(Self + 2·Pad − Window)/Stride + 1`.
+/// `⌊(Self + 2·Pad − Window)/Stride⌋ + 1` (typenum's division rounds down).
 ///
 /// A window larger than the padded input counts as fitting once, so that
 /// the type is always defined; the layers reject that case with a message
@@ -156,9 +158,9 @@ pub(crate) struct Window {
 
 impl Window {
     /// The geometry of a `window_h × window_w` window over `In`, or `None`
-    /// when it does not fit: a window larger than the padded image, a zero
-    /// stride or window, or a stride that does not divide the room the
-    /// window has to move.
+    /// when it does not fit: a window larger than the padded image, or a
+    /// zero stride or window. A stride that does not divide the room the
+    /// window has to move leaves the last pixels unvisited, as in the book.
     pub const fn over<In: Image>(
         window_h: usize,
         window_w: usize,
@@ -201,10 +203,10 @@ impl Window {
     }
 }
 
-/// `(size + 2·pad − window)/stride + 1`, when the window fits exactly.
+/// `⌊(size + 2·pad − window)/stride⌋ + 1`, when the window fits.
 const fn slide(size: usize, window: usize, stride: usize, pad: usize) -> Option<usize> {
     let padded = size + 2 * pad;
-    if window == 0 || stride == 0 || padded < window || (padded - window) % stride != 0 {
+    if window == 0 || stride == 0 || padded < window {
         return None;
     }
     Some((padded - window) / stride + 1)
@@ -285,11 +287,20 @@ impl<T: Scalar, S: Shape> BatchStorage<T> for ImageBatch<T, S> {
         self.values.resize(batch_size * S::NUMEL, T::zero());
         self.batch_size = batch_size;
     }
+
+    fn set_sample(&mut self, n: usize, values: &[T]) {
+        assert!(
+            n < self.batch_size,
+            "sample {n} of a batch of {}",
+            self.batch_size
+        );
+        self.values[n * S::NUMEL..][..S::NUMEL].copy_from_slice(values);
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use typenum::{U0, U1, U2, U3, U5, U7, U12, U24, U28, U30};
+    use typenum::{U0, U1, U2, U3, U5, U7, U12, U24, U28, U30, U64};
 
     use super::*;
 
@@ -309,6 +320,11 @@ mod tests {
         assert_eq!(<Pool as Shape>::NUMEL, 4320);
         // Padding 1 and stride 2: (7 + 2 − 3)/2 + 1 = 4.
         assert_eq!(<U7 as Slide<U3, U2, U1>>::Output::USIZE, 4);
+        // Rounded down, as the book and PyTorch: ⌊(7 − 2)/2⌋ + 1 = 3.
+        assert!(same::<
+            PoolOut<Chw<U64, U7, U7>, U2, U2, U2, U0>,
+            Chw<U64, U3, U3>,
+        >());
     }
 
     #[test]
@@ -316,8 +332,10 @@ mod tests {
         type Input = Chw<U1, U28, U28>;
         assert_eq!(Window::over::<Input>(29, 29, 1, 0), None);
         assert!(Window::over::<Input>(29, 29, 1, 1).is_some());
-        assert_eq!(Window::over::<Input>(5, 5, 2, 0), None, "23 is odd");
         assert_eq!(Window::over::<Input>(5, 5, 0, 0), None);
+        // 23 pixels to move at stride 2: the last one is left out.
+        let window = Window::over::<Input>(5, 5, 2, 0).expect("fits");
+        assert_eq!((window.out_h, window.out_w), (12, 12));
         let window = Window::over::<Input>(2, 2, 2, 0).expect("fits");
         assert_eq!(
             (window.out_h, window.out_w, window.patch_len()),

@@ -6,8 +6,8 @@
 //! The dimension types make a mismatched product a compile error wherever
 //! the dimensions are static; dynamic ones are checked at run time.
 //!
-//! [`Scalar::gemm`] lands in [`sgemm`] / [`dgemm`] below: on x86-64 CPUs
-//! with AVX2 and FMA (checked at run time), the kernels of `avx2.rs`;
+//! Every product lands in [`product`] below: on x86-64 CPUs with AVX2 and
+//! FMA (checked at run time), the kernels of `avx2.rs`;
 //! elsewhere, and for `k = 0` or C with neither stride 1, `matrixmultiply`.
 //! Measured on the book's training step (f32, batch 100, 784 → 50 → 10,
 //! `examples/bench.rs --impl both`), the whole step is 1.3–1.4× faster on
@@ -15,23 +15,30 @@
 //! large products alone, about 1.2–1.3×. Large products are split between
 //! `STATICNET_NUM_THREADS` threads (`pool.rs`; default 1).
 
+use core::marker::PhantomData;
+use core::ops::Range;
+
 use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 
 use crate::Scalar;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+mod exp;
 mod pool;
 pub(crate) mod sparse;
 
-pub(crate) use sparse::transpose_bytes;
+pub(crate) use pool::threads;
+pub(crate) use sparse::{transpose, transpose_bytes};
 
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.
 const PARALLEL_MIN: usize = 1 << 17;
 
-/// The raw products `f32` and `f64` implement `Scalar::gemm` with.
-trait Kernel: Scalar {
+/// What `f32` and `f64` each bring to the kernels: the raw products and
+/// the vectorized `exp`. A supertrait of [`Scalar`] that cannot be named
+/// outside the crate, so it also seals [`Scalar`].
+pub trait Kernels: Sized {
     /// Rows of C per microkernel call of the AVX2 kernel.
     const MR: usize;
 
@@ -41,7 +48,7 @@ trait Kernel: Scalar {
     /// `matrixmultiply`'s product.
     ///
     /// # Safety
-    /// As [`Scalar::gemm`].
+    /// As [`product`].
     #[allow(clippy::too_many_arguments)]
     unsafe fn portable(
         m: usize,
@@ -53,6 +60,9 @@ trait Kernel: Scalar {
         beta: Self,
         c: (*mut Self, isize, isize),
     );
+
+    /// `x ← eˣ` for every entry (`exp.rs`).
+    fn exp_in_place(values: &mut [Self]);
 }
 
 /// A pointer with row and column strides, in elements.
@@ -62,9 +72,9 @@ type Strided<T> = (*const T, isize, isize);
 /// column stride (its row stride is 1).
 type Avx2Gemm<T> = unsafe fn(usize, usize, usize, T, Strided<T>, Strided<T>, T, (*mut T, isize));
 
-macro_rules! impl_kernel {
-    ($t:ty, $avx2:ident, $portable:path) => {
-        impl Kernel for $t {
+macro_rules! impl_kernels {
+    ($t:ty, $avx2:ident, $portable:path, $exp:path) => {
+        impl Kernels for $t {
             #[cfg(target_arch = "x86_64")]
             const MR: usize = avx2::$avx2::MR;
             #[cfg(not(target_arch = "x86_64"))]
@@ -100,12 +110,17 @@ macro_rules! impl_kernel {
                     )
                 }
             }
+
+            #[inline]
+            fn exp_in_place(values: &mut [Self]) {
+                $exp(values)
+            }
         }
     };
 }
 
-impl_kernel!(f32, f32, matrixmultiply::sgemm);
-impl_kernel!(f64, f64, matrixmultiply::dgemm);
+impl_kernels!(f32, f32, matrixmultiply::sgemm, exp::exp_f32);
+impl_kernels!(f64, f64, matrixmultiply::dgemm, exp::exp_f64);
 
 /// The pointers of one product, shared with the pool's threads.
 struct Product<T> {
@@ -127,12 +142,16 @@ impl<T> Product<T> {
     }
 }
 
-/// `C ← α·A·B + β·C` on up to `threads` threads.
+/// `C ← α·A·B + β·C` on up to `threads` threads, for an `m × k` matrix
+/// `A`, a `k × n` matrix `B` and an `m × n` matrix `C`, each given by a
+/// pointer and its row and column strides (in elements).
 ///
 /// # Safety
-/// As [`Scalar::gemm`].
+/// Every element addressed through the pointers, shapes and strides must
+/// be valid for reads (`A`, `B`) and writes (`C`), and `C` must not overlap
+/// `A` or `B`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn product<T: Kernel>(
+unsafe fn product<T: Scalar>(
     threads: usize,
     m: usize,
     k: usize,
@@ -206,52 +225,6 @@ use avx2::NR;
 #[cfg(not(target_arch = "x86_64"))]
 const NR: usize = 1;
 
-macro_rules! blas_signature {
-    ($name:ident, $t:ty) => {
-        /// `C ← α·A·B + β·C`, with `matrixmultiply`'s signature: the
-        /// implementation of [`Scalar::gemm`] for this type.
-        ///
-        /// # Safety
-        /// As [`Scalar::gemm`].
-        #[allow(clippy::too_many_arguments)]
-        #[inline]
-        pub(crate) unsafe fn $name(
-            m: usize,
-            k: usize,
-            n: usize,
-            alpha: $t,
-            a: *const $t,
-            rsa: isize,
-            csa: isize,
-            b: *const $t,
-            rsb: isize,
-            csb: isize,
-            beta: $t,
-            c: *mut $t,
-            rsc: isize,
-            csc: isize,
-        ) {
-            // SAFETY: forwarded from the caller's contract.
-            unsafe {
-                product(
-                    pool::threads(),
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    (a, rsa, csa),
-                    (b, rsb, csb),
-                    beta,
-                    (c, rsc, csc),
-                )
-            }
-        }
-    };
-}
-
-blas_signature!(sgemm, f32);
-blas_signature!(dgemm, f64);
-
 /// A read-only operand: pointer, shape and strides in elements.
 struct Operand<T> {
     ptr: *const T,
@@ -309,7 +282,8 @@ fn gemm_operands<T: Scalar, R: Dim, C: Dim, SC: RawStorageMut<T, R, C>>(
     // matrices themselves, and `c` is borrowed mutably, so it cannot alias
     // `a` or `b`, which were built from shared borrows.
     unsafe {
-        T::gemm(
+        product(
+            pool::threads(),
             m,
             a.cols,
             n,
@@ -379,6 +353,75 @@ pub(crate) fn gemm_nt<T, R, K, C, SA, SB, SC>(
     gemm_operands(alpha, Operand::of(a), Operand::of(b).transposed(), beta, c);
 }
 
+/// Calls `job(part, &mut items[part])` for every part, on the pool's
+/// threads when it is free (otherwise one after the other, here).
+pub(crate) fn for_each_part<I: Send>(items: &mut [I], job: &(dyn Fn(usize, &mut I) + Sync)) {
+    let shared = Disjoint::new(items);
+    pool::run(shared.len, &|part| {
+        // SAFETY: `pool::run` calls each part once, so no two calls hold
+        // the same item.
+        job(part, &mut unsafe { shared.slice(part..part + 1) }[0]);
+    });
+}
+
+/// A slice whose disjoint ranges the parts of one job write, each its own.
+pub(crate) struct Disjoint<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    borrow: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: each part reaches only the ranges it was given (the contract of
+// `slice`), so sharing the pointer sends each range to one thread.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+
+impl<'a, T> Disjoint<'a, T> {
+    /// Lends `values` out by ranges.
+    pub(crate) fn new(values: &'a mut [T]) -> Self {
+        Disjoint {
+            ptr: values.as_mut_ptr(),
+            len: values.len(),
+            borrow: PhantomData,
+        }
+    }
+
+    /// The values in `range`.
+    ///
+    /// # Safety
+    /// No other live slice from this `Disjoint` may overlap `range`.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn slice(&self, range: Range<usize>) -> &mut [T] {
+        assert!(
+            range.start <= range.end && range.end <= self.len,
+            "{range:?} is outside 0..{}",
+            self.len
+        );
+        // SAFETY: inside the slice lent to `new`, and not shared (the
+        // caller's contract).
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+}
+
+/// The samples of part `part` when `batch` samples are cut into `parts`.
+pub(crate) fn part_range(batch: usize, parts: usize, part: usize) -> Range<usize> {
+    batch * part / parts..batch * (part + 1) / parts
+}
+
+/// Asks the CPU to bring `bytes` into the cache, without waiting.
+pub(crate) fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch only hints; SSE is part of x86-64.
+        #[allow(unused_unsafe)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
+}
+
 /// The sum of `values`, in eight interleaved partial sums: a single running
 /// sum waits on each addition's latency, eight fill the vector units.
 pub(crate) fn sum<T: Scalar>(values: &[T]) -> T {
@@ -428,7 +471,7 @@ mod tests {
         column_major: bool,
     }
 
-    impl<T: Kernel> Stored<T> {
+    impl<T: Scalar> Stored<T> {
         fn new(rows: usize, cols: usize, column_major: bool, seed: &mut u64) -> Self {
             let values = (0..rows * cols)
                 .map(|_| {
@@ -463,7 +506,7 @@ mod tests {
     /// Every layout of A, B and C, the edges of the tiles and of the depth
     /// blocks, both values of β, and splits between threads, against the
     /// textbook triple loop.
-    fn check_products<T: Kernel>(tolerance: f64) {
+    fn check_products<T: Scalar>(tolerance: f64) {
         let mut seed = 1;
         let shapes = [
             (1, 1, 1),
@@ -546,21 +589,16 @@ mod tests {
         let mut c = [f32::NAN; 4];
         // SAFETY: 2×3 times 3×2 into 2×2, all column-major.
         unsafe {
-            sgemm(
+            product(
+                1,
                 2,
                 3,
                 2,
                 1.0,
-                a.as_ptr(),
-                1,
-                2,
-                b.as_ptr(),
-                1,
-                3,
+                (a.as_ptr(), 1, 2),
+                (b.as_ptr(), 1, 3),
                 0.0,
-                c.as_mut_ptr(),
-                1,
-                2,
+                (c.as_mut_ptr(), 1, 2),
             )
         };
         assert_eq!(c, [6.0; 4]);

@@ -355,19 +355,74 @@ impl<T: Scalar, S: Shape> Targets<'_, T, S> {
         }
     }
 
-    pub(crate) fn assert_fits(&self, batch_size: usize, classes: usize) {
-        assert_eq!(
-            self.batch_size(),
-            batch_size,
-            "the targets hold {} samples but the batch holds {batch_size}",
-            self.batch_size()
-        );
+    /// Checks the targets against a batch of `batch_size` samples, scored
+    /// over `S`'s classes: the checks the `try_` methods of
+    /// [`Network`](crate::Network) make before they compute.
+    ///
+    /// # Errors
+    /// An empty batch, targets for another number of samples, or a class
+    /// index that is not one of the `S::NUMEL` outputs.
+    pub fn check(&self, batch_size: usize) -> Result<(), TargetsError> {
+        if batch_size == 0 {
+            return Err(TargetsError::EmptyBatch);
+        }
+        self.check_fit(batch_size, S::NUMEL)
+    }
+
+    /// The count and the classes, as [`check`](Targets::check) checks them
+    /// (an empty batch allowed).
+    fn check_fit(&self, batch_size: usize, classes: usize) -> Result<(), TargetsError> {
+        if self.batch_size() != batch_size {
+            return Err(TargetsError::Count {
+                targets: self.batch_size(),
+                batch: batch_size,
+            });
+        }
         if let Targets::Classes(t) = self {
-            if let Some((n, &c)) = t.iter().enumerate().find(|&(_, &c)| c >= classes) {
-                panic!("target {n} is class {c}, but there are only {classes} classes");
+            if let Some((sample, &class)) = t.iter().enumerate().find(|&(_, &c)| c >= classes) {
+                return Err(TargetsError::ClassOutOfRange {
+                    sample,
+                    class,
+                    classes,
+                });
             }
         }
+        Ok(())
     }
+
+    pub(crate) fn assert_fits(&self, batch_size: usize, classes: usize) {
+        if let Err(error) = self.check_fit(batch_size, classes) {
+            panic!("{error}");
+        }
+    }
+}
+
+/// Targets that do not fit their batch: what the `try_` methods of
+/// [`Network`](crate::Network) return instead of panicking.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetsError {
+    /// The batch holds no sample: its loss would be 0/0.
+    #[error("the batch is empty: there is no sample to measure")]
+    EmptyBatch,
+    /// The targets are for another number of samples.
+    #[error("the targets hold {targets} samples but the batch holds {batch}")]
+    Count {
+        /// Samples the targets hold.
+        targets: usize,
+        /// Samples the batch holds.
+        batch: usize,
+    },
+    /// A class index is not one of the network's outputs.
+    #[error("sample {sample} is labeled class {class}, but the network scores {classes} classes (0 to {})", classes.saturating_sub(1))]
+    ClassOutOfRange {
+        /// The sample.
+        sample: usize,
+        /// Its class.
+        class: usize,
+        /// The number of outputs.
+        classes: usize,
+    },
 }
 
 /// The column of the largest entry of row `n` of a column-major matrix with

@@ -38,7 +38,7 @@ pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
-pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets};
+pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets, TargetsError};
 pub use layers::{
     AddLayer, Affine, BatchNorm, Conv2d, Dropout, Elementwise, ElementwiseFn, Flatten,
     IdentityWithSquaredLoss, LeakyRelu, LeakyReluFn, MaxPool2d, MulLayer, Relu, Residual, Sigmoid,
@@ -51,5 +51,5 @@ pub use param::{
 };
 pub use rand;
 pub use scalar::Scalar;
-pub use shape::{Batch, BatchStorage, Shape, batch_from_rows};
+pub use shape::{Batch, BatchStorage, PartialSample, Shape, batch_from_rows, batch_from_slice};
 pub use typenum;

@@ -38,6 +38,13 @@ pub trait BatchStorage<T>: Clone + core::fmt::Debug {
     /// Makes room for `batch_size` samples. The allocation is kept when the
     /// size is unchanged; the values are unspecified afterwards.
     fn set_batch_size(&mut self, batch_size: usize);
+    /// Writes sample `n` from `values`, given in the sample's natural
+    /// order (a row of features, or channels × height × width).
+    ///
+    /// # Panics
+    /// When `n` is not below the batch size or `values` is not one
+    /// sample long.
+    fn set_sample(&mut self, n: usize, values: &[T]);
 }
 
 impl<T: Scalar, const N: usize> BatchStorage<T> for OMatrix<T, Dyn, Const<N>> {
@@ -62,6 +69,54 @@ impl<T: Scalar, const N: usize> BatchStorage<T> for OMatrix<T, Dyn, Const<N>> {
             *self = Self::zeros(batch_size);
         }
     }
+
+    fn set_sample(&mut self, n: usize, values: &[T]) {
+        assert_eq!(values.len(), N, "a sample holds {N} values");
+        self.row_mut(n)
+            .iter_mut()
+            .zip(values)
+            .for_each(|(x, &v)| *x = v);
+    }
+}
+
+/// A batch of samples of shape `S` from a flat slice, sample after sample
+/// (NumPy's `(N, …)` array, row-major): the checked way in from data of
+/// one's own.
+///
+/// ```
+/// use net_core::{Const, batch_from_slice};
+/// let x = batch_from_slice::<f64, Const<2>>(&[1.0, -0.5, -2.0, 3.0])?;
+/// assert_eq!(x[(1, 0)], -2.0);
+/// let error = batch_from_slice::<f64, Const<2>>(&[1.0, 2.0, 3.0]).unwrap_err();
+/// assert_eq!(error.to_string(), "3 values are not a whole number of samples of 2 values");
+/// # Ok::<(), net_core::PartialSample>(())
+/// ```
+///
+/// # Errors
+/// [`PartialSample`] when the length is not a multiple of `S::NUMEL`.
+pub fn batch_from_slice<T: Scalar, S: Shape>(values: &[T]) -> Result<Batch<T, S>, PartialSample> {
+    let per_sample = S::NUMEL;
+    if per_sample == 0 || values.len() % per_sample != 0 {
+        return Err(PartialSample {
+            values: values.len(),
+            per_sample,
+        });
+    }
+    let mut batch = Batch::<T, S>::zeros(values.len() / per_sample);
+    for (n, sample) in values.chunks_exact(per_sample).enumerate() {
+        batch.set_sample(n, sample);
+    }
+    Ok(batch)
+}
+
+/// A flat slice that is not a whole number of samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{values} values are not a whole number of samples of {per_sample} values")]
+pub struct PartialSample {
+    /// The values given.
+    pub values: usize,
+    /// The values of one sample.
+    pub per_sample: usize,
 }
 
 /// A batch built from its samples, one array per row, as the book writes

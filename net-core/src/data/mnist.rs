@@ -3,14 +3,16 @@
 //! The images stay `u8` in memory — the 60,000 training images cost
 //! 47,040,000 bytes, not 188 MB of `f32`. The book's `normalize`,
 //! `one_hot_label` and `flatten` options ([`LoadOptions`]) are applied per
-//! batch, when a batch is gathered into a buffer the caller owns:
+//! batch, when a batch is gathered into a buffer the caller owns (the
+//! training driver does this for you: see `Mnist::train_samples` and
+//! [`train::Batches`](crate::train::Batches)):
 //!
 //! ```no_run
 //! use net_core::data::{BatchLayout, LoadOptions, load_mnist};
 //! use net_core::{Const, Dyn, OMatrix};
 //!
 //! let options = LoadOptions::default();
-//! let mnist = load_mnist("data/mnist".as_ref(), &options)?;
+//! let mnist = load_mnist("data/mnist", &options)?;
 //! let indices = [0, 5, 42];
 //! let mut x = OMatrix::<f32, Dyn, Const<784>>::zeros(indices.len());
 //! mnist.train.gather_batch(&indices, options.normalize, x.as_mut_slice(), BatchLayout::ColumnMajor)?;
@@ -27,10 +29,22 @@ use super::dataset::{
 };
 use super::{DataError, MissingFiles, read_idx};
 use crate::Scalar;
-use crate::kernels::transpose_bytes;
+use crate::kernels::{prefetch, transpose_bytes};
 
 /// The number of classes of MNIST and Fashion-MNIST; labels are below it.
 pub const NUM_CLASSES: usize = 10;
+
+/// The first index of `indices` that is not below `len`, as an error.
+pub(crate) fn check_indices(indices: &[usize], len: usize) -> Result<(), BatchError> {
+    match indices.iter().enumerate().find(|&(_, &i)| i >= len) {
+        Some((position, &index)) => Err(BatchError::IndexOutOfRange {
+            position,
+            index,
+            len,
+        }),
+        None => Ok(()),
+    }
+}
 
 /// The book's `load_mnist` options. They do not change what is loaded: they
 /// say how batches are to be gathered (see [`Split::gather_batch`],
@@ -266,15 +280,7 @@ impl Split {
     }
 
     fn check_indices(&self, indices: &[usize]) -> Result<(), BatchError> {
-        let len = self.len();
-        match indices.iter().enumerate().find(|&(_, &i)| i >= len) {
-            Some((position, &index)) => Err(BatchError::IndexOutOfRange {
-                position,
-                index,
-                len,
-            }),
-            None => Ok(()),
-        }
+        check_indices(indices, self.len())
     }
 
     /// Fills `images_out` with the images of the samples `indices`, as an
@@ -423,21 +429,6 @@ impl Split {
     }
 }
 
-/// Asks the CPU to bring `bytes` into the cache, without waiting.
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in bytes.chunks(64) {
-        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch only hints; SSE is part of x86-64.
-        #[allow(unused_unsafe)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast())
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
-}
-
 fn check_len(
     buffer: &'static str,
     expected: Option<usize>,
@@ -494,7 +485,8 @@ pub struct Mnist {
 /// must be 3-D with non-empty images, labels 1-D),
 /// [`DataError::CountMismatch`], [`DataError::LabelOutOfRange`],
 /// [`DataError::ImageSizeMismatch`] (train and test images differ in size).
-pub fn load_mnist(dir: &Path, options: &LoadOptions) -> Result<Mnist, DataError> {
+pub fn load_mnist(dir: impl AsRef<Path>, options: &LoadOptions) -> Result<Mnist, DataError> {
+    let dir = dir.as_ref();
     let stems = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];
     // A directory that is a file, or cannot be read, is said to be so
     // rather than reported as missing its four files.

@@ -75,7 +75,7 @@ impl Pool {
 }
 
 /// The number of threads the products use.
-pub(super) fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
         std::env::var("STATICNET_NUM_THREADS")

@@ -419,6 +419,24 @@ pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut 
     unsafe { (loops::<T>().transpose_bytes)(runs, divisor, to, to_ld) }
 }
 
+/// `to[m·to_ld + k] = from[k·from_ld + m]` for `count` runs of `len`
+/// entries: a row-major batch into a column-major one, or back.
+///
+/// # Panics
+/// When the runs do not fit in `from` or `to`.
+pub(crate) fn transpose<T: Scalar>(
+    from: &[T],
+    from_ld: usize,
+    to: &mut [T],
+    to_ld: usize,
+    count: usize,
+    len: usize,
+) {
+    // SAFETY: both implementations check the lengths; `loops` checked the
+    // CPU's features.
+    unsafe { (loops::<T>().transpose)(from, from_ld, to, to_ld, count, len, None) }
+}
+
 /// Checks the lengths `transpose_bytes` reads and writes; returns the
 /// length of the runs.
 fn check_transpose_bytes<T>(runs: &[&[u8]], to: &[T], to_ld: usize) -> usize {

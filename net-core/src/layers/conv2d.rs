@@ -1,4 +1,4 @@
-//! The convolution layer, through `im2col`.
+//! The convolution layer, through `im2col`, one sample at a time.
 
 use core::marker::PhantomData;
 
@@ -9,7 +9,7 @@ use typenum::{U0, U1, Unsigned};
 
 use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
-use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
+use crate::kernels::{Disjoint, for_each_part, gemm, gemm_nt, gemm_tn, part_range, sum, threads};
 use crate::{
     Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar,
@@ -18,12 +18,11 @@ use crate::{
 /// The book's `Convolution`: `FN` filters of `FH × FW` pixels, moved with
 /// stride `S` over the input image `In` padded with `P` zeros.
 ///
-/// The output has `FN` channels of `(H + 2P − FH)/S + 1` by
-/// `(W + 2P − FW)/S + 1` pixels, computed by the compiler: see
+/// The output has `FN` channels of `⌊(H + 2P − FH)/S⌋ + 1` by
+/// `⌊(W + 2P − FW)/S⌋ + 1` pixels, computed by the compiler: see
 /// [`WindowOut`]. All sizes are [typenum](crate::typenum) unsigned
-/// integers; a filter that does not fit the input (larger than the padded
-/// image, or a stride that does not divide the room it moves in) is a
-/// compile-time error where the layer is built.
+/// integers; a filter larger than the padded image is a compile-time
+/// error where the layer is built.
 ///
 /// ```
 /// use net_core::typenum::{U1, U2, U28, U30, U5, U24};
@@ -40,19 +39,29 @@ use crate::{
 ///
 /// # As in the book
 ///
-/// Forward unfolds the batch with `im2col` into a `(N·OH·OW) × (C·FH·FW)`
-/// matrix `col` and computes `col · W_colᵀ + b` in one product, where
-/// `W_col` is `W` reshaped to `FN × (C·FH·FW)`; the result, one column per
-/// filter, is rearranged into `N × FN × OH × OW`. Backward, with `dout`
-/// rearranged the same way:
+/// The book unfolds the whole batch with `im2col` into one
+/// `(N·OH·OW) × (C·FH·FW)` matrix `col` and computes `col · W_colᵀ + b` in
+/// one product, where `W_col` is `W` reshaped to `FN × (C·FH·FW)`. This
+/// layer does the same one sample at a time: the sample's `col`,
+/// `(OH·OW) × (C·FH·FW)`, stays in the cache (the whole batch's is tens of
+/// megabytes for the book's DeepConvNet, written and read back at memory
+/// speed), and the sample's product `col · W_colᵀ`, column-major
+/// `(OH·OW) × FN`, is already its output in the book's `FN × OH × OW`
+/// order, so nothing is rearranged. Backward, for each sample, with its
+/// `dout` read in place the same way:
 /// - `db = Σ dout` over samples and pixels,
-/// - `dW = doutᵀ · col`, reshaped to `FN × C × FH × FW`,
+/// - `dW = Σ doutᵀ · col` over samples, reshaped to `FN × C × FH × FW`
+///   (`col` is unfolded again rather than kept from forward),
 /// - `dx = col2im(dout · W_col)`.
+///
+/// The samples are cut into one run per thread (`STATICNET_NUM_THREADS`):
+/// each unfolds its own samples into its own buffers and sums its own
+/// `dW` and `db`, added up at the end.
 ///
 /// `W` is stored as the book's NumPy array, `[FN, C, FH, FW]` row-major,
 /// which is `W_colᵀ` column-major: the products read it in place. Every
-/// buffer (`col`, the product, `dcol`, the output and `dx`) is kept from
-/// one call to the next, so a fixed batch size allocates only once.
+/// buffer is kept from one call to the next, so a fixed batch size
+/// allocates only once.
 #[derive(Clone, Debug)]
 pub struct Conv2d<T: Scalar, In, FN, FH, FW, S = U1, P = U0>
 where
@@ -66,13 +75,8 @@ where
     pub dw: Box<[T]>,
     /// `dL/db` from the last backward pass.
     pub db: Box<[T]>,
-    /// `im2col` of the last input, column-major `(N·OH·OW) × (C·FH·FW)`.
-    col: Vec<T>,
-    /// `col · W_colᵀ` in forward, `dout` in the same layout in backward:
-    /// column-major `(N·OH·OW) × FN`, one column per filter.
-    by_filter: Vec<T>,
-    /// `dout · W_col`, the gradient of `col`.
-    dcol: Vec<T>,
+    /// The buffers of each thread's run of samples.
+    runs: Vec<Run<T>>,
     out: Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
     dx: Batch<T, In>,
     sizes: Sizes<(FN, FH, FW, S, P)>,
@@ -93,7 +97,7 @@ where
     const WINDOW: Window = match Window::over::<In>(FH::USIZE, FW::USIZE, S::USIZE, P::USIZE) {
         Some(window) if FN::USIZE > 0 => window,
         _ => panic!(
-            "Conv2d: the filters do not fit the input: there must be at least one filter, the stride must be at least 1, and `H + 2·pad − FH` (and `W + 2·pad − FW`) must be at least 0 and a multiple of the stride"
+            "Conv2d: the filters do not fit the input: there must be at least one filter, the stride must be at least 1, and `H + 2·pad − FH` (and `W + 2·pad − FW`) must be at least 0"
         ),
     };
 
@@ -109,9 +113,7 @@ where
             db: vec![T::zero(); b.len()].into(),
             w: w.into(),
             b: b.into(),
-            col: Vec::new(),
-            by_filter: Vec::new(),
-            dcol: Vec::new(),
+            runs: Vec::new(),
             out: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
             sizes: PhantomData,
@@ -123,33 +125,78 @@ where
         DMatrixView::from_slice(values, Self::WINDOW.patch_len(), FN::USIZE)
     }
 
-    /// `dW` and `db` from `dout` (and the columns of the last forward).
-    fn params_backward(
+    /// One run of samples per thread, at most one per sample (and one for
+    /// an empty batch).
+    fn runs(&mut self, batch: usize) -> usize {
+        let runs = threads().min(batch).max(1);
+        if self.runs.len() < runs {
+            self.runs.resize_with(runs, Run::default);
+        }
+        runs
+    }
+
+    /// `dW` and `db` from `dout`, and `dx` into `self.dx` when `with_dx`.
+    fn gradients(
         &mut self,
-        _x: &Batch<T, In>,
+        x: &Batch<T, In>,
         dout: &Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
+        with_dx: bool,
     ) {
         let window = Self::WINDOW;
         let (batch, filters) = (dout.batch_size(), FN::USIZE);
-        let (pixels, patch) = (window.out_pixels(), window.patch_len());
-        let rows = batch * pixels;
-        // dout, rearranged as the forward product: one column per filter.
-        self.by_filter.resize(rows * filters, T::zero());
-        let samples = dout.as_slice().chunks_exact(filters * pixels);
-        for (n, sample) in samples.enumerate() {
-            for (f, channel) in sample.chunks_exact(pixels).enumerate() {
-                self.by_filter[f * rows + n * pixels..][..pixels].copy_from_slice(channel);
+        let (pixels, patch, in_len) = (window.out_pixels(), window.patch_len(), window.in_len());
+        let runs = self.runs(batch);
+        if with_dx {
+            self.dx.set_batch_size(batch);
+        }
+        let dx = with_dx.then(|| Disjoint::new(self.dx.as_mut_slice()));
+        let (x, dout, w) = (x.as_slice(), dout.as_slice(), &*self.w);
+        for_each_part(&mut self.runs[..runs], &|part, run| {
+            run.dw.clear();
+            run.dw.resize(patch * filters, T::zero());
+            run.db.clear();
+            run.db.resize(filters, T::zero());
+            run.col.resize(pixels * patch, T::zero());
+            let mut dw = DMatrixViewMut::from_slice(&mut run.dw, patch, filters);
+            for n in part_range(batch, runs, part) {
+                im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
+                let dout = &dout[n * pixels * filters..][..pixels * filters];
+                for (db, channel) in run.db.iter_mut().zip(dout.chunks_exact(pixels)) {
+                    *db += sum(channel);
+                }
+                // dW_colᵀ += colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in
+                // the book's `[FN, C, FH, FW]` order.
+                let col = DMatrixView::from_slice(&run.col, pixels, patch);
+                let dout = DMatrixView::from_slice(dout, pixels, filters);
+                gemm_tn(T::one(), &col, &dout, T::one(), &mut dw);
+                if let Some(dx) = &dx {
+                    // dcol = dout · W_col, folded back onto the sample.
+                    run.dcol.resize(pixels * patch, T::zero());
+                    let mut dcol = DMatrixViewMut::from_slice(&mut run.dcol, pixels, patch);
+                    gemm_nt(
+                        T::one(),
+                        &dout,
+                        &Self::filters_view(w),
+                        T::zero(),
+                        &mut dcol,
+                    );
+                    // SAFETY: sample `n` is in this part's run alone.
+                    let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
+                    col2im(&window, 1, &run.dcol, dx);
+                }
+            }
+        });
+        let (first, rest) = self.runs[..runs].split_at(1);
+        self.dw.copy_from_slice(&first[0].dw);
+        self.db.copy_from_slice(&first[0].db);
+        for run in rest {
+            for (total, &v) in self.dw.iter_mut().zip(&run.dw) {
+                *total += v;
+            }
+            for (total, &v) in self.db.iter_mut().zip(&run.db) {
+                *total += v;
             }
         }
-        for (f, db) in self.db.iter_mut().enumerate() {
-            *db = sum(&self.by_filter[f * rows..(f + 1) * rows]);
-        }
-        // dW_colᵀ = colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in the
-        // book's `[FN, C, FH, FW]` order.
-        let col = DMatrixView::from_slice(&self.col, rows, patch);
-        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, filters);
-        let mut dw = DMatrixViewMut::from_slice(&mut self.dw, patch, filters);
-        gemm_tn(T::one(), &col, &dout_by_filter, T::zero(), &mut dw);
     }
 
     /// The shape of `W` for saving: `[FN, C, FH, FW]`.
@@ -161,6 +208,18 @@ where
             width: FW::USIZE,
         }
     }
+}
+
+/// The buffers of one thread's run of samples.
+#[derive(Clone, Debug, Default)]
+struct Run<T> {
+    /// `im2col` of one sample, column-major `(OH·OW) × (C·FH·FW)`.
+    col: Vec<T>,
+    /// `dout · W_col`, the gradient of `col`.
+    dcol: Vec<T>,
+    /// This run's share of `dW` and `db`.
+    dw: Vec<T>,
+    db: Vec<T>,
 }
 
 impl<T, In, FN, FH, FW, S, P> Layer<T> for Conv2d<T, In, FN, FH, FW, S, P>
@@ -192,32 +251,26 @@ where
     fn forward(&mut self, x: &Batch<T, In>) -> &Batch<T, Self::Out> {
         let window = Self::WINDOW;
         let (batch, filters) = (x.batch_size(), FN::USIZE);
-        let (pixels, patch) = (window.out_pixels(), window.patch_len());
-        let rows = batch * pixels;
-        self.col.resize(rows * patch, T::zero());
-        im2col(&window, batch, x.as_slice(), &mut self.col);
-        self.by_filter.resize(rows * filters, T::zero());
-        let col = DMatrixView::from_slice(&self.col, rows, patch);
-        let mut product = DMatrixViewMut::from_slice(&mut self.by_filter, rows, filters);
-        gemm(
-            T::one(),
-            &col,
-            &Self::filters_view(&self.w),
-            T::zero(),
-            &mut product,
-        );
-        // Column `f` of the product holds filter `f` over every sample and
-        // pixel; each sample's run of it becomes channel `f` of that sample.
+        let (pixels, patch, in_len) = (window.out_pixels(), window.patch_len(), window.in_len());
+        let runs = self.runs(batch);
         self.out.set_batch_size(batch);
-        let samples = self.out.as_mut_slice().chunks_exact_mut(filters * pixels);
-        for (n, sample) in samples.enumerate() {
-            for (f, (channel, &b)) in sample.chunks_exact_mut(pixels).zip(&*self.b).enumerate() {
-                let products = &self.by_filter[f * rows + n * pixels..][..pixels];
-                for (y, &v) in channel.iter_mut().zip(products) {
-                    *y = v + b;
+        let out = Disjoint::new(self.out.as_mut_slice());
+        let (x, w, b) = (x.as_slice(), &*self.w, &*self.b);
+        for_each_part(&mut self.runs[..runs], &|part, run| {
+            run.col.resize(pixels * patch, T::zero());
+            for n in part_range(batch, runs, part) {
+                im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
+                // SAFETY: sample `n` is in this part's run alone.
+                let y = unsafe { out.slice(n * pixels * filters..(n + 1) * pixels * filters) };
+                for (channel, &b) in y.chunks_exact_mut(pixels).zip(b) {
+                    channel.fill(b);
                 }
+                // y = col · W_colᵀ + b: column `f`, channel `f`.
+                let col = DMatrixView::from_slice(&run.col, pixels, patch);
+                let mut y = DMatrixViewMut::from_slice(y, pixels, filters);
+                gemm(T::one(), &col, &Self::filters_view(w), T::one(), &mut y);
             }
-        }
+        });
         &self.out
     }
 
@@ -226,23 +279,7 @@ where
     }
 
     fn backward(&mut self, x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
-        self.params_backward(x, dout);
-        let window = Self::WINDOW;
-        let batch = dout.batch_size();
-        let (rows, patch) = (batch * window.out_pixels(), window.patch_len());
-        self.dcol.resize(rows * patch, T::zero());
-        let dout_by_filter = DMatrixView::from_slice(&self.by_filter, rows, FN::USIZE);
-        let mut dcol = DMatrixViewMut::from_slice(&mut self.dcol, rows, patch);
-        // dcol = dout · W_col
-        gemm_nt(
-            T::one(),
-            &dout_by_filter,
-            &Self::filters_view(&self.w),
-            T::zero(),
-            &mut dcol,
-        );
-        self.dx.set_batch_size(batch);
-        col2im(&window, batch, &self.dcol, self.dx.as_mut_slice());
+        self.gradients(x, dout, true);
         &self.dx
     }
 
@@ -252,7 +289,8 @@ where
         dout: &Batch<T, Self::Out>,
         update: ParamUpdate<T>,
     ) {
-        self.params_backward(x, dout);
+        // The first layer's input needs no gradient.
+        self.gradients(x, dout, false);
         update.apply(self);
     }
 
@@ -339,6 +377,12 @@ mod tests {
         type Strided = Conv2d<f64, Chw<U3, U7, U7>, U2, U3, U3, U2, U1>;
         let mut conv = Strided::init(&mut rng, init);
         assert_gradients_agree(&mut conv, &random_batch::<Chw<U3, U7, U7>>(2, 2));
+
+        // Rounded down: a 3×2 filter at stride 2 over 6×7 moves over 0, 2
+        // of the rows (the last row is left out) and 0, 2, 4 of the columns.
+        type Floored = Conv2d<f64, Chw<U2, U6, U7>, U2, U3, U2, U2>;
+        let mut conv = Floored::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U2, U6, U7>>(2, 4));
 
         // Padding 2 with a 4×4 filter over 5×5 at stride 1.
         type Padded = Conv2d<f64, Chw<U1, U5, U5>, U2, U4, U4, U1, U2>;

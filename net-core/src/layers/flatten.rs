@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
+use crate::kernels::transpose;
 use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
 
 /// Turns each sample of shape `S` (such as the `C × H × W` images of
@@ -71,12 +72,11 @@ impl<T: Scalar, S: Shape, const N: usize> Layer<T> for Flatten<T, S, N> {
         let batch = x.batch_size();
         self.out.set_batch_size(batch);
         // Sample n's value j goes to row n, column j: `j·batch + n`.
-        let out = self.out.as_mut_slice();
-        for (n, sample) in x.as_slice().chunks_exact(N).enumerate() {
-            for (j, &v) in sample.iter().enumerate() {
-                out[j * batch + n] = v;
-            }
-        }
+        // Sample `n`'s values become row `n` of the column-major output:
+        // a transpose, in blocks that stay in cache (one value at a time,
+        // each write lands `batch` values from the last, and flattening
+        // SimpleConvNet's 4320 values took 8% of its training step).
+        transpose(x.as_slice(), N, self.out.as_mut_slice(), batch, batch, N);
         &self.out
     }
 
@@ -87,12 +87,7 @@ impl<T: Scalar, S: Shape, const N: usize> Layer<T> for Flatten<T, S, N> {
     fn backward(&mut self, _x: &Batch<T, S>, dout: &OMatrix<T, Dyn, Const<N>>) -> &Batch<T, S> {
         let batch = dout.nrows();
         self.dx.set_batch_size(batch);
-        let dout = dout.as_slice();
-        for (n, sample) in self.dx.as_mut_slice().chunks_exact_mut(N).enumerate() {
-            for (j, v) in sample.iter_mut().enumerate() {
-                *v = dout[j * batch + n];
-            }
-        }
+        transpose(dout.as_slice(), batch, self.dx.as_mut_slice(), N, N, batch);
         &self.dx
     }
 }

@@ -11,8 +11,8 @@ use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
 /// The book's `Pooling`: the largest value of each `PH × PW` window, moved
 /// with stride `S` over each channel of `In` padded with `P` zeros.
 ///
-/// The output keeps the channels and has `(H + 2P − PH)/S + 1` by
-/// `(W + 2P − PW)/S + 1` pixels, computed by the compiler (see
+/// The output keeps the channels and has `⌊(H + 2P − PH)/S⌋ + 1` by
+/// `⌊(W + 2P − PW)/S⌋ + 1` pixels, computed by the compiler (see
 /// [`PoolOut`]); a window that does not fit is a compile-time error where
 /// the layer is built. The book's SimpleConvNet pools 2×2 windows with
 /// stride 2: `MaxPool2d<T, In, U2, U2, U2>`.
@@ -63,7 +63,7 @@ where
     const WINDOW: Window = match Window::over::<In>(PH::USIZE, PW::USIZE, S::USIZE, P::USIZE) {
         Some(window) => window,
         None => panic!(
-            "MaxPool2d: the window does not fit the input: the stride must be at least 1, and `H + 2·pad − PH` (and `W + 2·pad − PW`) must be at least 0 and a multiple of the stride"
+            "MaxPool2d: the window does not fit the input: the stride must be at least 1, and `H + 2·pad − PH` (and `W + 2·pad − PW`) must be at least 0"
         ),
     };
 
@@ -232,6 +232,10 @@ mod tests {
         // Overlapping 3×3 windows at stride 2 with padding 1 over 7×7.
         let mut pool = MaxPool2d::<f64, Chw<U2, U7, U7>, U3, U3, U2, U1>::new();
         assert_gradients_agree(&mut pool, &random_batch::<Chw<U2, U7, U7>>(3, 5));
+
+        // 2×2 at stride 2 over 7×6: the last row is left out (3×3).
+        let mut pool = MaxPool2d::<f64, Chw<U2, U7, U6>, U2, U2, U2>::new();
+        assert_gradients_agree(&mut pool, &random_batch::<Chw<U2, U7, U6>>(2, 7));
 
         // Rectangular windows at stride 1: 2×3 over 5×4.
         let mut pool = MaxPool2d::<f64, Chw<U1, U5, U4>, U2, U3>::new();

@@ -221,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "only 3 classes")]
+    #[should_panic(expected = "the network scores 3 classes (0 to 2)")]
     fn class_index_out_of_range_is_reported() {
         let mut layer = SoftmaxWithLoss::<f64, 3>::new();
         layer.forward(

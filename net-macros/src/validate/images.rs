@@ -2,7 +2,7 @@
 //! size, stride, pad>`, `MaxPool2d<size, stride, pad>` and `Flatten`.
 //!
 //! When every size is a number, the macro computes each output shape,
-//! `(H + 2·pad − size)/stride + 1`, and reports a window that does not fit
+//! `⌊(H + 2·pad − size)/stride⌋ + 1`, and reports a window that does not fit
 //! at the layer as written. With named constants it cannot, and `expand`
 //! emits a const assertion at the layer instead.
 
@@ -359,11 +359,11 @@ impl<'a> Validator<'a> {
         })
     }
 
-    /// Checks the geometry when every size is a number; reports a misfit.
+    /// Checks the geometry when every size is a number; reports a window
+    /// larger than its padded input. (A stride that does not divide the
+    /// room leaves the last pixels unvisited, as in the book and PyTorch.)
     fn window_fits(&mut self, layer: &LayerDecl, args: &WindowArgs, sizes: [u64; 3]) -> bool {
-        let (Some(size), Some(stride), Some(pad)) =
-            (args.size.value, args.stride.value, args.pad.value)
-        else {
+        let (Some(size), Some(pad)) = (args.size.value, args.pad.value) else {
             return true;
         };
         let what = if args.filters.is_some() {
@@ -372,36 +372,27 @@ impl<'a> Validator<'a> {
             "window"
         };
         let [_, h, w] = sizes;
-        let shape = format!("{h}×{w}");
-        for side in [h, w] {
-            let padded = side + 2 * pad;
-            let message = if size > padded {
-                let padding = if pad == 0 {
-                    String::new()
-                } else {
-                    format!(", {}×{} with the padding", h + 2 * pad, w + 2 * pad)
-                };
-                format!(
-                    "`{}`: its {size}×{size} {what} is larger than its input of {shape} pixels{padding}",
-                    layer.display(),
-                )
-            } else if (padded - size) % stride != 0 {
-                format!(
-                    "`{}`: a stride of {stride} does not fit its input of {shape} pixels: the {size}×{size} {what} has {side} + 2·{pad} − {size} = {} pixels to move, which is not a multiple of {stride}; choose a stride that divides it, or change the padding",
-                    layer.display(),
-                    padded - size
-                )
-            } else {
-                continue;
-            };
-            self.error(&layer.tokens, message);
-            return false;
+        if size <= h.min(w) + 2 * pad {
+            return true;
         }
-        true
+        let padding = if pad == 0 {
+            String::new()
+        } else {
+            format!(", {}×{} with the padding", h + 2 * pad, w + 2 * pad)
+        };
+        self.error(
+            &layer.tokens,
+            format!(
+                "`{}`: its {size}×{size} {what} is larger than its input of {h}×{w} pixels{padding}",
+                layer.display(),
+            ),
+        );
+        false
     }
 }
 
-/// `(side + 2·pad − size)/stride + 1`, when every size is known and fits.
+/// `⌊(side + 2·pad − size)/stride⌋ + 1`, as the book and PyTorch count it,
+/// when every size is known and fits.
 fn side_out(side: u64, args: &WindowArgs) -> Option<u64> {
     let (size, stride, pad) = (args.size.value?, args.stride.value?, args.pad.value?);
     let room = (side + 2 * pad).checked_sub(size)?;

@@ -357,10 +357,17 @@ fn image_mistakes_are_reported_at_the_layer() {
         with("Input<1, 28, 28>, Conv2d<30, 29>, Flatten, Affine<30, 10>"),
         ["`Conv2d<30, 29>`: its 29×29 filter is larger than its input of 28×28 pixels"]
     );
+    // The book's floors: ⌊(28 − 5)/2⌋ + 1 = 12, ⌊(7 − 2)/2⌋ + 1 = 3.
     assert_eq!(
         with("Input<1, 28, 28>, Conv2d<30, 5, stride = 2>, Flatten, Affine<30, 10>"),
         [
-            "`Conv2d<30, 5, stride = 2>`: a stride of 2 does not fit its input of 28×28 pixels: the 5×5 filter has 28 + 2·0 − 5 = 23 pixels to move, which is not a multiple of 2; choose a stride that divides it, or change the padding"
+            "`Affine<30, 10>` expects 30 inputs, but the layer before it, `Flatten`, outputs 4320 (30×12×12 from `Conv2d<30, 5, stride = 2>`)"
+        ]
+    );
+    assert_eq!(
+        with("Input<64, 7, 7>, MaxPool2d<2, stride = 2>, Flatten, Affine<1024, 10>"),
+        [
+            "`Affine<1024, 10>` expects 1024 inputs, but the layer before it, `Flatten`, outputs 576 (64×3×3 from `MaxPool2d<2, stride = 2>`)"
         ]
     );
     assert_eq!(
