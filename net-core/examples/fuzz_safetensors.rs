@@ -1709,12 +1709,7 @@ fn run_large() -> bool {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let iterations: usize = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
+    let (iterations, seed) = fuzz::iterations_and_seed(1_000_000);
     let mut rng = Rng(seed);
 
     let mut seeds = Vec::new();

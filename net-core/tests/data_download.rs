@@ -413,13 +413,15 @@ fn offline_error_says_what_is_missing_and_how_to_get_it() {
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
         "404",
-        "--data DIR",
+        "load a directory that holds the four files",
         "MNIST_DIR",
         &closed,
         &dir.0.display().to_string(),
     ] {
         assert!(message.contains(needle), "{needle:?} not in:\n{message}");
     }
+    // A library's message names no command-line flag of the examples.
+    assert!(!message.contains("--data"), "{message}");
     // The first file failed on both mirrors: the others were not tried.
     assert_eq!(log.into_inner().unwrap().len(), 2);
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
@@ -795,4 +797,33 @@ fn a_failed_checksum_leaves_no_part() {
     let err = download_file(&[server.url("/bad/")], &spec, &dir.0, &mut |_| {}).unwrap_err();
     assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err:?}");
     assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+/// A directory that cannot take the files is said before any mirror is
+/// asked: no request is made.
+#[test]
+fn an_unwritable_directory_is_refused_before_any_request() {
+    if !Path::new("/proc/self").is_dir() {
+        return; // Nobody, root included, creates a file in /proc.
+    }
+    let server = Server::start(HashMap::new());
+    let log = Mutex::new(Vec::new());
+    for dir in ["/proc/staticnet-mnist", "/proc"] {
+        let err = ensure_downloaded(
+            Path::new(dir),
+            Dataset::Mnist,
+            &[server.url("/mnist/")],
+            &mut recorder(&log),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, DataError::UnwritableDir { path, .. } if path == Path::new(dir)),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("cannot be downloaded here"),
+            "{err}"
+        );
+    }
+    assert!(log.into_inner().unwrap().is_empty(), "a mirror was asked");
 }

@@ -14,6 +14,16 @@ pub mod alloc;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
+/// A fuzzer's command line, `[ITERATIONS [SEED]]`: the iterations
+/// (`default` when not given) and the seed of the run (`0x5EED` when not
+/// given).
+pub fn iterations_and_seed(default: usize) -> (usize, u64) {
+    let mut args = std::env::args().skip(1);
+    let iterations = args.next().and_then(|a| a.parse().ok()).unwrap_or(default);
+    let seed = args.next().and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
+    (iterations, seed)
+}
+
 /// SplitMix64: a tiny deterministic generator.
 pub struct Rng(pub u64);
 

@@ -20,10 +20,9 @@
 //! HTTPS uses rustls with the Mozilla roots compiled in (no OpenSSL, no
 //! system certificates needed).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -31,6 +30,8 @@ use sha2::{Digest, Sha256};
 
 use super::dataset::{Dataset, FILE_STEMS, FileSpec, check_data_dir, locate_file, resolve_mirrors};
 use super::{DataError, MissingFiles};
+use crate::io::atomic::{parse_owner, remove_files_of_dead_processes};
+use crate::io::{AtomicFile, WriteError};
 
 /// What a download is doing, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +209,11 @@ pub fn ensure_downloaded_with(
             None => missing.push(spec),
         }
     }
+    // A directory that cannot take the files is said before any mirror
+    // is asked (a cache directory under a read-only home, say).
+    if let Some(first) = missing.first() {
+        check_can_download_into(dir, first.name)?;
+    }
     for (k, spec) in missing.iter().enumerate() {
         match download_file_with(&mirrors, spec, dir, limits, progress) {
             Ok(_) => {}
@@ -220,6 +226,22 @@ pub fn ensure_downloaded_with(
         }
     }
     Ok(())
+}
+
+/// Creates `dir` if needed and checks that the file `name` can be written
+/// there.
+fn check_can_download_into(dir: &Path, name: &str) -> Result<(), DataError> {
+    let unwritable = |reason: String| DataError::UnwritableDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    fs::create_dir_all(dir)
+        .map_err(|error| unwritable(format!("it cannot be created: {error}")))?;
+    match crate::io::check_writable(&dir.join(name)) {
+        Ok(()) => Ok(()),
+        Err(crate::io::IoError::Unwritable { reason, .. }) => Err(unwritable(reason)),
+        Err(error) => Err(unwritable(error.to_string())),
+    }
 }
 
 /// Downloads one file into `dest_dir` (created if needed), trying each
@@ -296,7 +318,7 @@ pub fn download_file_with(
         } else {
             format!("{mirror}/{}", file.name)
         };
-        let reason = match try_mirror(&agent, &url, file, dest_dir, &dest, limits, progress) {
+        let reason = match try_mirror(&agent, &url, file, &dest, limits, progress) {
             Ok(bytes) => {
                 progress(DownloadEvent::Finished {
                     file: file.name,
@@ -424,7 +446,6 @@ fn try_mirror(
     agent: &ureq::Agent,
     url: &str,
     file: &FileSpec<'_>,
-    dest_dir: &Path,
     dest: &Path,
     limits: &DownloadLimits,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
@@ -444,7 +465,7 @@ fn try_mirror(
 
     // `None` until the response arrives.
     let mut total: Option<Option<u64>> = None;
-    let mut temp: Option<TempFile> = None;
+    let mut temp: Option<AtomicFile> = None;
     let mut hasher = Sha256::new();
     let mut received: u64 = 0;
     let mut last_data = start;
@@ -515,7 +536,7 @@ fn try_mirror(
                     url,
                     total: shown,
                 });
-                temp = Some(TempFile::create(dest_dir, file.name).map_err(Attempt::Fatal)?);
+                temp = Some(AtomicFile::create_marked(dest, PART).map_err(fatal)?);
             }
             Message::Data(chunk) => {
                 last_data = Instant::now();
@@ -529,7 +550,12 @@ fn try_mirror(
                 }
                 hasher.update(&chunk);
                 if let Some(temp) = temp.as_mut() {
-                    temp.write_all(&chunk)?;
+                    temp.write_all(&chunk).map_err(|source| {
+                        fatal(WriteError {
+                            path: dest.to_path_buf(),
+                            source,
+                        })
+                    })?;
                 }
                 progress(DownloadEvent::Progress {
                     file: file.name,
@@ -562,7 +588,7 @@ fn try_mirror(
         return Err(Attempt::Mismatch { actual });
     }
     match temp {
-        Some(temp) => temp.persist(dest)?,
+        Some(temp) => temp.persist().map_err(fatal)?,
         None => {
             return Err(Attempt::Failed(
                 "the body ended before the response".to_owned(),
@@ -572,88 +598,16 @@ fn try_mirror(
     Ok(received)
 }
 
-/// A temporary file, removed on drop unless persisted.
-struct TempFile {
-    path: PathBuf,
-    file: Option<File>,
+/// A local write error ends the download: no mirror can help.
+fn fatal(e: WriteError) -> Attempt {
+    Attempt::Fatal(DataError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
-impl TempFile {
-    /// Creates `.<name>.part-<pid>-<n>` in `dir`, `n` unique in this
-    /// process.
-    fn create(dir: &Path, name: &str) -> Result<Self, DataError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!(".{name}{PART}{}-{n}", std::process::id()));
-        let create = || OpenOptions::new().write(true).create_new(true).open(&path);
-        let file = match create() {
-            // Left by a dead process that had our pid: this process never
-            // reuses a name, so no one is writing it.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&path);
-                create()
-            }
-            other => other,
-        };
-        match file {
-            Ok(file) => Ok(TempFile {
-                path,
-                file: Some(file),
-            }),
-            Err(source) => Err(DataError::Io { path, source }),
-        }
-    }
-
-    fn io_error(&self, source: io::Error) -> Attempt {
-        Attempt::Fatal(DataError::Io {
-            path: self.path.clone(),
-            source,
-        })
-    }
-
-    fn write_all(&mut self, bytes: &[u8]) -> Result<(), Attempt> {
-        match self.file.as_mut() {
-            Some(file) => file.write_all(bytes).map_err(|e| self.io_error(e)),
-            None => Ok(()),
-        }
-    }
-
-    /// Syncs the file to disk and renames it to `dest`, then syncs the
-    /// directory (where the platform allows) so the rename is durable.
-    fn persist(mut self, dest: &Path) -> Result<(), Attempt> {
-        if let Some(file) = self.file.take() {
-            file.sync_all().map_err(|e| self.io_error(e))?;
-        }
-        fs::rename(&self.path, dest).map_err(|source| {
-            Attempt::Fatal(DataError::Io {
-                path: dest.to_path_buf(),
-                source,
-            })
-        })?;
-        // Renamed: nothing left to remove.
-        self.path = PathBuf::new();
-        #[cfg(unix)]
-        if let Some(dir) = dest.parent() {
-            // Best effort: the data itself is already synced.
-            if let Ok(dir) = File::open(dir) {
-                let _ = dir.sync_all();
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        drop(self.file.take());
-        if !self.path.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// What follows `.<name>` in a temporary file's name, before `<pid>-<n>`.
-const PART: &str = ".part-";
+/// The marker of a download's temporary file, `.<name>.part-<pid>-<n>`.
+const PART: &str = "part";
 
 /// Removes the temporary files of `names` in `dir` whose process is gone:
 /// `.<name>.part-<pid>-<n>`, and `.<name>.<pid>.<n>.part` as named before.
@@ -661,28 +615,18 @@ const PART: &str = ".part-";
 /// one included, are left alone. Only on Linux, where `/proc` tells whether
 /// a process lives; elsewhere nothing is removed.
 fn remove_stale_parts(dir: &Path, names: &[&str]) {
-    crate::io::atomic::remove_files_of_dead_processes(dir, |file_name| {
-        part_owner(file_name.to_str()?, names)
-    });
+    remove_files_of_dead_processes(dir, |file_name| part_owner(file_name.to_str()?, names));
 }
 
 /// The pid in `file_name` when it is a temporary file of one of `names`.
 fn part_owner(file_name: &str, names: &[&str]) -> Option<u32> {
     let rest = file_name.strip_prefix('.')?;
     names.iter().find_map(|name| {
-        let rest = rest.strip_prefix(name)?;
-        let (pid, n) = match rest.strip_prefix(PART) {
-            Some(pid_n) => pid_n.split_once('-')?,
-            None => rest
-                .strip_prefix('.')?
-                .strip_suffix(".part")?
-                .split_once('.')?,
-        };
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(n) || !digits(pid) {
-            return None;
+        let rest = rest.strip_prefix(name)?.strip_prefix('.')?;
+        match rest.strip_prefix(PART).and_then(|r| r.strip_prefix('-')) {
+            Some(pid_n) => parse_owner(pid_n.as_bytes(), b'-'),
+            None => parse_owner(rest.strip_suffix(".part")?.as_bytes(), b'.'),
         }
-        pid.parse().ok()
     })
 }
 

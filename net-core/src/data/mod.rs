@@ -158,9 +158,18 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// Files are missing and cannot be downloaded into the directory: it
+    /// cannot be created, or no file can be created in it.
+    #[error("{}: missing files cannot be downloaded here: {reason}", path.display())]
+    UnwritableDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why, as the system said it.
+        reason: String,
+    },
     /// A dataset file is none of the canonical files (see
     /// [`check_canonical`]): damaged, or data of one's own.
-    #[error("{}: not the canonical {} file (its SHA-256 is {sha256}): the file is damaged or is other data; for data of your own in the MNIST layout, say so (the `mnist` example's --own-data) and it is not checked", path.display(), dataset.name())]
+    #[error("{}: not the canonical {} file (its SHA-256 is {sha256}): the file is damaged or is other data (data of one's own in the MNIST layout loads with `load_mnist` without this check)", path.display(), dataset.name())]
     NotCanonical {
         /// The file.
         path: PathBuf,
@@ -240,8 +249,8 @@ impl fmt::Display for MissingFiles {
         };
         write!(
             f,
-            "\nto get them: pass `--data DIR` with a directory holding the four files, \
-             or set {env}, or download the files by hand into {}",
+            "\nto get them: load a directory that holds the four files (${env} names the \
+             default one), or download them into {}",
             self.dir.display()
         )?;
         let mirrors: Vec<String> = if self.mirrors.is_empty() {

@@ -175,8 +175,9 @@ pub fn save_checkpoint<T: Scalar, N: Network<T>>(
     net: &N,
     meta: &CheckpointMeta<'_>,
     state: &[(&str, ParamShape, &[T])],
-    path: &Path,
+    path: impl AsRef<Path>,
 ) -> Result<(), IoError> {
+    let path = path.as_ref();
     let bytes = checkpoint_bytes(net, meta, state, path)?;
     write_atomically(path, &bytes)
 }
@@ -209,8 +210,9 @@ pub fn load_checkpoint_from_bytes<T: Scalar, N: Network<T>>(
 /// [`IoError::Read`].
 pub fn load_checkpoint<T: Scalar, N: Network<T>>(
     net: &mut N,
-    path: &Path,
+    path: impl AsRef<Path>,
 ) -> Result<Checkpoint<T>, IoError> {
+    let path = path.as_ref();
     let bytes = read_file(path)?;
     load_bytes(net, &bytes, path)
 }

@@ -39,6 +39,9 @@
 //!   Temporary files left behind by killed processes (on Linux: processes
 //!   that no longer exist) are removed by the next save to the same path. A
 //!   symbolic link at the target is replaced by the file, not followed.
+//!   The same facility is public, for any file a program writes:
+//!   [`AtomicFile`] (written as a stream, then persisted) and
+//!   [`write_atomically`] (bytes in memory).
 //! - **No dtype conversion.** An `F64` file does not load into an `f32`
 //!   network, nor the other way round: the error names both dtypes. Loading
 //!   is bit-exact or fails.
@@ -71,14 +74,17 @@
 pub(crate) mod atomic;
 mod checkpoint;
 mod format;
+mod output;
 mod weights;
 
 use std::path::PathBuf;
 
+pub use atomic::{AtomicFile, WriteError, write_atomically};
 pub use checkpoint::{
     Checkpoint, CheckpointMeta, STATE_PREFIX, StateTensor, checkpoint_to_bytes, load_checkpoint,
     load_checkpoint_from_bytes, save_checkpoint,
 };
+pub use output::check_writable;
 pub use weights::{
     Loaded, load_weights, load_weights_from_bytes, save_weights, to_safetensors_bytes,
 };
@@ -111,6 +117,16 @@ pub enum IoError {
         path: PathBuf,
         /// What the operating system said.
         source: std::io::Error,
+    },
+
+    /// A file cannot be written at the path (checked before the work that
+    /// would write it).
+    #[error("`{}` cannot be written: {reason}", path.display())]
+    Unwritable {
+        /// The path.
+        path: PathBuf,
+        /// Why: what the path is, or what the system said.
+        reason: String,
     },
 
     /// The file could not be written (or moved into place).

@@ -38,7 +38,11 @@ fn weights_bytes<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<Vec<u
 /// net_core::io::save_weights(net, std::path::Path::new("two_layer.safetensors"))?;
 /// # Ok(()) }
 /// ```
-pub fn save_weights<T: Scalar, N: Network<T>>(net: &N, path: &Path) -> Result<(), IoError> {
+pub fn save_weights<T: Scalar, N: Network<T>>(
+    net: &N,
+    path: impl AsRef<Path>,
+) -> Result<(), IoError> {
+    let path = path.as_ref();
     let bytes = weights_bytes(net, path)?;
     write_atomically(path, &bytes)
 }
@@ -113,7 +117,11 @@ fn load_bytes<T: Scalar, N: Network<T>>(
 /// # Errors
 /// Those of [`load_weights_from_bytes`], with `path`, and
 /// [`IoError::Read`] if the file cannot be read.
-pub fn load_weights<T: Scalar, N: Network<T>>(net: &mut N, path: &Path) -> Result<Loaded, IoError> {
+pub fn load_weights<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    path: impl AsRef<Path>,
+) -> Result<Loaded, IoError> {
+    let path = path.as_ref();
     let bytes = read_file(path)?;
     load_bytes(net, &bytes, path)
 }
