@@ -1,9 +1,12 @@
 //! The book's training step, timed: forward, backward and the SGD update
 //! of `Affine<784, H> → Relu → Affine<H, 10> → SoftmaxWithLoss` on
-//! synthetic data of MNIST's size.
+//! synthetic data of MNIST's size; with `--net simple-convnet`, the same
+//! for the book's SimpleConvNet (chapter 7, SGD), and with `--net
+//! deep-convnet`, one Adam step of its DeepConvNet (chapter 8).
 //!
 //! ```text
 //! cargo run --release --example bench -- --iters 2000 --batch 100 --hidden 50 --dtype f32 --threads 1
+//! cargo run --release --example bench -- --net deep-convnet --iters 100 --threads 2
 //! ```
 //!
 //! `--impl both` also times the layers as they were before the kernel work
@@ -14,23 +17,33 @@
 //!
 //! ```text
 //! RESULT name=staticnet dtype=f32 batch=100 hidden=50 iters=2000 ms_per_step=0.25 final_loss=0.12
+//! RESULT name=staticnet net=deep-convnet dtype=f32 batch=100 iters=100 ms_per_step=51.2 final_loss=0.98
 //! ```
 
 #[path = "../benches/common/baseline.rs"]
 mod baseline;
+#[path = "convnets/nets.rs"]
+mod convnets;
 #[path = "../benches/common/net.rs"]
 mod net;
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use staticnet::{Const, Network, Scalar, Targets};
+use staticnet::optim::{DEFAULT_BETA1, DEFAULT_BETA2, Method, Optimizer};
+use staticnet::typenum::{U1, U28};
+use staticnet::{Chw, Const, ImageBatch, Init, Network, Scalar, Targets};
 
 use baseline::MmScalar;
 use net::Pool;
 
-const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both]
-  --iters N     timed training steps, after 50 warm-up steps (default 2000)
+const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both]
+  --net NET     two-layer (default), simple-convnet (SGD, learning rate
+                0.1) or deep-convnet (Adam, learning rate 0.001); the
+                convolutional nets take neither --density nor --impl,
+                and ignore --hidden
+  --iters N     timed training steps, after 50 warm-up steps (default 2000;
+                convolutional nets: 100, after 5)
   --batch B     samples per step (default 100)
   --hidden H    hidden units: 50, 100, 128, 256, 512, 1000 or 1024 (default 50)
   --dtype D     f32 or f64 (default f32)
@@ -44,8 +57,17 @@ const USAGE: &str = "usage: bench [--iters N] [--batch B] [--hidden H] [--dtype 
                 work), or both, timed in alternating blocks in one run";
 
 const WARMUP: usize = 50;
+const CONV_WARMUP: usize = 5;
+const CONV_ITERS: usize = 100;
 const LEARNING_RATE: f64 = 0.1;
 const BLOCK: usize = 10;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    TwoLayer,
+    SimpleConvNet,
+    DeepConvNet,
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Impl {
@@ -55,7 +77,8 @@ enum Impl {
 }
 
 struct Args {
-    iters: usize,
+    net: Which,
+    iters: Option<usize>,
     batch: usize,
     hidden: usize,
     f64: bool,
@@ -67,7 +90,8 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut args = Args {
-        iters: 2000,
+        net: Which::TwoLayer,
+        iters: None,
         batch: 100,
         hidden: 50,
         f64: false,
@@ -86,7 +110,19 @@ fn parse() -> Result<Args, String> {
                 .ok_or_else(|| format!("{flag} wants a positive integer, not {v:?}"))
         };
         match flag.as_str() {
-            "--iters" => args.iters = number(value()?)?,
+            "--iters" => args.iters = Some(number(value()?)?),
+            "--net" => {
+                args.net = match value()?.as_str() {
+                    "two-layer" => Which::TwoLayer,
+                    "simple-convnet" => Which::SimpleConvNet,
+                    "deep-convnet" => Which::DeepConvNet,
+                    other => {
+                        return Err(format!(
+                            "--net is two-layer, simple-convnet or deep-convnet, not {other:?}"
+                        ));
+                    }
+                }
+            }
             "--batch" => args.batch = number(value()?)?,
             "--hidden" => args.hidden = number(value()?)?,
             "--threads" => args.threads = number(value()?)?,
@@ -119,6 +155,9 @@ fn parse() -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other:?}")),
         }
+    }
+    if args.net != Which::TwoLayer && (args.density.is_some() || args.which != Impl::Staticnet) {
+        return Err("the convolutional nets take neither --density nor --impl".into());
     }
     Ok(args)
 }
@@ -167,15 +206,16 @@ fn summary(times: &[f64]) -> (f64, f64, f64) {
     (at(0.5), at(0.1), at(0.9))
 }
 
-fn report<T: Scalar>(name: &str, args: &Args, times: &[f64]) -> f64 {
+/// Prints the times of `name` on `net` (its description) and returns the
+/// median.
+fn report<T: Scalar>(name: &str, net: &str, args: &Args, times: &[f64]) -> f64 {
     let (median, p10, p90) = summary(times);
     let mean = times.iter().sum::<f64>() / times.len() as f64;
     eprintln!(
-        "{name}: {} steps, ms/step median {median:.4} (p10 {p10:.4}, p90 {p90:.4}, mean {mean:.4}), {} threads, {} H={} B={}",
+        "{name}: {} steps, ms/step median {median:.4} (p10 {p10:.4}, p90 {p90:.4}, mean {mean:.4}), {} threads, {} {net} B={}",
         times.len(),
         args.threads,
         T::NAME,
-        args.hidden,
         args.batch
     );
     median
@@ -194,8 +234,9 @@ where
         None => Pool::<T>::new(samples, args.batch, 7),
     };
     let lr = T::of_f64(LEARNING_RATE);
-    let mut ours = Timed::<T, N>::new(args.iters);
-    let mut base = Timed::<T, B>::new(args.iters);
+    let iters = args.iters.unwrap_or(2000);
+    let mut ours = Timed::<T, N>::new(iters);
+    let mut base = Timed::<T, B>::new(iters);
     let (use_ours, use_base) = match args.which {
         Impl::Staticnet => (true, false),
         Impl::Baseline => (false, true),
@@ -210,8 +251,8 @@ where
         }
     }
     let mut done = 0;
-    while done < args.iters {
-        let steps = BLOCK.min(args.iters - done);
+    while done < iters {
+        let steps = BLOCK.min(iters - done);
         if use_base {
             base.run(&pool, steps, lr);
         }
@@ -226,12 +267,14 @@ where
             T::NAME,
             args.batch,
             args.hidden,
-            args.iters,
+            iters,
             loss.as_f64()
         )
     };
-    let base_ms = use_base.then(|| report::<T>("baseline (matrixmultiply)", args, &base.times));
-    let ours_ms = use_ours.then(|| report::<T>("staticnet", args, &ours.times));
+    let net = format!("H={}", args.hidden);
+    let base_ms =
+        use_base.then(|| report::<T>("baseline (matrixmultiply)", &net, args, &base.times));
+    let ours_ms = use_ours.then(|| report::<T>("staticnet", &net, args, &ours.times));
     match (base_ms, ours_ms) {
         (Some(b), Some(o)) => {
             eprintln!(
@@ -246,6 +289,51 @@ where
         (None, Some(o)) => result("staticnet", o, ours.loss),
         (None, None) => unreachable!(),
     }
+}
+
+/// Times `N`, one of the book's convolutional nets, on the pool's images:
+/// `method` at `lr`, as the book trains it (one step: forward, backward,
+/// update).
+fn run_conv<T, N>(args: &Args, (name, method, lr): (&str, Method, f64))
+where
+    T: Scalar,
+    N: Network<T, In = Chw<U1, U28, U28>, Out = Const<10>>,
+{
+    let samples = args.pool.max(args.batch);
+    let pool = Pool::<T>::new(samples, args.batch, 7);
+    // The pool's batches are `B × 784` column-major: transposed, they are
+    // the images row after row.
+    let images: Vec<ImageBatch<T, Chw<U1, U28, U28>>> = pool
+        .x
+        .iter()
+        .map(|x| ImageBatch::from_vec(x.transpose().as_slice().to_vec()).expect("whole images"))
+        .collect();
+    let mut rng =
+        <staticnet::rand::rngs::StdRng as staticnet::rand::SeedableRng>::seed_from_u64(42);
+    let mut net = N::init(&mut rng, Init::He);
+    let mut optimizer = Optimizer::<T>::new(method, lr);
+    let mut loss = T::zero();
+    let mut step = |k: usize| {
+        let k = k % images.len();
+        optimizer.train_step(&mut net, &images[k], Targets::Classes(&pool.t[k]))
+    };
+    for k in 0..CONV_WARMUP {
+        step(k);
+    }
+    let iters = args.iters.unwrap_or(CONV_ITERS);
+    let mut times = Vec::with_capacity(iters);
+    for k in 0..iters {
+        let start = Instant::now();
+        loss = step(CONV_WARMUP + k);
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let ms = report::<T>("staticnet", name, args, &times);
+    println!(
+        "RESULT name=staticnet net={name} dtype={} batch={} iters={iters} ms_per_step={ms:.4} final_loss={:.6}",
+        T::NAME,
+        args.batch,
+        loss.as_f64()
+    );
 }
 
 macro_rules! dispatch {
@@ -277,10 +365,32 @@ fn main() -> ExitCode {
         std::env::set_var("STATICNET_NUM_THREADS", args.threads.to_string());
         std::env::set_var("MATMUL_NUM_THREADS", args.threads.to_string());
     }
-    if args.f64 {
-        dispatch!(&args, f64; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024);
-    } else {
-        dispatch!(&args, f32; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024);
+    let (simple, deep) = (
+        ("simple-convnet", Method::Sgd, 0.1),
+        (
+            "deep-convnet",
+            Method::Adam {
+                beta1: DEFAULT_BETA1,
+                beta2: DEFAULT_BETA2,
+            },
+            0.001,
+        ),
+    );
+    match (args.net, args.f64) {
+        (Which::TwoLayer, true) => {
+            dispatch!(&args, f64; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024)
+        }
+        (Which::TwoLayer, false) => {
+            dispatch!(&args, f32; 50 => h50, 100 => h100, 128 => h128, 256 => h256, 512 => h512, 1000 => h1000, 1024 => h1024)
+        }
+        (Which::SimpleConvNet, true) => {
+            run_conv::<f64, convnets::SimpleConvNet<f64>>(&args, simple)
+        }
+        (Which::SimpleConvNet, false) => {
+            run_conv::<f32, convnets::SimpleConvNet<f32>>(&args, simple)
+        }
+        (Which::DeepConvNet, true) => run_conv::<f64, convnets::DeepConvNet<f64>>(&args, deep),
+        (Which::DeepConvNet, false) => run_conv::<f32, convnets::DeepConvNet<f32>>(&args, deep),
     }
     ExitCode::SUCCESS
 }

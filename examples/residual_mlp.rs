@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         "residual_mlp",
         "Train an MLP with a residual block on MNIST",
         |net, args| {
-            if !args.quiet {
+            if !args.train.quiet {
                 let (mut names, mut count) = (Vec::new(), 0);
                 net.visit_params(&mut |p| {
                     names.push(format!("{} {:?}", p.name, p.shape.dims()));

@@ -39,12 +39,18 @@ pub use net_macros::network;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-/// Everything a user of `network!` needs in scope, and what a layer of
-/// one's own is written with.
+/// Everything a first program needs in scope — `network!` and the layers,
+/// MNIST loading, the training driver, saving and loading — and what a
+/// layer of one's own is written with.
 pub mod prelude {
+    pub use net_core::data::{LoadOptions, Mnist, load_mnist};
+    pub use net_core::io::{load_checkpoint, load_weights, save_checkpoint, save_weights};
     pub use net_core::optim::{Method, Optimizer};
     pub use net_core::rand::rngs::StdRng;
     pub use net_core::rand::{Rng, RngCore, SeedableRng};
+    pub use net_core::train::{
+        Batches, EarlyStopping, Fit, InMemory, Samples, Sampling, Schedule, StopFlag, TrainAccuracy,
+    };
     pub use net_core::{
         Affine, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const, Conv2d, Dropout,
         Dyn, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch, Init, InitBefore, Layer,

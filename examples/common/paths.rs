@@ -8,11 +8,12 @@
 
 #![allow(dead_code)] // Each example uses the checks for the flags it has.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io;
 use std::path::Path;
 
 use staticnet::data::{DataError, check_data_dir, file_kind};
+use staticnet::io::{IoError, check_writable};
 
 /// `--data DIR`: an existing directory that can be read.
 pub fn check_data_arg(flag: &str, dir: &Path) -> Result<(), String> {
@@ -49,99 +50,32 @@ pub fn check_input_file(flag: &str, path: &Path) -> Result<(), String> {
     }
 }
 
-/// `--save PATH`, `--plot PATH`: a file the examples can write the way
-/// they write every output — a temporary file created beside it, then
-/// renamed over it. So the path must name a file (not a directory, nor a
-/// device), its directory must exist, and a file must be creatable there:
-/// one is created and removed to make sure. `example` is a file name the
-/// message suggests when `path` is a directory.
+/// `--save PATH`, `--plot PATH`: a file that can be written (see
+/// [`check_writable`]); `example` is a file name the message suggests when
+/// `path` is a directory.
 pub fn check_output_file(flag: &str, path: &Path, example: &str) -> Result<(), String> {
-    let shown = path.display();
-    let fail = |reason: String| Err(format!("{flag} {shown}: {reason}"));
-    match fs::metadata(path) {
-        Ok(metadata) if metadata.is_dir() => {
-            return fail(format!(
-                "is a directory; give a file path, such as {}",
-                path.join(example).display()
-            ));
+    match check_writable(path) {
+        Ok(()) => Ok(()),
+        Err(IoError::Unwritable { reason, .. }) if path.is_dir() => Err(format!(
+            "{flag} {}: {reason}, such as {}",
+            path.display(),
+            path.join(example).display()
+        )),
+        Err(IoError::Unwritable { reason, .. }) => {
+            Err(format!("{flag} {}: {reason}", path.display()))
         }
-        Ok(metadata) if !metadata.is_file() => {
-            return fail(format!(
-                "not a regular file (it is {}); give a file path",
-                file_kind(&metadata.file_type())
-            ));
-        }
-        // An existing file is replaced; a missing one is created. Any other
-        // error (a file on the way) is told by the directory's check.
-        _ => {}
+        Err(error) => Err(format!("{flag} {}: {error}", path.display())),
     }
-    let ends_with_separator = path
-        .as_os_str()
-        .as_encoded_bytes()
-        .last()
-        .is_some_and(|&byte| std::path::is_separator(char::from(byte)));
-    let name = match path.file_name() {
-        Some(name) if !ends_with_separator => name,
-        _ => return fail("names a directory, not a file; give a file path".to_owned()),
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    match fs::metadata(dir) {
-        Ok(metadata) if metadata.is_dir() => {}
-        Ok(metadata) => {
-            return fail(format!(
-                "{} is not a directory (it is {})",
-                dir.display(),
-                file_kind(&metadata.file_type())
-            ));
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return fail(format!("the directory {} does not exist", dir.display()));
-        }
-        Err(error) => {
-            let reason = match first_non_directory(dir) {
-                Some((file, what)) => {
-                    format!("{} is not a directory (it is {what})", file.display())
-                }
-                None => format!("the directory {} cannot be reached: {error}", dir.display()),
-            };
-            return fail(reason);
-        }
-    }
-    // A probe beside the destination, under a name of this process.
-    let mut probe_name = std::ffi::OsString::from(".");
-    probe_name.push(name);
-    probe_name.push(format!(".probe-{}-", std::process::id()));
-    for n in 0..100 {
-        let mut probe_name = probe_name.clone();
-        probe_name.push(n.to_string());
-        let probe = dir.join(probe_name);
-        match OpenOptions::new().write(true).create_new(true).open(&probe) {
-            Ok(file) => {
-                drop(file);
-                let _ = fs::remove_file(&probe);
-                return Ok(());
-            }
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(error) => {
-                return fail(format!(
-                    "cannot create a file in {}: {error}",
-                    dir.display()
-                ));
-            }
-        }
-    }
-    fail(format!("cannot create a file in {}", dir.display()))
 }
 
-/// The first path at or above `path` (from the root down) that exists and
-/// is not a directory, with what it is.
-fn first_non_directory(path: &Path) -> Option<(&Path, &'static str)> {
-    let ancestors: Vec<&Path> = path.ancestors().collect();
-    ancestors.into_iter().rev().find_map(|ancestor| {
-        let metadata = fs::metadata(ancestor).ok()?;
-        (!metadata.is_dir()).then(|| (ancestor, file_kind(&metadata.file_type())))
-    })
+/// Whether two paths name the same file, existing or to be created.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let resolve = |path: &Path| {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    };
+    a == b || matches!((resolve(a), resolve(b)), (Some(a), Some(b)) if a == b)
 }

@@ -4,9 +4,9 @@
 //! Everything is drawn in memory by `plotters` (bitmap backend, no system
 //! library), with text in the Ubuntu font embedded in the binary by the
 //! `epaint_default_fonts` crate, so no system font, fontconfig or freetype
-//! is needed. The image is encoded by the `png` crate and written
-//! atomically: a temporary file in the target's directory, renamed over
-//! the target.
+//! is needed. The image is encoded by the `png` crate straight into a
+//! [`staticnet::io::AtomicFile`], which replaces the target only once the
+//! whole image is written.
 
 use std::io::Write;
 use std::ops::Range;
@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
+use staticnet::io::AtomicFile;
 
 /// One row of the training history, recorded once per epoch.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +33,21 @@ pub struct EpochRecord {
     pub train_acc: f64,
     /// The accuracy on the whole test set, in `[0, 1]`.
     pub test_acc: f64,
+}
+
+impl From<&staticnet::train::EpochRecord> for EpochRecord {
+    /// A record of the training driver; what it did not measure is NaN.
+    fn from(record: &staticnet::train::EpochRecord) -> Self {
+        let nan = f64::NAN;
+        EpochRecord {
+            epoch: record.epoch,
+            iteration: record.iteration,
+            train_loss: record.train_loss.unwrap_or(nan),
+            test_loss: record.val_loss.unwrap_or(nan),
+            train_acc: record.train_acc.unwrap_or(nan),
+            test_acc: record.val_acc.unwrap_or(nan),
+        }
+    }
 }
 
 /// The image size, in pixels.
@@ -73,8 +89,9 @@ pub fn write_curves(path: &Path, history: &[EpochRecord]) -> Result<(), String> 
         ));
     }
     let rgb = render(history).map_err(|e| fail("drawing failed", &e))?;
-    let png = encode_png(&rgb, WIDTH, HEIGHT).map_err(|e| fail("PNG encoding failed", &e))?;
-    write_atomically(path, &png).map_err(|e| fail("I/O error", &e))
+    let mut file = AtomicFile::create(path).map_err(|e| fail("I/O error", &e.source))?;
+    encode_png(&rgb, WIDTH, HEIGHT, &mut file).map_err(|e| fail("PNG encoding failed", &e))?;
+    file.persist().map_err(|e| fail("I/O error", &e.source))
 }
 
 /// Registers the embedded font once per process.
@@ -247,44 +264,19 @@ fn panel(
     Ok(())
 }
 
-/// Encodes an RGB buffer as an 8-bit PNG.
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, width, height);
+/// Encodes an RGB buffer as an 8-bit PNG into `out`.
+fn encode_png(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+    out: impl Write,
+) -> Result<(), png::EncodingError> {
+    let mut encoder = png::Encoder::new(out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
-    writer.finish()?;
-    Ok(out)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames
-/// it over `path`; the temporary file is removed if anything fails.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    writer.finish()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use rand::RngCore;
 use crate::layer::argmax_row;
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, Init, ParamMut, ParamName, ParamRef, ParamShape,
-    ParamUpdate, Scalar, Shape, Targets,
+    ParamUpdate, Scalar, Shape, Targets, TargetsError,
 };
 
 /// A stack of layers ending in a loss layer, as `network!` declares it.
@@ -51,8 +51,12 @@ pub trait Network<T: Scalar>: Sized {
 
     /// One forward and one backward pass, in training mode: afterwards
     /// every parameter's gradient is stored beside it. Returns the loss.
-    fn forward_backward(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T {
-        self.train_pass(x, t, ParamUpdate::StoreGradients)
+    fn forward_backward<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+    ) -> T {
+        self.train_pass(x, t.into(), ParamUpdate::StoreGradients)
     }
 
     /// Puts every layer in training mode (`true`) or inference mode
@@ -105,6 +109,11 @@ pub trait Network<T: Scalar>: Sized {
 
     /// The loss for `x` against `t` (one-hot rows or class indices), in
     /// inference mode.
+    ///
+    /// # Panics
+    /// When `t` holds another number of samples than `x`, or a class index
+    /// the network does not score; an empty batch gives NaN.
+    /// [`try_loss`](Network::try_loss) returns these as errors.
     fn loss<'t>(&mut self, x: &Batch<T, Self::In>, t: impl Into<Targets<'t, T, Self::Out>>) -> T {
         self.set_training(false);
         self.forward_loss(x, t.into())
@@ -134,7 +143,7 @@ pub trait Network<T: Scalar>: Sized {
             entries.push(Gradient {
                 name: p.name,
                 shape: p.shape,
-                values: p.grad.to_vec(),
+                values: book_order(p.shape, p.grad),
             })
         });
         Gradients { entries }
@@ -172,11 +181,65 @@ pub trait Network<T: Scalar>: Sized {
                 with_param(self, k, |values| values[j] = original);
                 *slope = (above - below) / (h + h);
             }
+            entry.values = book_order(entry.shape, &entry.values);
         }
         Gradients { entries }
     }
 
-    /// The fraction of samples whose highest score is the target class.
+    /// The class of each sample of `x`: the index of its highest score.
+    fn classify(&mut self, x: &Batch<T, Self::In>) -> Vec<usize> {
+        let y = self.predict(x);
+        let rows = y.batch_size();
+        (0..rows)
+            .map(|n| argmax_row(y.as_slice(), rows, n))
+            .collect()
+    }
+
+    /// [`loss`](Network::loss), with the targets checked first: an empty
+    /// batch, targets for another number of samples, or a class the network
+    /// does not score is an error instead of a panic (or, for an empty
+    /// batch, a NaN).
+    fn try_loss<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+    ) -> Result<T, TargetsError> {
+        let t = t.into();
+        t.check(x.batch_size())?;
+        Ok(self.loss(x, t))
+    }
+
+    /// [`accuracy`](Network::accuracy), with the targets checked first, as
+    /// in [`try_loss`](Network::try_loss) (an empty batch is an error, not
+    /// an accuracy of 0).
+    fn try_accuracy<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+    ) -> Result<f64, TargetsError> {
+        let t = t.into();
+        t.check(x.batch_size())?;
+        Ok(self.accuracy(x, t))
+    }
+
+    /// [`backprop`](Network::backprop), with the targets checked first, as
+    /// in [`try_loss`](Network::try_loss).
+    fn try_backprop<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+    ) -> Result<T, TargetsError> {
+        let t = t.into();
+        t.check(x.batch_size())?;
+        Ok(self.backprop(x, t))
+    }
+
+    /// The fraction of samples whose highest score is the target class
+    /// (0 for an empty batch).
+    ///
+    /// # Panics
+    /// When `t` holds another number of samples than `x`
+    /// ([`try_accuracy`](Network::try_accuracy) returns an error instead).
     fn accuracy<'t>(
         &mut self,
         x: &Batch<T, Self::In>,
@@ -218,8 +281,13 @@ pub trait Network<T: Scalar>: Sized {
     /// older values) and the step reads and writes less memory.
     ///
     /// A loss that is NaN or infinite leaves the parameters as they were.
-    fn sgd_train_step(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>, lr: T) -> T {
-        self.train_pass(x, t, ParamUpdate::Sgd { lr })
+    fn sgd_train_step<'t>(
+        &mut self,
+        x: &Batch<T, Self::In>,
+        t: impl Into<Targets<'t, T, Self::Out>>,
+        lr: T,
+    ) -> T {
+        self.train_pass(x, t.into(), ParamUpdate::Sgd { lr })
     }
 
     /// The total number of scalar parameters.
@@ -249,6 +317,18 @@ pub fn accuracy_of<T: Scalar, S: Shape>(y: &Batch<T, S>, t: Targets<'_, T, S>) -
     correct as f64 / rows as f64
 }
 
+/// A parameter's values, from its storage order to the book's: a matrix,
+/// stored column by column, row by row as NumPy holds it (and as weight
+/// files store it); vectors and filters are already in that order.
+fn book_order<T: Scalar>(shape: ParamShape, stored: &[T]) -> Vec<T> {
+    match shape {
+        ParamShape::Matrix { rows, cols } => (0..rows * cols)
+            .map(|k| stored[(k % cols) * rows + k / cols])
+            .collect(),
+        _ => stored.to_vec(),
+    }
+}
+
 /// Runs `f` on the values of the `k`-th parameter.
 fn with_param<T: Scalar, N: Network<T>, R>(
     net: &mut N,
@@ -276,7 +356,9 @@ pub struct Gradient<T> {
     pub name: ParamName,
     /// Its shape.
     pub shape: ParamShape,
-    /// `∂L/∂p`, in the order `shape` gives.
+    /// `∂L/∂p` in the book's order: a weight of shape `[rows, cols]` row by
+    /// row, as NumPy's `grads['W1']` and the weight files hold it (in
+    /// memory, [`ParamRef::grad`] is column by column).
     pub values: Vec<T>,
 }
 
@@ -288,7 +370,8 @@ pub struct Gradients<T> {
 }
 
 impl<T> Gradients<T> {
-    /// The gradient of the parameter named `name` (such as `"W1"`).
+    /// The gradient of the parameter named `name` (such as `"W1"`), in
+    /// the book's order (see [`Gradient::values`]).
     pub fn get(&self, name: &str) -> Option<&[T]> {
         self.entries
             .iter()

@@ -182,6 +182,29 @@ impl<'a> Network<'a> {
         let set_training = self.set_training();
         let visits = self.visits();
         let where_clause = &self.decl.where_clause;
+        // `Net::init(…)` with no scalar named builds the `f32` network, the
+        // struct's default: an inherent function of `Net<f32>` is found
+        // before the trait's, and fixes `T`. (Not with a `where` clause,
+        // which `f32` might not meet.)
+        let default_scalar = where_clause.is_empty().then(|| {
+            quote! {
+                impl #name<f32> {
+                    /// The network with `f32` scalars, drawn as `init` says:
+                    /// [`Network::init`](::staticnet::Network::init) with the
+                    /// default scalar.
+                    pub fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self {
+                        <Self as ::staticnet::Network<f32>>::init(#rng, #init)
+                    }
+
+                    /// The network with `f32` scalars and the book's
+                    /// initialization: [`Network::new`](::staticnet::Network::new)
+                    /// with the default scalar.
+                    pub fn new<R: ::staticnet::rand::RngCore>(#rng: &mut R) -> Self {
+                        <Self as ::staticnet::Network<f32>>::new(#rng)
+                    }
+                }
+            }
+        });
         quote! {
             impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> #where_clause {
                 type In = #first_in;
@@ -228,6 +251,8 @@ impl<'a> Network<'a> {
 
                 #visits
             }
+
+            #default_scalar
         }
     }
 
@@ -351,7 +376,7 @@ impl<'a> Network<'a> {
                 "window"
             };
             let message = format!(
-                "`{}` does not fit its input, {}: the {what} must be at most as large as the padded input, and the stride must divide the pixels it moves over (H + 2·pad − size, and the same for W)",
+                "`{}` does not fit its input, {}: the {what} must be at most as large as the padded input",
                 layer.decl.display(),
                 input.text
             )

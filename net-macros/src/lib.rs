@@ -97,10 +97,11 @@ mod validate;
 /// - `Flatten`: the image's values as a flat vector, for an `Affine`.
 /// - `Relu` and `Sigmoid` keep the shape of images too.
 ///
-/// The macro computes each output size, `(H + 2·pad − size)/stride + 1`,
-/// so the `Affine` after `Flatten` is checked like any other; a filter or
-/// window that does not fit (larger than its padded input, or a stride that
-/// does not divide the pixels it moves over) is an error at that layer.
+/// The macro computes each output size as the book and PyTorch do,
+/// `⌊(H + 2·pad − size)/stride⌋ + 1` (`MaxPool2d<2, stride = 2>` turns 7×7
+/// pixels into 3×3), so the `Affine` after `Flatten` is checked like any
+/// other; a filter or window larger than its padded input is an error at
+/// that layer.
 /// The types carry the same computation, on [typenum] integers, so sizes
 /// given as named constants are checked by the compiler.
 ///

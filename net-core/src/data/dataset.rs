@@ -342,7 +342,7 @@ pub fn check_data_dir(dir: &Path) -> Result<bool, DataError> {
 
 /// The first path above or at `path` (from the root down) that exists and
 /// is not a directory, with what it is.
-fn first_non_directory(path: &Path) -> Option<(PathBuf, &'static str)> {
+pub(crate) fn first_non_directory(path: &Path) -> Option<(PathBuf, &'static str)> {
     let ancestors: Vec<&Path> = path.ancestors().collect();
     ancestors.into_iter().rev().find_map(|ancestor| {
         if ancestor.as_os_str().is_empty() {

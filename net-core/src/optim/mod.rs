@@ -83,10 +83,10 @@ impl Method {
     pub const NAMES: [&'static str; 6] =
         ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
 
-    /// The method named `name` (lower case, as in [`NAMES`](Method::NAMES)),
-    /// with the book's settings.
+    /// The method named `name` (as in [`NAMES`](Method::NAMES), in any
+    /// case: `"Adam"` is `"adam"`), with the book's settings.
     pub fn from_name(name: &str) -> Option<Method> {
-        Some(match name {
+        Some(match name.to_ascii_lowercase().as_str() {
             "sgd" => Method::Sgd,
             "momentum" => Method::Momentum {
                 momentum: DEFAULT_MOMENTUM,
@@ -234,9 +234,47 @@ impl<T: Scalar> Optimizer<T> {
         self
     }
 
+    /// Plain SGD, `p ← p − lr·g` (the book's chapter 4).
+    pub fn sgd(learning_rate: f64) -> Self {
+        Optimizer::new(Method::Sgd, learning_rate)
+    }
+
+    /// Momentum with the book's 0.9.
+    pub fn momentum(learning_rate: f64) -> Self {
+        Optimizer::new(
+            Method::Momentum {
+                momentum: DEFAULT_MOMENTUM,
+            },
+            learning_rate,
+        )
+    }
+
+    /// Adam with the book's β₁ = 0.9 and β₂ = 0.999 (its usual rate:
+    /// 0.001).
+    pub fn adam(learning_rate: f64) -> Self {
+        Optimizer::new(
+            Method::Adam {
+                beta1: DEFAULT_BETA1,
+                beta2: DEFAULT_BETA2,
+            },
+            learning_rate,
+        )
+    }
+
     /// The update rule.
     pub fn method(&self) -> Method {
         self.method
+    }
+
+    /// The learning rate of the next step.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// Sets the learning rate of the steps to come (a schedule calls this
+    /// before every step; see [`Schedule`](crate::train::Schedule)).
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
     }
 
     /// The weight decay `λ` (0 for none).
@@ -289,12 +327,13 @@ impl<T: Scalar> Optimizer<T> {
     ///
     /// # Panics
     /// As [`step`](Optimizer::step).
-    pub fn train_step<N: Network<T>>(
+    pub fn train_step<'t, N: Network<T>>(
         &mut self,
         net: &mut N,
         x: &Batch<T, N::In>,
-        t: Targets<'_, T, N::Out>,
+        t: impl Into<Targets<'t, T, N::Out>>,
     ) -> T {
+        let t = t.into();
         if matches!(self.method, Method::Sgd) && self.weight_decay == 0.0 {
             let loss = net.sgd_train_step(x, t, T::of_f64(self.learning_rate));
             if loss.is_finite() {
@@ -541,9 +580,12 @@ pub(crate) mod tests {
             assert_eq!(method.name(), name);
             assert_eq!(method.to_string(), name);
         }
+        // Any case: "Adam" is "adam".
+        assert_eq!("Adam".parse::<Method>(), "adam".parse::<Method>());
+        assert_eq!("RMSProp".parse::<Method>().map(|m| m.name()), Ok("rmsprop"));
         assert_eq!(
-            "Adam".parse::<Method>(),
-            Err(UnknownMethod("Adam".to_owned()))
+            "AdamW".parse::<Method>(),
+            Err(UnknownMethod("AdamW".to_owned()))
         );
         assert_eq!(
             Method::from_name("adam"),

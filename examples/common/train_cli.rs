@@ -1,0 +1,434 @@
+//! The command line the training examples share, and the run behind it: a
+//! thin client of `staticnet::train::Fit`. Flags: `--iters`/`--epochs
+//! --batch --lr --optimizer --schedule --warmup --weight-decay --shuffle
+//! --patience --seed --data --dataset --mirror --own-data --save --resume
+//! --plot --quiet`. Every run ends with one line for scripts:
+//! `RESULT test_acc=<0.xxxx> train_acc=<0.xxxx> train_s=<seconds> total_s=<seconds>`
+//! (`train_s` counts the training steps only, not the evaluations).
+//! Included with `#[path]` by `mnist`, `simple_convnet`, `custom_layer`
+//! and `residual_mlp`.
+
+#![allow(dead_code)] // `--init` is not every example's flag.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Command, ValueEnum};
+use staticnet::data::{Dataset, Mnist, check_canonical, load_mnist, resolve_data_dir};
+use staticnet::io::{Checkpoint, load_checkpoint};
+use staticnet::optim::Method;
+use staticnet::prelude::*;
+use staticnet::train::{
+    EarlyStopping, Fit, FitError, ImageSamples, Samples, Sampling, Schedule, StopFlag, Stopped,
+    TrainAccuracy, TrainError,
+};
+
+#[path = "paths.rs"]
+mod paths;
+#[path = "../mnist/plot.rs"]
+mod plot;
+
+/// The flags of a training run.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Training steps in all [default: the example's].
+    #[arg(long, conflicts_with = "epochs")]
+    pub iters: Option<usize>,
+    /// Epochs of the training set, instead of --iters.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Samples per mini-batch.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// The update rule: sgd, momentum, nesterov, adagrad, rmsprop or adam,
+    /// with the book's settings.
+    #[arg(long, default_value_t = Method::Sgd)]
+    pub optimizer: Method,
+    /// How the learning rate changes over the run.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
+    pub schedule: ScheduleArg,
+    /// Steps of linear warm-up before the schedule.
+    #[arg(long, default_value_t = 0, value_name = "STEPS")]
+    pub warmup: usize,
+    /// Weight decay λ: the L2 penalty ½·λ·ΣW² on the weights.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub weight_decay: f64,
+    /// Shuffled epochs instead of the book's random draws.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// Stop when the test loss has not improved for N evaluations, and
+    /// keep the best weights.
+    #[arg(long, value_name = "N")]
+    pub patience: Option<usize>,
+    /// Seed of the initial weights and of every mini-batch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Directory holding the four IDX files (else $MNIST_DIR or
+    /// $FASHION_MNIST_DIR, else a per-user cache directory).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Which dataset.
+    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
+    pub dataset: DatasetArg,
+    /// Base URL to download missing files from; may be repeated (else
+    /// $STATICNET_MIRROR, else the public mirrors).
+    #[arg(long = "mirror", value_name = "URL")]
+    pub mirrors: Vec<String>,
+    /// The files in --data are data of one's own in the MNIST layout: do
+    /// not check them against the SHA-256 of the canonical MNIST or
+    /// Fashion-MNIST files.
+    #[arg(long)]
+    pub own_data: bool,
+    /// Write a checkpoint (the weights under the book's names, the
+    /// optimizer's state, the iteration and the seed) here at every epoch
+    /// and at the end.
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+    /// Continue from a checkpoint written by --save, with the same
+    /// --optimizer, up to an --iters beyond the checkpoint's iteration.
+    #[arg(long, value_name = "PATH")]
+    pub resume: Option<PathBuf>,
+    /// Write the loss and accuracy curves to this PNG.
+    #[arg(long, value_name = "PATH")]
+    pub plot: Option<PathBuf>,
+    /// Print only the RESULT line.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `--schedule`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScheduleArg {
+    /// The same rate throughout.
+    Constant,
+    /// Half a cosine down to zero over the run.
+    Cosine,
+    /// ×0.1 every third of the run.
+    Step,
+}
+
+/// `--dataset`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DatasetArg {
+    /// MNIST handwritten digits.
+    Mnist,
+    /// Zalando's Fashion-MNIST.
+    Fashion,
+}
+
+/// `--init`, for the examples that have it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum InitArg {
+    /// The book's 0.01·N(0, 1).
+    Book,
+    /// N(0, 1/n) for n inputs.
+    Xavier,
+    /// N(0, 2/n) for n inputs.
+    He,
+    /// He before a ReLU, Xavier otherwise.
+    Auto,
+}
+
+impl InitArg {
+    /// The initialization the flag names.
+    pub fn init(self) -> Init {
+        match self {
+            InitArg::Book => Init::BOOK,
+            InitArg::Xavier => Init::Xavier,
+            InitArg::He => Init::He,
+            InitArg::Auto => Init::Auto,
+        }
+    }
+}
+
+/// One example: its command (for usage errors) and its settings.
+pub struct Example {
+    /// The command, to print usage errors with.
+    pub command: Command,
+    /// `--iters` when neither it nor `--epochs` is given.
+    pub default_iters: usize,
+    /// Whether the training accuracy is measured at every epoch (else at
+    /// the end only).
+    pub train_acc_each_epoch: bool,
+}
+
+impl Example {
+    /// Exits with clap's usage message and code 2.
+    pub fn usage_error(&self, message: impl std::fmt::Display) -> ! {
+        self.command
+            .clone()
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .exit()
+    }
+
+    /// Refuses the paths of the command line that are not what their flag
+    /// needs, before any data is read or any step taken.
+    pub fn check_paths(&self, args: &TrainArgs) {
+        let checks = [
+            args.data
+                .as_deref()
+                .map(|dir| paths::check_data_arg("--data", dir)),
+            args.resume
+                .as_deref()
+                .map(|path| paths::check_input_file("--resume", path)),
+            args.save
+                .as_deref()
+                .map(|path| paths::check_output_file("--save", path, "checkpoint.safetensors")),
+            args.plot
+                .as_deref()
+                .map(|path| paths::check_output_file("--plot", path, "curves.png")),
+        ];
+        if let Some(Err(message)) = checks.into_iter().flatten().find(Result::is_err) {
+            self.usage_error(message);
+        }
+        if let (Some(save), Some(plot)) = (&args.save, &args.plot) {
+            if paths::same_file(save, plot) {
+                self.usage_error(format!(
+                    "--save and --plot both name {}: the curves would overwrite the checkpoint",
+                    save.display()
+                ));
+            }
+        }
+    }
+}
+
+/// Parses the command line of `A` with some defaults of the shared flags
+/// changed (such as `("lr", "0.001")`), and returns it with the command,
+/// for usage errors.
+pub fn parse<A: clap::Parser>(defaults: &[(&'static str, &'static str)]) -> (A, Command) {
+    let mut command = A::command();
+    for &(id, value) in defaults {
+        command = command.mut_arg(id, |arg| arg.default_value(value));
+    }
+    let matches = command.clone().get_matches();
+    let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    (args, command)
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The exit status of a process ended by Ctrl-C: 128 + SIGINT.
+const INTERRUPTED_STATUS: u8 = 130;
+
+/// Trains `net` as the flags say, and prints the RESULT line: the whole
+/// run of an example, from checking its flags to its exit status.
+pub fn train<N>(example: &Example, args: &TrainArgs, mut net: N) -> ExitCode
+where
+    N: Network<f32, Out = Const<10>> + Clone + Send,
+    for<'a> ImageSamples<'a>: Samples<f32, N::In, Targets = Vec<usize>>,
+{
+    let started = Instant::now();
+    example.check_paths(args);
+    match run(example, args, &mut net, started) {
+        Ok(Stopped::Interrupted) => ExitCode::from(INTERRUPTED_STATUS),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run<N>(
+    example: &Example,
+    args: &TrainArgs,
+    net: &mut N,
+    started: Instant,
+) -> Result<Stopped, BoxError>
+where
+    N: Network<f32, Out = Const<10>> + Clone + Send,
+    for<'a> ImageSamples<'a>: Samples<f32, N::In, Targets = Vec<usize>>,
+{
+    let schedule = match args.schedule {
+        ScheduleArg::Constant => Schedule::constant(),
+        ScheduleArg::Cosine => Schedule::cosine(),
+        // Three decays' worth of run: ×0.1 at each third.
+        ScheduleArg::Step => Schedule::step_decay(args.epochs.unwrap_or(3).div_ceil(3).max(1), 0.1),
+    }
+    .with_warmup(args.warmup);
+    let optimizer = Optimizer::new(args.optimizer, args.lr).with_weight_decay(args.weight_decay);
+    let data_name = data_name(args);
+    let mut fit = Fit::new(optimizer)
+        .batch_size(args.batch)
+        .sampling(if args.shuffle {
+            Sampling::Shuffled
+        } else {
+            Sampling::Draws
+        })
+        .seed(args.seed)
+        .schedule(schedule)
+        .train_accuracy(if example.train_acc_each_epoch {
+            TrainAccuracy::EachEpoch
+        } else {
+            TrainAccuracy::AtEnd
+        })
+        .data_name(data_name.clone())
+        .progress(!args.quiet);
+    fit = match args.epochs {
+        Some(epochs) => fit.epochs(epochs),
+        None => fit.steps(args.iters.unwrap_or(example.default_iters)),
+    };
+    if let Some(patience) = args.patience {
+        fit = fit.early_stopping(EarlyStopping::after(patience));
+    }
+    if let Some(path) = &args.save {
+        fit = fit.checkpoint(path);
+    }
+    // Settings out of range are refused before any data is read.
+    if let Err(error) = fit.check_settings() {
+        example.usage_error(error);
+    }
+    // The checkpoint is read before the data: a resume with nothing to do
+    // is refused before anything is downloaded or loaded.
+    if let Some(path) = &args.resume {
+        let checkpoint = load_checkpoint(net, path)?;
+        check_resume(example, args, path, &checkpoint, &data_name);
+        if let Some(note) = checkpoint.loaded.note() {
+            eprintln!("note: {note}");
+        }
+        if !args.quiet {
+            println!(
+                "resumed from {} at iteration {}",
+                path.display(),
+                checkpoint.iteration
+            );
+        }
+        fit = fit.resume(checkpoint);
+    }
+    let mnist = load_data(args)?;
+    // Ctrl-C during a download ends the process (its partial file is
+    // removed by the next run); from the first step on, it stops the run
+    // after the step under way, saved.
+    let stop = StopFlag::on_ctrl_c().unwrap_or_else(|error| {
+        eprintln!("note: Ctrl-C will end the run at once, without saving: {error}");
+        StopFlag::new()
+    });
+    let history = match fit
+        .stop_flag(stop)
+        .validation_name("test")
+        .validation(&mnist.test_samples())
+        .run(net, &mnist.train_samples())
+    {
+        Ok(history) => history,
+        Err(error) => return Err(flag_hint(example, args, error)),
+    };
+    if history.stopped == Stopped::Interrupted {
+        let saved = match &args.save {
+            Some(path) => format!("the checkpoint is in {}", path.display()),
+            None => "nothing was saved (no --save)".to_owned(),
+        };
+        eprintln!(
+            "interrupted: stopped after iteration {} of {}; {saved}",
+            history.iterations, history.total
+        );
+        return Ok(Stopped::Interrupted);
+    }
+    if let Stopped::EarlyStopping { best_epoch } = history.stopped {
+        if !args.quiet {
+            println!(
+                "stopped early: the test loss was lowest at epoch {best_epoch}, whose weights are kept"
+            );
+        }
+    }
+    if let (Some(path), false) = (&args.save, args.quiet) {
+        println!("saved the weights to {}", path.display());
+    }
+    if let Some(path) = &args.plot {
+        let points: Vec<plot::EpochRecord> = history.epochs.iter().map(Into::into).collect();
+        plot::write_curves(path, &points)?;
+        if !args.quiet {
+            println!("wrote the curves to {}", path.display());
+        }
+    }
+    let last = history.last().ok_or("no evaluation was recorded")?;
+    println!(
+        "RESULT test_acc={:.4} train_acc={:.4} train_s={:.3} total_s={:.3}",
+        last.val_acc.unwrap_or(f64::NAN),
+        last.train_acc.unwrap_or(f64::NAN),
+        history.train_seconds,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(history.stopped)
+}
+
+/// Refuses, as usage errors, a resume that would train nothing or train
+/// on other data; the file is left as it is.
+fn check_resume(
+    example: &Example,
+    args: &TrainArgs,
+    path: &Path,
+    checkpoint: &Checkpoint<f32>,
+    data_name: &str,
+) {
+    let at = checkpoint.iteration;
+    if let Some(iters) = args.iters.filter(|&iters| iters as u64 <= at) {
+        example.usage_error(format!(
+            "`{}` is at iteration {at}; --iters {iters} is not beyond it: \
+             give --iters above {at} to train further",
+            path.display(),
+        ));
+    }
+    if let Some(recorded) = checkpoint.dataset.as_deref().filter(|&r| r != data_name) {
+        example.usage_error(format!(
+            "`{}` was trained on {recorded}, but this run's data is {data_name}: resume it on the same data",
+            path.display()
+        ));
+    }
+}
+
+/// A run's error, with the flag to change where one is to blame: settings
+/// out of range are usage errors.
+fn flag_hint(example: &Example, args: &TrainArgs, error: FitError) -> BoxError {
+    match error {
+        FitError::Train(TrainError::BatchLargerThanData { .. } | TrainError::EmptyBatch) => {
+            example.usage_error(format!("--batch {}: {error}", args.batch))
+        }
+        FitError::AlreadyTrained { .. } => example.usage_error(format!("{error} (--epochs)")),
+        error => error.into(),
+    }
+}
+
+/// The data a run trains on, as its checkpoints record it: `MNIST`,
+/// `Fashion-MNIST`, or `own data (--dataset fashion)`.
+fn data_name(args: &TrainArgs) -> String {
+    if args.own_data {
+        let flag = args
+            .dataset
+            .to_possible_value()
+            .map(|v| v.get_name().to_owned());
+        format!("own data (--dataset {})", flag.unwrap_or_default())
+    } else {
+        dataset(args).name().to_owned()
+    }
+}
+
+fn dataset(args: &TrainArgs) -> Dataset {
+    match args.dataset {
+        DatasetArg::Mnist => Dataset::Mnist,
+        DatasetArg::Fashion => Dataset::Fashion,
+    }
+}
+
+/// The dataset the flags name, downloaded when files are missing, and
+/// checked to be the canonical files unless they are `--own-data`.
+fn load_data(args: &TrainArgs) -> Result<Mnist, BoxError> {
+    let dataset = dataset(args);
+    let dir = resolve_data_dir(args.data.as_deref(), dataset);
+    download::fetch_missing_files(&dir, dataset, &args.mirrors, args.quiet)?;
+    // Fashion-MNIST images with MNIST labels, or a damaged file, would
+    // train without a word: the files must be the dataset's own.
+    if !args.own_data {
+        check_canonical(&dir, dataset).map_err(|error| {
+            format!("{error}\n(for data of your own in the MNIST layout, pass --own-data)")
+        })?;
+    }
+    load_mnist(&dir, &Default::default())
+        .map_err(|error| format!("{error}\n(--data DIR chooses the directory)").into())
+}
+
+#[path = "download.rs"]
+mod download;

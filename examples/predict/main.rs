@@ -1,0 +1,153 @@
+//! Classifies one 28×28 image with saved weights of the book's
+//! `TwoLayerNet`, as written by the `mnist` example's `--save`.
+//!
+//! ```text
+//! cargo run --release --example predict -- --weights net.safetensors --png digit.png
+//! cargo run --release --example predict -- --weights net.safetensors \
+//!     --idx data/mnist/t10k-images-idx3-ubyte.gz --index 0
+//! ```
+//!
+//! - The hidden size is read from the file (the shape of `W1` is
+//!   `[784, H]`), as is the scalar type (`F32` or `F64`); `--hidden`
+//!   overrides the size. Each supported size is its own network type.
+//! - A PNG (grayscale, gray + alpha, RGB, RGBA or palette; 8 or 16 bits)
+//!   is turned into what the network was trained on: grayscale, white on
+//!   black (a mostly light image is inverted), 28×28 (any other size is
+//!   padded to a square and resized), pixels divided by 255. Each change
+//!   is reported in a note on stderr.
+//! - An IDX image file (gzip or raw) is read with `--index`; when the
+//!   matching labels file lies beside it (`t10k-images…` → `t10k-labels…`),
+//!   the true label is printed too.
+//!
+//! Exit codes: 0 on success, 2 for a usage error (bad or missing flags, an
+//! index out of range), 1 when a file cannot be read or does not fit.
+//!
+//! The modules, by concern: `weights` (the weight file: its header, loading,
+//! scoring), `inputs` (reading the image files, bounded), `png_decode` and
+//! `frame` (a PNG of any kind brought to MNIST's 28×28 framing; the
+//! `fuzz_png` example runs them on mutated files), `show` (the report).
+
+mod frame;
+mod inputs;
+mod png_decode;
+mod show;
+mod weights;
+
+#[path = "../common/two_layer_nets.rs"]
+mod two_layer_nets;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Parser};
+
+use inputs::{read_idx_image, read_png};
+use two_layer_nets::parse_hidden;
+use weights::{Dtype, classify, inspect_weights};
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Classify a 28×28 digit with weights saved by the mnist example",
+    group(ArgGroup::new("input").required(true).args(["png", "idx"])),
+    after_help = "Exit codes: 0 success, 1 a file cannot be read or does not fit, 2 usage error."
+)]
+struct Args {
+    /// The weights: a safetensors file written by `mnist --save` (a
+    /// checkpoint) or by `staticnet::io::save_weights`.
+    #[arg(long, value_name = "PATH")]
+    weights: PathBuf,
+    /// Classify this PNG image (a light digit on a dark background, like
+    /// MNIST; a dark-on-light image is inverted).
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+    /// Classify an image of this IDX file (such as
+    /// t10k-images-idx3-ubyte.gz), chosen with --index.
+    #[arg(long, value_name = "FILE", requires = "index")]
+    idx: Option<PathBuf>,
+    /// Which image of the IDX file, from 0.
+    #[arg(long, value_name = "I", requires = "idx")]
+    index: Option<usize>,
+    /// The hidden size, instead of the one read from the weights
+    /// (50, 100, 128, 256, 512, 1000 or 1024).
+    #[arg(long, value_name = "H", value_parser = parse_hidden)]
+    hidden: Option<usize>,
+    /// Also print the 28×28 image the network sees, as text.
+    #[arg(long)]
+    show: bool,
+}
+
+/// Why the program stops.
+enum Failure {
+    /// The command line asks for something impossible: exit code 2.
+    Usage(String),
+    /// A file cannot be read or does not fit: exit code 1.
+    Runtime(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Runtime(message)
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(report) => {
+            // A closed stdout (`| head`) is not an error worth reporting.
+            let _ = std::io::stdout().lock().write_all(report.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Classifies the image the arguments name; returns the report to print.
+fn run(args: &Args) -> Result<String, Failure> {
+    let weights = inspect_weights(&args.weights)?;
+    let hidden = args.hidden.unwrap_or(weights.hidden);
+    let (pixels, source, truth) = match (&args.png, &args.idx, args.index) {
+        (Some(png), _, _) => (read_png(png)?, format!("{}", png.display()), None),
+        (None, Some(idx), Some(index)) => {
+            let (pixels, truth) = read_idx_image(idx, index)?;
+            (pixels, format!("{}, image {index}", idx.display()), truth)
+        }
+        // clap makes one of --png and --idx (with --index) required.
+        _ => {
+            return Err(Failure::Usage(
+                "give --png FILE or --idx FILE --index I".into(),
+            ));
+        }
+    };
+    let loaded = match weights.dtype {
+        Dtype::F32 => classify::<f32>(hidden, &args.weights, weights.checkpoint, &pixels)?,
+        Dtype::F64 => classify::<f64>(hidden, &args.weights, weights.checkpoint, &pixels)?,
+    };
+
+    let mut out = String::new();
+    let _ = writeln!(out, "image:   {source}");
+    let _ = write!(
+        out,
+        "weights: {} (hidden {hidden}, {}",
+        args.weights.display(),
+        weights.dtype.name()
+    );
+    let _ = match loaded.iteration {
+        Some(iteration) => writeln!(out, ", checkpoint at iteration {iteration})"),
+        None => writeln!(out, ")"),
+    };
+    if args.show {
+        out.push_str(&show::ascii_art(&pixels));
+    }
+    show::write_prediction(&mut out, &loaded.scores, truth);
+    Ok(out)
+}

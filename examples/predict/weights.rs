@@ -1,0 +1,166 @@
+//! The weight file: what its header says (hidden size, dtype, checkpoint
+//! or not), and the network of that size loaded from it to score an image.
+
+use std::path::Path;
+
+use staticnet::io::{load_checkpoint, load_weights};
+use staticnet::prelude::*;
+
+use crate::Failure;
+use crate::frame::{PIXELS, Pixels};
+use crate::inputs::read_bounded;
+use crate::two_layer_nets::{HIDDEN_SIZES, TwoLayerNet50, with_two_layer_net};
+
+/// The number of classes.
+pub const CLASSES: usize = 10;
+
+/// The metadata entry that marks a checkpoint (see `staticnet::io`).
+const CHECKPOINT_FORMAT: &str = "staticnet.checkpoint";
+
+/// The largest weight file read: far above a two-layer net's (a net of
+/// 1024 hidden units in f64 is 6.5 MB).
+const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
+
+/// The scalar type of a weight file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    F64,
+}
+
+impl Dtype {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+        }
+    }
+}
+
+/// What the header of a weight file says.
+pub struct WeightsInfo {
+    /// The hidden size: the second dimension of `W1`.
+    pub hidden: usize,
+    /// The dtype of `W1`.
+    pub dtype: Dtype,
+    /// Whether the file is a checkpoint (weights plus metadata and maybe
+    /// optimizer state), to be read with `load_checkpoint`.
+    pub checkpoint: bool,
+}
+
+/// Reads the header of the weight file: the hidden size, the dtype, and
+/// whether it is a checkpoint.
+pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
+    let bytes = read_bounded(path, MAX_WEIGHTS_BYTES)?;
+    let metadata = match safetensors::SafeTensors::read_metadata(&bytes) {
+        Ok((_, metadata)) => metadata,
+        Err(_) => {
+            // Let staticnet's loader say what is wrong with the file, in
+            // its own words.
+            let mut net = TwoLayerNet50::<f32>::new(&mut StdRng::seed_from_u64(0));
+            return Err(match load_weights(&mut net, path) {
+                Err(e) => Failure::Runtime(e.to_string()),
+                Ok(_) => Failure::Runtime(format!(
+                    "`{}` is not a safetensors file staticnet can inspect",
+                    path.display()
+                )),
+            });
+        }
+    };
+    let checkpoint = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("format"))
+        .is_some_and(|format| format == CHECKPOINT_FORMAT);
+    let tensors = metadata.tensors();
+    let w1 = tensors.get("W1").ok_or_else(|| {
+        format!(
+            "`{}` has no tensor `W1`: it does not hold the weights of a two-layer net",
+            path.display()
+        )
+    })?;
+    let hidden = match w1.shape[..] {
+        [PIXELS, hidden] => hidden,
+        _ => {
+            return Err(Failure::Runtime(format!(
+                "`W1` has shape {:?} in `{}`, but a two-layer net for 28×28 images has \
+                 [784, hidden]",
+                w1.shape,
+                path.display()
+            )));
+        }
+    };
+    let dtype = match w1.dtype {
+        safetensors::Dtype::F32 => Dtype::F32,
+        safetensors::Dtype::F64 => Dtype::F64,
+        other => {
+            return Err(Failure::Runtime(format!(
+                "`W1` is stored as {other:?} in `{}`; only F32 and F64 weights can be loaded",
+                path.display()
+            )));
+        }
+    };
+    Ok(WeightsInfo {
+        hidden,
+        dtype,
+        checkpoint,
+    })
+}
+
+/// The network's scores for one image, and the checkpoint's iteration.
+pub struct Loaded {
+    pub scores: [f64; CLASSES],
+    pub iteration: Option<u64>,
+}
+
+/// Loads the weights into the network type of `hidden` units and scores
+/// the image.
+pub fn classify<T: Scalar>(
+    hidden: usize,
+    path: &Path,
+    checkpoint: bool,
+    pixels: &Pixels,
+) -> Result<Loaded, Failure> {
+    with_two_layer_net!(hidden, Net => score::<T, Net<T>>(path, checkpoint, pixels)).unwrap_or_else(
+        || {
+            Err(Failure::Runtime(format!(
+                "the weights in `{}` have {hidden} hidden units, but this program is compiled for \
+             {HIDDEN_SIZES:?} only",
+                path.display()
+            )))
+        },
+    )
+}
+
+fn score<T, N>(path: &Path, checkpoint: bool, pixels: &Pixels) -> Result<Loaded, Failure>
+where
+    T: Scalar,
+    N: Network<T, In = Const<PIXELS>, Out = Const<CLASSES>>,
+{
+    // Every parameter is overwritten by the load; the draw does not matter.
+    let mut net = N::new(&mut StdRng::seed_from_u64(0));
+    let iteration = if checkpoint {
+        Some(
+            load_checkpoint(&mut net, path)
+                .map_err(|e| e.to_string())?
+                .iteration,
+        )
+    } else {
+        let loaded = load_weights(&mut net, path).map_err(|e| e.to_string())?;
+        if let Some(note) = loaded.note() {
+            eprintln!("note: {note}");
+        }
+        None
+    };
+    let mut x: Batch<T, Const<PIXELS>> = BatchStorage::zeros(1);
+    // One row: the column-major storage is the row itself.
+    for (dst, &p) in BatchStorage::as_mut_slice(&mut x).iter_mut().zip(pixels) {
+        *dst = T::of_f64(p / 255.0);
+    }
+    let y = net.predict(&x);
+    let mut scores = [0.0; CLASSES];
+    for (dst, &s) in scores.iter_mut().zip(BatchStorage::as_slice(y)) {
+        *dst = s.as_f64();
+    }
+    Ok(Loaded { scores, iteration })
+}

@@ -1,0 +1,33 @@
+//! Training: batches of samples, the book's step, and a driver for whole
+//! runs.
+//!
+//! - [`Samples`]: where batches come from — a split of MNIST
+//!   ([`ImageSamples`], from [`Mnist::train_samples`](crate::data::Mnist::train_samples)),
+//!   or data of one's own held in memory ([`InMemory`]).
+//! - [`Batches`]: shuffled epochs or the book's random draws, gathered into
+//!   buffers allocated once.
+//! - [`Trainer`]: one step of the book's loop — a batch, backpropagation,
+//!   the optimizer's update — resumable at any iteration.
+//! - [`Fit`]: a whole run — epochs, evaluation, a progress bar, learning-rate
+//!   [`Schedule`]s, early stopping, checkpoints, Ctrl-C — giving a
+//!   [`History`].
+
+mod batches;
+mod eval;
+mod fit;
+mod progress;
+mod samples;
+mod schedule;
+mod trainer;
+
+pub use batches::{BatchOf, Batches, Sampling};
+pub use eval::{evaluate, loss_and_accuracy, mean_loss};
+pub use fit::{
+    EarlyStopping, EpochRecord, Fit, FitError, History, NoValidation, StopFlag, Stopped,
+    TrainAccuracy,
+};
+pub use samples::{
+    ImageSamples, InMemory, Labels, Samples, SamplesError, TargetBatch, ValueRows, Values,
+};
+pub use schedule::{Decay, Schedule};
+pub use trainer::{TrainConfig, TrainError, Trainer};

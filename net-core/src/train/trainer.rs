@@ -1,0 +1,274 @@
+//! The book's training loop: random mini-batches and an optimizer's
+//! update (SGD unless chosen otherwise), with every buffer allocated once.
+
+use super::batches::{BatchPlan, Sampling, check_batch_size, iters_per_epoch};
+use super::{Samples, TargetBatch};
+use crate::data::BatchError;
+use crate::optim::{Method, Optimizer, weight_decay_penalty};
+use crate::{Batch, BatchStorage, Network, Scalar, Shape};
+
+/// The settings of a training run, as in the book's `train_neuralnet.py`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// The number of SGD steps (the book: 10000).
+    pub iters: usize,
+    /// Samples per mini-batch (the book: 100).
+    pub batch_size: usize,
+    /// The learning rate (the book: 0.1 for SGD).
+    pub learning_rate: f64,
+    /// The update rule (the book's chapter 4: [`Method::Sgd`]).
+    pub optimizer: Method,
+    /// The weight decay `λ` of the L2 penalty `½·λ·ΣW²` (0 for none).
+    pub weight_decay: f64,
+    /// Seeds the choice of every mini-batch, so that a run can be repeated
+    /// and resumed.
+    pub seed: u64,
+    /// How the samples of each mini-batch are chosen (the book: random
+    /// draws).
+    pub sampling: Sampling,
+}
+
+impl TrainConfig {
+    /// The book's settings.
+    pub const BOOK: TrainConfig = TrainConfig {
+        iters: 10_000,
+        batch_size: 100,
+        learning_rate: 0.1,
+        optimizer: Method::Sgd,
+        weight_decay: 0.0,
+        seed: 0,
+        sampling: Sampling::Draws,
+    };
+
+    /// Checks the settings against a training set of `train_len` samples,
+    /// before any training starts.
+    pub fn validate(&self, train_len: usize) -> Result<(), TrainError> {
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(TrainError::LearningRate(self.learning_rate));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(TrainError::WeightDecay(self.weight_decay));
+        }
+        check_batch_size(self.batch_size, train_len)
+    }
+
+    /// Steps per epoch: the book's `max(train_size / batch_size, 1)`.
+    pub fn iters_per_epoch(&self, train_len: usize) -> usize {
+        iters_per_epoch(train_len, self.batch_size)
+    }
+}
+
+/// Why training did not start or did not go on.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The learning rate is not a positive number.
+    #[error("the learning rate must be a positive number, not {0}")]
+    LearningRate(f64),
+    /// The weight decay is negative or not a number.
+    #[error("the weight decay must be 0 or a positive number, not {0}")]
+    WeightDecay(f64),
+    /// The batch size is zero.
+    #[error("the batch size must be at least 1")]
+    EmptyBatch,
+    /// The batch size exceeds the training set.
+    #[error("the batch size {batch_size} is larger than the training set ({train_len} samples)")]
+    BatchLargerThanData {
+        /// The batch size asked for.
+        batch_size: usize,
+        /// The number of training samples.
+        train_len: usize,
+    },
+    /// The loss became NaN or infinite; the parameters were left as they
+    /// were before that step.
+    #[error(
+        "the loss became {loss} at iteration {iteration}: training diverged (try a smaller learning rate); the parameters were not updated"
+    )]
+    NonFiniteLoss {
+        /// The iteration (from 0) whose loss was not finite.
+        iteration: usize,
+        /// The loss, as `f64`.
+        loss: f64,
+    },
+    /// A batch could not be gathered from the data.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+}
+
+/// Runs training steps on a network, reusing one set of buffers: after
+/// the first step, a step allocates nothing. `Y` is what the data's
+/// targets are gathered into: class indices unless said otherwise (see
+/// [`Samples::Targets`]).
+pub struct Trainer<T: Scalar, S: Shape, Y = Vec<usize>> {
+    optimizer: Optimizer<T>,
+    plan: BatchPlan,
+    indices: Vec<usize>,
+    /// The next step's mini-batch, drawn (and prefetched) by the step
+    /// before it.
+    next: DrawnBatch,
+    x: Batch<T, S>,
+    targets: Y,
+}
+
+impl<T: Scalar, S: Shape, Y: Default> Trainer<T, S, Y> {
+    /// A trainer for a training set of `train_len` samples; the settings
+    /// are checked here, before any work is done.
+    pub fn new(config: TrainConfig, train_len: usize) -> Result<Self, TrainError> {
+        config.validate(train_len)?;
+        let optimizer = Optimizer::new(config.optimizer, config.learning_rate)
+            .with_weight_decay(config.weight_decay);
+        Self::with_optimizer(
+            optimizer,
+            config.batch_size,
+            config.sampling,
+            config.seed,
+            train_len,
+        )
+    }
+
+    /// A trainer that updates with `optimizer`, taking batches of
+    /// `batch_size` samples of `train_len`, chosen as `sampling` says from
+    /// `seed`.
+    pub fn with_optimizer(
+        optimizer: Optimizer<T>,
+        batch_size: usize,
+        sampling: Sampling,
+        seed: u64,
+        train_len: usize,
+    ) -> Result<Self, TrainError> {
+        check_batch_size(batch_size, train_len)?;
+        Ok(Trainer {
+            optimizer,
+            plan: BatchPlan::new(sampling, seed, batch_size),
+            indices: vec![0; batch_size],
+            next: DrawnBatch {
+                iteration: usize::MAX,
+                len: 0,
+                indices: vec![0; batch_size],
+            },
+            x: BatchStorage::zeros(batch_size),
+            targets: Y::default(),
+        })
+    }
+
+    /// The optimizer, with its state (to save in a checkpoint).
+    pub fn optimizer(&self) -> &Optimizer<T> {
+        &self.optimizer
+    }
+
+    /// The optimizer, mutably (to restore its state from a checkpoint).
+    pub fn optimizer_mut(&mut self) -> &mut Optimizer<T> {
+        &mut self.optimizer
+    }
+
+    /// Step `iteration` of the book's loop: draws a mini-batch (the same
+    /// one for the same seed and iteration, so that runs can be resumed),
+    /// backpropagates, and updates the parameters. Returns the loss of the
+    /// batch before the update, with the weight-decay penalty
+    /// `½·λ·ΣW²` added when there is one (as the book's `loss` does).
+    ///
+    /// A loss that is NaN or infinite stops here, before the update.
+    pub fn step<N, D>(&mut self, net: &mut N, data: &D, iteration: usize) -> Result<T, TrainError>
+    where
+        N: Network<T, In = S>,
+        D: Samples<T, S, Targets = Y>,
+        Y: TargetBatch<T, N::Out>,
+    {
+        let len = data.len();
+        if (self.next.iteration, self.next.len) == (iteration, len) {
+            core::mem::swap(&mut self.indices, &mut self.next.indices);
+        } else {
+            self.plan.fill(iteration, len, &mut self.indices);
+        }
+        data.gather(&self.indices, &mut self.x, &mut self.targets)?;
+        // The next batch's samples are random reads of a large array: they
+        // are asked for now, and arrive while this step computes.
+        self.plan.fill(iteration + 1, len, &mut self.next.indices);
+        (self.next.iteration, self.next.len) = (iteration + 1, len);
+        data.prefetch(&self.next.indices);
+        // The penalty is that of the weights before the update.
+        let weight_decay = self.optimizer.weight_decay();
+        let penalty =
+            (weight_decay > 0.0).then(|| T::of_f64(weight_decay_penalty(net, weight_decay)));
+        let loss = self
+            .optimizer
+            .train_step(net, &self.x, self.targets.targets());
+        if !loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss {
+                iteration,
+                loss: loss.as_f64(),
+            });
+        }
+        Ok(penalty.map_or(loss, |penalty| loss + penalty))
+    }
+}
+
+/// The mini-batch of `iteration` from `len` samples.
+struct DrawnBatch {
+    iteration: usize,
+    len: usize,
+    indices: Vec<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_are_rejected_before_training() {
+        let book = TrainConfig::BOOK;
+        assert_eq!(
+            TrainConfig {
+                learning_rate: 0.0,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(0.0))
+        );
+        assert_eq!(
+            TrainConfig {
+                learning_rate: -0.1,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(-0.1))
+        );
+        assert!(matches!(
+            TrainConfig {
+                learning_rate: f64::NAN,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::LearningRate(_))
+        ));
+        assert_eq!(
+            TrainConfig {
+                batch_size: 0,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::EmptyBatch)
+        );
+        assert_eq!(
+            TrainConfig {
+                batch_size: 101,
+                ..book
+            }
+            .validate(100),
+            Err(TrainError::BatchLargerThanData {
+                batch_size: 101,
+                train_len: 100
+            })
+        );
+        assert_eq!(
+            TrainConfig {
+                weight_decay: -1e-3,
+                ..book
+            }
+            .validate(60_000),
+            Err(TrainError::WeightDecay(-1e-3))
+        );
+        assert_eq!(book.validate(60_000), Ok(()));
+        assert_eq!(book.iters_per_epoch(60_000), 600);
+    }
+}
