@@ -21,8 +21,8 @@ use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
 use staticnet::typenum::{U0, U1, U2, U3, U5, U8, U14, U16, U24, U28, U30, U32, U64};
 use staticnet::{
-    Affine, BatchStorage, Chw, Const, Conv2d, ImageBatch, Init, Layer, LossLayer, MaxPool2d,
-    Network, ParamUpdate, Relu, Shape, SoftmaxWithLoss, Targets,
+    Affine, BatchStorage, Chw, Const, Conv2d, FixedShape, ImageBatch, Init, Layer, LossLayer,
+    MaxPool2d, Network, ParamUpdate, Relu, SoftmaxWithLoss, Targets,
 };
 
 use baseline::{BaseAffine, BaseRelu, BaseSoftmaxWithLoss};
@@ -126,7 +126,7 @@ fn layers(c: &mut Criterion) {
 }
 
 /// A batch of images of shape `S` with pixels in `[0, 1)`.
-fn images<S: Shape>(seed: u64) -> ImageBatch<T, S> {
+fn images<S: FixedShape>(seed: u64) -> ImageBatch<T, S> {
     let mut rng = StdRng::seed_from_u64(seed);
     let pixels = (0..BATCH * S::NUMEL).map(|_| staticnet::rand::Rng::random(&mut rng));
     ImageBatch::from_vec(pixels.collect()).expect("whole images")
@@ -137,7 +137,7 @@ fn images<S: Shape>(seed: u64) -> ImageBatch<T, S> {
 fn image_layer<L>(c: &mut Criterion, name: &str, first: bool)
 where
     L: Layer<T>,
-    L::In: Shape<Batch<T> = ImageBatch<T, L::In>>,
+    L::In: FixedShape<Batch<T> = ImageBatch<T, L::In>>,
 {
     let x = images::<L::In>(4);
     let mut layer = L::init(&mut StdRng::seed_from_u64(5), Init::He);

@@ -52,11 +52,11 @@ pub mod prelude {
         Batches, EarlyStopping, Fit, InMemory, Samples, Sampling, Schedule, StopFlag, TrainAccuracy,
     };
     pub use net_core::{
-        Affine, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const, Conv2d, Dropout,
-        Dyn, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch, Init, InitBefore, Layer,
-        LeakyRelu, LossLayer, MaxPool2d, Network, ParamMut, ParamName, ParamRef, ParamShape,
-        ParamUpdate, Relu, Residual, Scalar, Shape, Sigmoid, Softmax, SoftmaxWithLoss, Tanh,
-        Targets,
+        Affine, AffineLayer, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const,
+        Conv2d, Dropout, Dyn, FixedShape, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch,
+        Init, InitBefore, Layer, LeakyRelu, LossLayer, MaxPool2d, Network, ParamMut, ParamName,
+        ParamRef, ParamShape, ParamUpdate, Relu, Residual, Scalar, Shape, Sigmoid, Softmax,
+        SoftmaxWithLoss, Tanh, Targets, WidthError,
     };
     pub use net_macros::network;
 }

@@ -52,7 +52,7 @@ network! {
     >
 }
 
-fn random_images<S: staticnet::Shape>(batch: usize, seed: u64) -> ImageBatch<f64, S> {
+fn random_images<S: staticnet::FixedShape>(batch: usize, seed: u64) -> ImageBatch<f64, S> {
     let mut rng = StdRng::seed_from_u64(seed);
     let values = (0..batch * S::NUMEL)
         .map(|_| rng.random_range(0.0..1.0))

@@ -34,15 +34,15 @@ use core::ops::{Add, Div, Sub};
 
 use typenum::{B1, Diff, Max, Maximum, Quot, Sum, Unsigned};
 
-use crate::{BatchStorage, Scalar, Shape};
+use crate::{BatchStorage, FixedShape, Scalar, Shape};
 
 /// The shape of an image sample: `C` channels of `H × W` pixels, each a
 /// [typenum] unsigned integer (`typenum::U28`, or `typenum::U<28>`).
 ///
 /// ```
-/// use net_core::{Chw, Shape};
+/// use net_core::{Chw, FixedShape};
 /// use net_core::typenum::{U1, U28};
-/// assert_eq!(<Chw<U1, U28, U28> as Shape>::NUMEL, 784);
+/// assert_eq!(<Chw<U1, U28, U28> as FixedShape>::NUMEL, 784);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Chw<C, H, W>(PhantomData<(C, H, W)>);
@@ -64,8 +64,16 @@ where
     H: Unsigned + 'static,
     W: Unsigned + 'static,
 {
-    const NUMEL: usize = C::USIZE * H::USIZE * W::USIZE;
     type Batch<T: Scalar> = ImageBatch<T, Self>;
+}
+
+impl<C, H, W> FixedShape for Chw<C, H, W>
+where
+    C: Unsigned + 'static,
+    H: Unsigned + 'static,
+    W: Unsigned + 'static,
+{
+    const NUMEL: usize = C::USIZE * H::USIZE * W::USIZE;
 }
 
 impl<C, H, W> Image for Chw<C, H, W>
@@ -220,7 +228,7 @@ pub struct ImageBatch<T, S> {
     shape: PhantomData<fn() -> S>,
 }
 
-impl<T: Scalar, S: Shape> ImageBatch<T, S> {
+impl<T: Scalar, S: FixedShape> ImageBatch<T, S> {
     /// A batch of `values.len() / S::NUMEL` samples, or `None` when the
     /// length is not a whole number of samples.
     pub fn from_vec(values: Vec<T>) -> Option<Self> {
@@ -262,7 +270,7 @@ impl<T: fmt::Debug, S> fmt::Debug for ImageBatch<T, S> {
     }
 }
 
-impl<T: Scalar, S: Shape> BatchStorage<T> for ImageBatch<T, S> {
+impl<T: Scalar, S: FixedShape> BatchStorage<T> for ImageBatch<T, S> {
     fn zeros(batch_size: usize) -> Self {
         ImageBatch {
             values: vec![T::zero(); batch_size * S::NUMEL],
@@ -317,7 +325,7 @@ mod tests {
         assert!(same::<Conv, Chw<U30, U24, U24>>());
         type Pool = PoolOut<Conv, U2, U2, U2, U0>;
         assert!(same::<Pool, Chw<U30, U12, U12>>());
-        assert_eq!(<Pool as Shape>::NUMEL, 4320);
+        assert_eq!(<Pool as FixedShape>::NUMEL, 4320);
         // Padding 1 and stride 2: (7 + 2 − 3)/2 + 1 = 4.
         assert_eq!(<U7 as Slide<U3, U2, U1>>::Output::USIZE, 4);
         // Rounded down, as the book and PyTorch: ⌊(7 − 2)/2⌋ + 1 = 3.

@@ -3,7 +3,9 @@
 use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
-use crate::{Batch, BatchStorage, BufferMut, BufferRef, ParamMut, ParamRef, Scalar, Shape};
+use crate::{
+    Batch, BatchStorage, BufferMut, BufferRef, FixedShape, ParamMut, ParamRef, Scalar, Shape,
+};
 
 /// How a layer's weights are drawn when the network is built; biases
 /// start at zero.
@@ -355,20 +357,6 @@ impl<T: Scalar, S: Shape> Targets<'_, T, S> {
         }
     }
 
-    /// Checks the targets against a batch of `batch_size` samples, scored
-    /// over `S`'s classes: the checks the `try_` methods of
-    /// [`Network`](crate::Network) make before they compute.
-    ///
-    /// # Errors
-    /// An empty batch, targets for another number of samples, or a class
-    /// index that is not one of the `S::NUMEL` outputs.
-    pub fn check(&self, batch_size: usize) -> Result<(), TargetsError> {
-        if batch_size == 0 {
-            return Err(TargetsError::EmptyBatch);
-        }
-        self.check_fit(batch_size, S::NUMEL)
-    }
-
     /// The count and the classes, as [`check`](Targets::check) checks them
     /// (an empty batch allowed).
     fn check_fit(&self, batch_size: usize, classes: usize) -> Result<(), TargetsError> {
@@ -394,6 +382,22 @@ impl<T: Scalar, S: Shape> Targets<'_, T, S> {
         if let Err(error) = self.check_fit(batch_size, classes) {
             panic!("{error}");
         }
+    }
+}
+
+impl<T: Scalar, S: FixedShape> Targets<'_, T, S> {
+    /// Checks the targets against a batch of `batch_size` samples, scored
+    /// over `S`'s classes: the checks the `try_` methods of
+    /// [`Network`](crate::Network) make before they compute.
+    ///
+    /// # Errors
+    /// An empty batch, targets for another number of samples, or a class
+    /// index that is not one of the `S::NUMEL` outputs.
+    pub fn check(&self, batch_size: usize) -> Result<(), TargetsError> {
+        if batch_size == 0 {
+            return Err(TargetsError::EmptyBatch);
+        }
+        self.check_fit(batch_size, S::NUMEL)
     }
 }
 

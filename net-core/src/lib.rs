@@ -30,6 +30,7 @@ mod param;
 mod scalar;
 mod shape;
 pub mod train;
+mod widths;
 
 // Items only the code `network!` generates uses; see `private.rs`.
 #[doc(hidden)]
@@ -40,16 +41,19 @@ pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
 pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets, TargetsError};
 pub use layers::{
-    AddLayer, Affine, BatchNorm, Conv2d, Dropout, Elementwise, ElementwiseFn, Flatten,
+    AddLayer, Affine, AffineLayer, BatchNorm, Conv2d, Dropout, Elementwise, ElementwiseFn, Flatten,
     IdentityWithSquaredLoss, LeakyRelu, LeakyReluFn, MaxPool2d, MulLayer, Relu, Residual, Sigmoid,
     Softmax, SoftmaxWithLoss, Tanh, TanhFn,
 };
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};
 pub use param::{
-    BufferMut, BufferRef, HeapMatrix, ParamMut, ParamName, ParamRef, ParamShape, Scope,
+    BufferMut, BufferRef, HeapMatrix, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, Scope,
 };
 pub use rand;
 pub use scalar::Scalar;
-pub use shape::{Batch, BatchStorage, PartialSample, Shape, batch_from_rows, batch_from_slice};
+pub use shape::{
+    Batch, BatchStorage, FixedShape, PartialSample, Shape, Width, batch_from_rows, batch_from_slice,
+};
 pub use typenum;
+pub use widths::WidthError;

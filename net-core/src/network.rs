@@ -5,8 +5,8 @@ use rand::RngCore;
 
 use crate::layer::argmax_row;
 use crate::{
-    Batch, BatchStorage, BufferMut, BufferRef, Init, ParamMut, ParamName, ParamRef, ParamShape,
-    ParamUpdate, Scalar, Shape, Targets, TargetsError,
+    Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, ParamMut, ParamName, ParamRef,
+    ParamShape, ParamUpdate, Scalar, Shape, Targets, TargetsError,
 };
 
 /// A stack of layers ending in a loss layer, as `network!` declares it.
@@ -20,9 +20,9 @@ use crate::{
 )]
 pub trait Network<T: Scalar>: Sized {
     /// The shape of one input sample.
-    type In: Shape;
+    type In: FixedShape;
     /// The shape of one output sample: the scores the loss layer reads.
-    type Out: Shape;
+    type Out: FixedShape;
 
     /// A network whose layers are drawn as `init` says.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self;

@@ -3,41 +3,71 @@
 
 use core::fmt;
 
-use nalgebra::{Const, MatrixView, MatrixViewMut};
+use nalgebra::{Const, Dim, MatrixView, MatrixViewMut};
 
 use crate::Scalar;
 
-/// An `R × C` matrix whose shape is part of its type but whose values live
-/// on the heap, in column-major order.
+/// An `R × C` matrix whose values live on the heap, in column-major order,
+/// and whose shape is part of its type: compiled in as [`Const<N>`], or
+/// chosen at run time as [`Dyn`](nalgebra::Dyn).
 ///
 /// nalgebra's `SMatrix` keeps its values inline, so an `Affine<784, 2048>`
 /// would put 12 MiB on the stack; this type never does, even in debug
 /// builds.
 #[derive(Clone, Debug, PartialEq)]
-pub struct HeapMatrix<T, const R: usize, const C: usize> {
+pub struct ParamMatrix<T, R: Dim, C: Dim> {
     values: Box<[T]>,
+    rows: R,
+    cols: C,
 }
 
-impl<T: Scalar, const R: usize, const C: usize> HeapMatrix<T, R, C> {
+/// A [`ParamMatrix`] whose both sizes are compiled in.
+pub type HeapMatrix<T, const R: usize, const C: usize> = ParamMatrix<T, Const<R>, Const<C>>;
+
+impl<T: Scalar, const R: usize, const C: usize> ParamMatrix<T, Const<R>, Const<C>> {
     /// A matrix of zeros.
     pub fn zeros() -> Self {
-        Self::from_fn(|_, _| T::zero())
+        Self::zeros_generic(Const::<R>, Const::<C>)
     }
 
     /// A matrix whose entry `(i, j)` is `f(i, j)`, filled column by column.
-    pub fn from_fn(mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let values = (0..R * C).map(|k| f(k % R, k / R)).collect();
-        HeapMatrix { values }
+    pub fn from_fn(f: impl FnMut(usize, usize) -> T) -> Self {
+        Self::from_fn_generic(Const::<R>, Const::<C>, f)
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> ParamMatrix<T, R, C> {
+    /// A `rows × cols` matrix of zeros.
+    pub fn zeros_generic(rows: R, cols: C) -> Self {
+        Self::from_fn_generic(rows, cols, |_, _| T::zero())
     }
 
-    /// The matrix as a statically-sized nalgebra view.
-    pub fn view(&self) -> MatrixView<'_, T, Const<R>, Const<C>> {
-        MatrixView::from_slice_generic(&self.values, Const::<R>, Const::<C>)
+    /// A `rows × cols` matrix whose entry `(i, j)` is `f(i, j)`, filled
+    /// column by column.
+    pub fn from_fn_generic(rows: R, cols: C, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let r = rows.value();
+        let values = (0..r * cols.value()).map(|k| f(k % r, k / r)).collect();
+        ParamMatrix { values, rows, cols }
     }
 
-    /// The matrix as a statically-sized, mutable nalgebra view.
-    pub fn view_mut(&mut self) -> MatrixViewMut<'_, T, Const<R>, Const<C>> {
-        MatrixViewMut::from_slice_generic(&mut self.values, Const::<R>, Const::<C>)
+    /// The number of rows.
+    pub fn nrows(&self) -> usize {
+        self.rows.value()
+    }
+
+    /// The number of columns.
+    pub fn ncols(&self) -> usize {
+        self.cols.value()
+    }
+
+    /// The matrix as an nalgebra view.
+    pub fn view(&self) -> MatrixView<'_, T, R, C> {
+        MatrixView::from_slice_generic(&self.values, self.rows, self.cols)
+    }
+
+    /// The matrix as a mutable nalgebra view.
+    pub fn view_mut(&mut self) -> MatrixViewMut<'_, T, R, C> {
+        MatrixViewMut::from_slice_generic(&mut self.values, self.rows, self.cols)
     }
 
     /// The values, column by column.

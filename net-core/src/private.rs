@@ -80,3 +80,16 @@ impl LayerNames<'_> {
         name
     }
 }
+
+pub use crate::widths::{RuntimeWidth, WidthSide, check_widths, widths_from_shapes};
+
+/// A bound no type meets: `new` and `init` of a network with widths chosen
+/// at run time require it, so that calling them says how such a network
+/// is built (`R`, the caller's generic, keeps the bound from being checked
+/// where it is written).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` leaves widths to run time, so it has no `new` or `init`",
+    label = "built with its widths",
+    note = "build it with `with_widths(&mut rng, Init::Auto, [widths…])`, or from a weight file with `from_weights(path)`"
+)]
+pub trait FixedWidths<R: ?Sized> {}

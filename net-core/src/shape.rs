@@ -7,19 +7,63 @@ use crate::Scalar;
 /// The shape of one sample, as a type.
 ///
 /// A flat feature vector of `N` values is nalgebra's [`Const<N>`]; its batch
-/// is the book's `(N, F)` matrix, `OMatrix<T, Dyn, Const<F>>`. The batch
+/// is the book's `(N, F)` matrix, `OMatrix<T, Dyn, Const<F>>`. A flat vector
+/// whose width is chosen at run time is [`Dyn`]; its batch is
+/// `OMatrix<T, Dyn, Dyn>`, and the width travels with the batch. The batch
 /// storage is an associated type so that shapes with more axes (channels ×
 /// height × width) can choose their own layout.
 pub trait Shape: 'static {
-    /// The number of scalars in one sample.
-    const NUMEL: usize;
     /// How a batch of samples of this shape is stored.
     type Batch<T: Scalar>: BatchStorage<T>;
 }
 
+/// A shape whose size the compiler knows: every shape but [`Dyn`].
+pub trait FixedShape: Shape {
+    /// The number of scalars in one sample.
+    const NUMEL: usize;
+}
+
 impl<const N: usize> Shape for Const<N> {
-    const NUMEL: usize = N;
     type Batch<T: Scalar> = OMatrix<T, Dyn, Const<N>>;
+}
+
+impl<const N: usize> FixedShape for Const<N> {
+    const NUMEL: usize = N;
+}
+
+impl Shape for Dyn {
+    type Batch<T: Scalar> = OMatrix<T, Dyn, Dyn>;
+}
+
+/// The width of a flat vector: [`Const<N>`] when it is compiled in, [`Dyn`]
+/// when it is chosen at run time (`Affine<784, dyn>` in `network!`). Both
+/// store a batch as an `N × width` column-major matrix, so a layer written
+/// over `Width`s runs the same code for both.
+pub trait Width: nalgebra::Dim + Shape {
+    /// The batch as the matrix it is.
+    fn matrix<T: Scalar>(batch: &Batch<T, Self>) -> &OMatrix<T, Dyn, Self>;
+    /// The matrix as the batch it is.
+    fn batch<T: Scalar>(matrix: &OMatrix<T, Dyn, Self>) -> &Batch<T, Self>;
+}
+
+impl<const N: usize> Width for Const<N> {
+    fn matrix<T: Scalar>(batch: &Batch<T, Self>) -> &OMatrix<T, Dyn, Self> {
+        batch
+    }
+
+    fn batch<T: Scalar>(matrix: &OMatrix<T, Dyn, Self>) -> &Batch<T, Self> {
+        matrix
+    }
+}
+
+impl Width for Dyn {
+    fn matrix<T: Scalar>(batch: &Batch<T, Self>) -> &OMatrix<T, Dyn, Self> {
+        batch
+    }
+
+    fn batch<T: Scalar>(matrix: &OMatrix<T, Dyn, Self>) -> &Batch<T, Self> {
+        matrix
+    }
 }
 
 /// A batch of samples of shape `S` with scalar `T`.
@@ -38,6 +82,12 @@ pub trait BatchStorage<T>: Clone + core::fmt::Debug {
     /// Makes room for `batch_size` samples. The allocation is kept when the
     /// size is unchanged; the values are unspecified afterwards.
     fn set_batch_size(&mut self, batch_size: usize);
+    /// Makes room for as many samples as `other` holds, each of its size
+    /// (which differs from batch to batch only for a width chosen at run
+    /// time). The allocation is kept when nothing changes.
+    fn set_size_like(&mut self, other: &Self) {
+        self.set_batch_size(other.batch_size());
+    }
     /// Writes sample `n` from `values`, given in the sample's natural
     /// order (a row of features, or channels × height × width).
     ///
@@ -47,9 +97,13 @@ pub trait BatchStorage<T>: Clone + core::fmt::Debug {
     fn set_sample(&mut self, n: usize, values: &[T]);
 }
 
-impl<T: Scalar, const N: usize> BatchStorage<T> for OMatrix<T, Dyn, Const<N>> {
+/// The batch of a flat shape: `N × width`, column-major. A width chosen at
+/// run time ([`Dyn`]) is 0 in a batch made by `zeros`, until the layer that
+/// writes the batch sizes it (`set_size_like`, or its own width).
+impl<T: Scalar, W: nalgebra::Dim> BatchStorage<T> for OMatrix<T, Dyn, W> {
     fn zeros(batch_size: usize) -> Self {
-        OMatrix::zeros_generic(Dyn(batch_size), Const::<N>)
+        let width = W::from_usize(W::try_to_usize().unwrap_or(0));
+        OMatrix::zeros_generic(Dyn(batch_size), width)
     }
 
     fn batch_size(&self) -> usize {
@@ -66,12 +120,19 @@ impl<T: Scalar, const N: usize> BatchStorage<T> for OMatrix<T, Dyn, Const<N>> {
 
     fn set_batch_size(&mut self, batch_size: usize) {
         if self.nrows() != batch_size {
-            *self = Self::zeros(batch_size);
+            *self = OMatrix::zeros_generic(Dyn(batch_size), W::from_usize(self.ncols()));
+        }
+    }
+
+    fn set_size_like(&mut self, other: &Self) {
+        if self.shape() != other.shape() {
+            *self = OMatrix::zeros_generic(Dyn(other.nrows()), W::from_usize(other.ncols()));
         }
     }
 
     fn set_sample(&mut self, n: usize, values: &[T]) {
-        assert_eq!(values.len(), N, "a sample holds {N} values");
+        let width = self.ncols();
+        assert_eq!(values.len(), width, "a sample holds {width} values");
         self.row_mut(n)
             .iter_mut()
             .zip(values)
@@ -94,7 +155,9 @@ impl<T: Scalar, const N: usize> BatchStorage<T> for OMatrix<T, Dyn, Const<N>> {
 ///
 /// # Errors
 /// [`PartialSample`] when the length is not a multiple of `S::NUMEL`.
-pub fn batch_from_slice<T: Scalar, S: Shape>(values: &[T]) -> Result<Batch<T, S>, PartialSample> {
+pub fn batch_from_slice<T: Scalar, S: FixedShape>(
+    values: &[T],
+) -> Result<Batch<T, S>, PartialSample> {
     let per_sample = S::NUMEL;
     if per_sample == 0 || values.len() % per_sample != 0 {
         return Err(PartialSample {

@@ -45,6 +45,9 @@ pub struct LayerInfo {
     /// Whether its type takes the width of flat samples (`Softmax<T, 10>`)
     /// rather than their shape (`Relu<T, Const<10>>`).
     pub takes_width: bool,
+    /// Whether it needs its width compiled in even though its type takes a
+    /// shape (`BatchNorm`'s statistics are sized by the type).
+    pub fixed_width: bool,
     /// How it is written in the list of known layers.
     pub usage: &'static str,
 }
@@ -68,6 +71,7 @@ const PLAIN: LayerInfo = LayerInfo {
     field: "",
     fraction: None,
     takes_width: false,
+    fixed_width: false,
     usage: "",
 };
 
@@ -160,6 +164,7 @@ pub const LAYERS: &[LayerInfo] = &[
     LayerInfo {
         name: "BatchNorm",
         field: "batchnorm",
+        fixed_width: true,
         usage: "`BatchNorm`",
         ..PLAIN
     },

@@ -16,6 +16,9 @@ pub enum Dims {
     /// What a layer the macro does not know outputs: only the compiler
     /// knows the shape.
     Opaque(OpaqueDims),
+    /// A flat vector whose width is chosen at run time (`dyn`): `Dyn`,
+    /// the `index`-th such width of the network.
+    Runtime(usize),
 }
 
 /// The output shape of a layer the macro does not know.
@@ -49,6 +52,19 @@ impl Dims {
             }
             Dims::Image(image) => image.ty.clone(),
             Dims::Opaque(opaque) => opaque.ty.clone(),
+            Dims::Runtime(_) => quote!(::staticnet::Dyn),
+        }
+    }
+
+    /// The type of a flat vector's width, as `AffineLayer` takes it:
+    /// `Const<width>`, or `Dyn`.
+    pub fn width_type(&self) -> Option<TokenStream> {
+        match self {
+            Dims::Runtime(_) => Some(quote!(::staticnet::Dyn)),
+            _ => {
+                let width = self.width_arg()?;
+                Some(quote!(::staticnet::Const<#width>))
+            }
         }
     }
 
@@ -56,7 +72,7 @@ impl Dims {
     pub fn flat(&self) -> Option<&Size> {
         match self {
             Dims::Flat(width) => Some(width),
-            Dims::Image(_) | Dims::Opaque(_) => None,
+            Dims::Image(_) | Dims::Opaque(_) | Dims::Runtime(_) => None,
         }
     }
 
@@ -66,6 +82,7 @@ impl Dims {
             Dims::Flat(width) => width.describe(),
             Dims::Image(image) => image.text.clone(),
             Dims::Opaque(opaque) => opaque.text.clone(),
+            Dims::Runtime(_) => "a width chosen at run time".to_owned(),
         }
     }
 
@@ -74,18 +91,18 @@ impl Dims {
     pub fn width_arg(&self) -> Option<TokenStream> {
         match self {
             Dims::Flat(width) => Some(width.arg.clone()),
-            Dims::Image(_) => None,
+            Dims::Image(_) | Dims::Runtime(_) => None,
             Dims::Opaque(opaque) => Some(numel(&opaque.ty)),
         }
     }
 }
 
-/// `{ <Shape as ::staticnet::Shape>::NUMEL }`, a const argument: with the
+/// `{ <Shape as ::staticnet::FixedShape>::NUMEL }`, a const argument: with the
 /// network's scalar `T` as `f32`, since a const argument may not depend on
 /// a type parameter (and no shape depends on the scalar).
 pub fn numel(shape: &TokenStream) -> TokenStream {
     let shape = concrete(shape);
-    quote!({ <#shape as ::staticnet::Shape>::NUMEL })
+    quote!({ <#shape as ::staticnet::FixedShape>::NUMEL })
 }
 
 /// `tokens` with the network's scalar type parameter `T` as `f32`, for

@@ -12,13 +12,14 @@ use crate::catalog::Kind;
 use crate::dims::{Dims, concrete};
 use crate::items::{fallback, field_doc, layer_names, layer_type, struct_header};
 use crate::parse::NetworkDecl;
-use crate::validate::{Resolved, validate};
+use crate::runtime::{runtime_impl, sized_affine};
+use crate::validate::{Resolved, RuntimeBoundary, validate};
 
 /// The whole expansion of one `network!`.
 pub fn expand(decl: &NetworkDecl) -> TokenStream {
     let checked = validate(decl);
     match checked.error {
-        None => Network::new(decl, &checked.layers).expand(),
+        None => Network::new(decl, &checked.layers, &checked.runtime).expand(),
         Some(error) => {
             let errors = error.to_compile_error();
             let fallback = fallback(decl, &checked.layers);
@@ -36,6 +37,10 @@ struct Network<'a> {
     layers: Vec<&'a Resolved<'a>>,
     /// The loss layer; a network without one is a layer of other networks.
     loss: Option<&'a Resolved<'a>>,
+    /// Every layer as declared, `Input<…>` and the loss included.
+    declared: &'a [Resolved<'a>],
+    /// The widths left to run time.
+    runtime: &'a [RuntimeBoundary],
 }
 
 /// A name the user's code cannot see or shadow.
@@ -53,7 +58,11 @@ enum First<'i> {
 }
 
 impl<'a> Network<'a> {
-    fn new(decl: &'a NetworkDecl, resolved: &'a [Resolved<'a>]) -> Self {
+    fn new(
+        decl: &'a NetworkDecl,
+        resolved: &'a [Resolved<'a>],
+        runtime: &'a [RuntimeBoundary],
+    ) -> Self {
         let is_kind = |l: &Resolved<'_>, kind| l.info.is_some_and(|i| i.kind == kind);
         let (loss, layers) = match resolved.split_last() {
             Some((last, rest)) if is_kind(last, Kind::Loss) => (Some(last), rest),
@@ -64,6 +73,8 @@ impl<'a> Network<'a> {
             input: layers.iter().find(|l| is_kind(l, Kind::Input)),
             layers: layers.iter().filter(|l| !is_kind(l, Kind::Input)).collect(),
             loss,
+            declared: resolved,
+            runtime,
         }
     }
 
@@ -178,28 +189,59 @@ impl<'a> Network<'a> {
         );
         let loss_backward = through(self.loss_path(loss), loss, "backward", loss_backward);
         let (d, value) = (local("d"), local("loss"));
-        let init_body = self.init(None);
+        let init_body = if self.runtime.is_empty() {
+            self.init(None, None)
+        } else {
+            let message = format!(
+                "`{name}` leaves widths to run time: build it with `{name}::with_widths(…)` or `{name}::from_weights(…)`"
+            );
+            quote!({
+                let _ = (#rng, #init);
+                ::core::panic!(#message)
+            })
+        };
         let set_training = self.set_training();
         let visits = self.visits();
         let where_clause = &self.decl.where_clause;
+        let runtime = (!self.runtime.is_empty()).then(|| {
+            let widths = local("widths");
+            let build = self.init(None, Some(&widths));
+            runtime_impl(
+                self.decl,
+                self.declared,
+                self.runtime,
+                &build,
+                (&rng, &init, &widths),
+            )
+        });
         // `Net::init(…)` with no scalar named builds the `f32` network, the
         // struct's default: an inherent function of `Net<f32>` is found
         // before the trait's, and fixes `T`. (Not with a `where` clause,
         // which `f32` might not meet.)
+        // A network with widths chosen at run time has `new` and `init`
+        // only to say, when they are called, how it is built instead.
+        let leaves_widths = !self.runtime.is_empty();
+        let new_bound =
+            leaves_widths.then(|| quote!(where Self: ::staticnet::__private::FixedWidths<R>));
+        let init_signature = if leaves_widths {
+            quote!(<R: ::staticnet::rand::RngCore>(#rng: &mut R, #init: ::staticnet::Init) -> Self #new_bound)
+        } else {
+            quote!((#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self)
+        };
         let default_scalar = where_clause.is_empty().then(|| {
             quote! {
                 impl #name<f32> {
                     /// The network with `f32` scalars, drawn as `init` says:
                     /// [`Network::init`](::staticnet::Network::init) with the
                     /// default scalar.
-                    pub fn init(#rng: &mut dyn ::staticnet::rand::RngCore, #init: ::staticnet::Init) -> Self {
+                    pub fn init #init_signature {
                         <Self as ::staticnet::Network<f32>>::init(#rng, #init)
                     }
 
                     /// The network with `f32` scalars and the book's
                     /// initialization: [`Network::new`](::staticnet::Network::new)
                     /// with the default scalar.
-                    pub fn new<R: ::staticnet::rand::RngCore>(#rng: &mut R) -> Self {
+                    pub fn new<R: ::staticnet::rand::RngCore>(#rng: &mut R) -> Self #new_bound {
                         <Self as ::staticnet::Network<f32>>::new(#rng)
                     }
                 }
@@ -253,6 +295,7 @@ impl<'a> Network<'a> {
             }
 
             #default_scalar
+            #runtime
         }
     }
 
@@ -276,7 +319,7 @@ impl<'a> Network<'a> {
             local("d"),
         );
         let (forward, output) = self.forward_chain();
-        let init_body = self.init(Some(quote!(__input: ::core::marker::PhantomData,)));
+        let init_body = self.init(Some(quote!(__input: ::core::marker::PhantomData,)), None);
         let set_training = self.set_training();
         let backward = self.backward_chain(First::InputGradient);
         let backward_first = self.backward_chain(First::Params(&update));
@@ -411,8 +454,9 @@ impl<'a> Network<'a> {
     /// `Self { field: layer, … }`: each layer drawn with `init` resolved
     /// for the layers after it (`Layer::INIT_BEFORE`: He before a ReLU,
     /// looking past dropout), and given its fraction when one is written
-    /// (`Dropout<0.3>`); then `extra`.
-    fn init(&self, extra: Option<TokenStream>) -> TokenStream {
+    /// (`Dropout<0.3>`); then `extra`. With `widths`, an `Affine` with a
+    /// width chosen at run time reads it from there.
+    fn init(&self, extra: Option<TokenStream>, widths: Option<&Ident>) -> TokenStream {
         let (rng, init) = (local("rng"), local("init"));
         let fields = self.layers.iter().enumerate().map(|(k, l)| {
             let (field, ty) = (&l.field, layer_type(l));
@@ -422,7 +466,11 @@ impl<'a> Network<'a> {
                 quote!(<#next as ::staticnet::Layer<T>>::INIT_BEFORE)
             });
             let auto = quote!(::staticnet::InitBefore::resolve(&[#(#after),*]));
-            let layer = quote_spanned!(span=> <#ty as ::staticnet::Layer<T>>::init(#rng, ::staticnet::Init::resolve_auto(#init, #auto)));
+            let resolved = quote!(::staticnet::Init::resolve_auto(#init, #auto));
+            let sized = widths.and_then(|widths| sized_affine(l, &ty, widths, &rng, &resolved));
+            let layer = sized.unwrap_or_else(
+                || quote_spanned!(span=> <#ty as ::staticnet::Layer<T>>::init(#rng, #resolved)),
+            );
             let setter = l.info.and_then(|info| info.fraction.as_ref());
             let layer = match (setter, &l.fraction) {
                 (Some(setter), Some(value)) => {

@@ -22,6 +22,15 @@ pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
     let width = |dims: &Option<Dims>| dims.as_ref().and_then(Dims::width_arg).expect("valid");
     match info.kind {
         Kind::Dense => {
+            let runtime = [&layer.input, &layer.output]
+                .iter()
+                .any(|dims| matches!(dims, Some(Dims::Runtime(_))));
+            if runtime {
+                let side =
+                    |dims: &Option<Dims>| dims.as_ref().and_then(Dims::width_type).expect("valid");
+                let (i, o) = (side(&layer.input), side(&layer.output));
+                return quote_spanned!(name.span()=> ::staticnet::AffineLayer<T, #i, #o>);
+            }
             let (i, o) = (width(&layer.input), width(&layer.output));
             quote_spanned!(name.span()=> ::staticnet::#name<T, #i, #o>)
         }

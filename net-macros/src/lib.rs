@@ -20,6 +20,7 @@ mod items;
 mod layer_list;
 mod parse;
 mod print;
+mod runtime;
 mod size;
 mod validate;
 
@@ -50,6 +51,21 @@ mod validate;
 ///   or `IdentityWithSquaredLoss` — which takes the width of the layer
 ///   before it. Without one, the declaration is a layer itself (see
 ///   below).
+///
+/// ## Widths chosen at run time
+///
+/// A size of `Affine` may be `dyn`: `Affine<784, dyn>, Relu, Affine<dyn,
+/// 10>` leaves the hidden width to run time. Each width left open is one
+/// value, given when the network is built —
+/// `Net::<f32>::with_widths(&mut rng, init, [77])` returns a `Result` —
+/// or read from a weight file by `Net::<f32>::from_weights(path)`, which
+/// refuses tensors that disagree, naming both layers and sizes; `widths()`
+/// gives them back. A `dyn` beside a compiled-in width is that width, and
+/// everything compiled in is checked by the compiler as before. The first
+/// layer's inputs, the loss layer's scores, `BatchNorm`, `Softmax`,
+/// `Residual` and networks without a loss layer need their widths compiled
+/// in; a `dyn` there is an error at it. A network with a width left open
+/// has no `init` or `new`.
 ///
 /// ## Your own layers, networks inside networks, residual blocks
 ///

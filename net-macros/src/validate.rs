@@ -41,11 +41,35 @@ pub struct Resolved<'a> {
     pub inner: Option<Box<Resolved<'a>>>,
 }
 
+/// A width left to run time (`dyn`): between the layer that outputs it
+/// and the layer that takes it, with only layers that keep the width
+/// between them.
+pub struct RuntimeBoundary {
+    /// The index of the `Affine` that outputs it.
+    pub from: usize,
+    /// The index of the layer that takes it, once known.
+    pub to: Option<usize>,
+}
+
+/// What the layers after a layer whose outputs are `dyn` make of its width.
+enum NextWidth {
+    /// A layer that takes a compiled-in width: the `dyn` is that width.
+    Fixed(Size),
+    /// The loss layer, which needs its width compiled in.
+    Loss(usize),
+    /// No layer: the network ends (it is a layer of another network).
+    End,
+    /// A layer that takes a width chosen at run time.
+    Open,
+}
+
 /// The outcome of validation: the layers as far as they could be worked
 /// out, and every error found.
 pub struct Checked<'a> {
     /// The layers, in order.
     pub layers: Vec<Resolved<'a>>,
+    /// The widths left to run time, in order.
+    pub runtime: Vec<RuntimeBoundary>,
     /// All errors, combined; `None` when the network is valid.
     pub error: Option<Error>,
 }
@@ -56,13 +80,18 @@ pub fn validate(decl: &NetworkDecl) -> Checked<'_> {
         decl,
         errors: decl.errors.clone(),
         counts: HashMap::new(),
+        runtime: Vec::new(),
     };
     let layers = v.resolve_all();
     let error = v.errors.into_iter().reduce(|mut all, e| {
         all.combine(e);
         all
     });
-    Checked { layers, error }
+    Checked {
+        layers,
+        runtime: v.runtime,
+        error,
+    }
 }
 
 struct Validator<'a> {
@@ -70,6 +99,8 @@ struct Validator<'a> {
     errors: Vec<Error>,
     /// How many layers so far have each field name prefix.
     counts: HashMap<String, usize>,
+    /// The widths left to run time so far.
+    runtime: Vec<RuntimeBoundary>,
 }
 
 /// The output of the layers before: its shape, which layer set it, and,
@@ -114,6 +145,17 @@ impl<'a> Validator<'a> {
                 _ => None,
             };
             layers.push(resolved);
+        }
+        let has_loss = layers
+            .last()
+            .and_then(|l| l.info)
+            .is_some_and(|info| info.kind == Kind::Loss);
+        if let (Some(boundary), false) = (self.runtime.first(), has_loss) {
+            let layer = &decl.layers[boundary.from];
+            self.error(
+                &layer.tokens,
+                format!("`{name}` has no loss layer, so it is a layer of other networks, whose widths must be compiled in; `{}` leaves one to run time", layer.display()),
+            );
         }
         layers
     }
@@ -187,6 +229,20 @@ impl<'a> Validator<'a> {
                             &args.tokens,
                             format!("`{name}` takes no sizes: it keeps the width of the layer before it{width_note}; write `{name}`"),
                         ),
+                    }
+                }
+                if let Some(
+                    flow @ Flow {
+                        dims: Dims::Runtime(_),
+                        ..
+                    },
+                ) = carried
+                {
+                    if info.takes_width || info.fixed_width {
+                        self.error(
+                            &layer.tokens,
+                            format!("`{name}` needs a width known at compile time, but `{}` leaves it to run time: write the width there", self.decl.layers[flow.source].display()),
+                        );
                     }
                 }
                 resolved.input = carried.as_ref().map(|flow| flow.dims.clone());
@@ -317,10 +373,16 @@ impl<'a> Validator<'a> {
             Some(args) => &args.sizes,
         };
         let mut parsed = [None, None];
-        for (slot, (tokens, what)) in parsed
+        let mut open = [false, false];
+        for ((slot, open), (tokens, what)) in parsed
             .iter_mut()
+            .zip(&mut open)
             .zip(sizes.iter().zip(["inputs", "outputs"]))
         {
+            if tokens_to_string(tokens) == "dyn" {
+                *open = true;
+                continue;
+            }
             match parse_size(tokens) {
                 Ok(size) if size.value == Some(0) => self.error(
                     tokens,
@@ -368,8 +430,91 @@ impl<'a> Validator<'a> {
                 None => resolved.check = true,
             }
         }
-        resolved.input = input.map(Dims::Flat);
-        resolved.output = output.map(Dims::Flat);
+        resolved.input = match (input, open[0], carried) {
+            (Some(input), _, _) => Some(Dims::Flat(input)),
+            // `dyn` takes what comes: a compiled-in width stays one.
+            (None, true, Some(flow)) => {
+                if let Dims::Runtime(k) = flow.dims {
+                    self.runtime[k].to.get_or_insert(i);
+                }
+                Some(flow.dims.clone())
+            }
+            (None, true, None) if i == 0 => {
+                self.error(
+                    &sizes[0],
+                    format!("`{}` is the first layer, so its inputs are the samples, whose width must be written, as in `{name}<784, …>`", layer.display()),
+                );
+                None
+            }
+            (None, _, _) => None,
+        };
+        resolved.output = match (output, open[1]) {
+            (Some(output), _) => Some(Dims::Flat(output)),
+            (None, true) => self.open_output(i, &sizes[1]),
+            (None, false) => None,
+        };
+    }
+
+    /// The outputs of layer `i`, written `dyn`: the width the next layer
+    /// that takes one has compiled in, or else a width chosen at run time.
+    fn open_output(&mut self, i: usize, tokens: &TokenStream) -> Option<Dims> {
+        let layer = &self.decl.layers[i];
+        match self.next_width(i) {
+            NextWidth::Fixed(size) => Some(Dims::Flat(size)),
+            NextWidth::Loss(j) => {
+                self.error(
+                    tokens,
+                    format!("`{}` gives the scores of the loss layer `{}`, which needs its width compiled in: write it, as in `{}<…, 10>`", layer.display(), self.decl.layers[j].display(), layer.name),
+                );
+                None
+            }
+            NextWidth::End => {
+                self.error(
+                    tokens,
+                    format!("`{}` ends a network without a loss layer, whose output width must be compiled in: write it", layer.display()),
+                );
+                None
+            }
+            NextWidth::Open => {
+                self.runtime.push(RuntimeBoundary { from: i, to: None });
+                Some(Dims::Runtime(self.runtime.len() - 1))
+            }
+        }
+    }
+
+    /// What the layers after `i`, past those that keep the width, make of
+    /// a width `i` leaves open.
+    fn next_width(&self, i: usize) -> NextWidth {
+        let last = self.decl.layers.len() - 1;
+        for (j, next) in self.decl.layers.iter().enumerate().skip(i + 1) {
+            let info = next
+                .is_bare()
+                .then(|| catalog::lookup(&next.name.to_string()))
+                .flatten();
+            let Some(info) = info else {
+                let user_loss = j == last && next.name.to_string().ends_with("Loss");
+                return if user_loss {
+                    NextWidth::Loss(j)
+                } else {
+                    NextWidth::Open
+                };
+            };
+            match info.kind {
+                Kind::ShapePreserving => continue,
+                Kind::Loss => return NextWidth::Loss(j),
+                Kind::Dense => {
+                    let first = next.args.as_ref().and_then(|args| args.sizes.first());
+                    return match first {
+                        Some(tokens) if tokens_to_string(tokens) != "dyn" => {
+                            parse_size(tokens).map_or(NextWidth::Open, NextWidth::Fixed)
+                        }
+                        _ => NextWidth::Open,
+                    };
+                }
+                _ => return NextWidth::Open,
+            }
+        }
+        NextWidth::End
     }
 
     /// A layer the macro does not know: its type gets the network's scalar
@@ -390,6 +535,9 @@ impl<'a> Validator<'a> {
             return;
         }
         resolved.input = carried.as_ref().map(|flow| flow.dims.clone());
+        if let Some(Dims::Runtime(k)) = resolved.input {
+            self.runtime[k].to.get_or_insert(i);
+        }
         resolved.check = i > 0;
         let ty = crate::items::layer_type(resolved);
         resolved.output = Some(Dims::Opaque(OpaqueDims {
@@ -411,6 +559,19 @@ impl<'a> Validator<'a> {
             self.error(tokens, wrap.to_owned());
             return;
         };
+        if let Some(
+            flow @ Flow {
+                dims: Dims::Runtime(_),
+                ..
+            },
+        ) = carried
+        {
+            self.error(
+                &layer.tokens,
+                format!("`{}` needs a width known at compile time, but `{}` leaves it to run time: write the width there", layer.display(), self.decl.layers[flow.source].display()),
+            );
+            return;
+        }
         let counts = self.counts.clone();
         let inner = self.resolve(i, inner, carried);
         self.counts = counts;

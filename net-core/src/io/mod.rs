@@ -86,7 +86,8 @@ pub use checkpoint::{
 };
 pub use output::check_writable;
 pub use weights::{
-    Loaded, load_weights, load_weights_from_bytes, save_weights, to_safetensors_bytes,
+    Loaded, load_weights, load_weights_from_bytes, save_weights, tensor_shapes,
+    to_safetensors_bytes,
 };
 
 /// The path the in-memory savers and loaders put in their errors.
@@ -198,6 +199,16 @@ pub enum IoError {
         file_shape: Vec<usize>,
         /// The parameter's shape, in the book's order (`[rows, cols]` or `[n]`).
         net_shape: Vec<usize>,
+    },
+
+    /// The widths a network leaves to run time cannot be taken from the
+    /// file: its tensors disagree, or do not hold them.
+    #[error("`{}`: {source}", path.display())]
+    Widths {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the widths.
+        source: crate::WidthError,
     },
 
     /// A tensor's dtype is not the network's scalar type.

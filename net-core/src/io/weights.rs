@@ -1,5 +1,6 @@
 //! A network's weights as a safetensors file.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::atomic::write_atomically;
@@ -124,4 +125,23 @@ pub fn load_weights<T: Scalar, N: Network<T>>(
     let path = path.as_ref();
     let bytes = read_file(path)?;
     load_bytes(net, &bytes, path)
+}
+
+/// The shape of every tensor of the safetensors file at `path`, by name,
+/// in the book's order (`[rows, cols]`): what a network with widths chosen
+/// at run time reads its widths from (`from_weights`).
+///
+/// # Errors
+/// [`IoError::Read`] if the file cannot be read; [`IoError::NotSafetensors`]
+/// and [`IoError::Truncated`] for a damaged file.
+pub fn tensor_shapes(path: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<usize>>, IoError> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    // Any header the format allows: the network's size is not known yet.
+    let parsed = parse(&bytes, u64::MAX, path)?;
+    Ok(parsed
+        .tensors
+        .into_iter()
+        .map(|(name, tensor)| (name, tensor.shape))
+        .collect())
 }

@@ -7,11 +7,19 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::kernels::sparse::SparseAffine;
 use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
 use crate::{
-    BatchStorage, HeapMatrix, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
-    Scalar,
+    Batch, Init, Layer, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
+    Scalar, Width,
 };
 
-/// `y = x·W + b`: `I` inputs, `O` outputs.
+/// `y = x·W + b`: `I` inputs, `O` outputs, both compiled in. This is what
+/// `Affine<784, 50>` in `network!` is; an `Affine` with a width chosen at
+/// run time (`Affine<784, dyn>`) is an [`AffineLayer`] with [`Dyn`] on that
+/// side.
+pub type Affine<T, const I: usize, const O: usize> = AffineLayer<T, Const<I>, Const<O>>;
+
+/// `y = x·W + b` from `I` inputs to `O` outputs, each a [`Width`]: a
+/// compiled-in [`Const<N>`], or [`Dyn`], chosen when the layer is built
+/// ([`AffineLayer::with_widths`]). The same code runs both.
 ///
 /// Backward, for a batch `x` of shape `(N, I)`:
 /// - `dx = dout·Wᵀ`
@@ -22,28 +30,55 @@ use crate::{
 /// that is mostly zeros (MNIST's images: 81% of the pixels) takes a path
 /// that skips the zeros in both `x·W` and `xᵀ·dout`.
 #[derive(Clone, Debug)]
-pub struct Affine<T: Scalar, const I: usize, const O: usize> {
+pub struct AffineLayer<T: Scalar, I: Width, O: Width> {
     /// The weights `W`, `I × O`.
-    pub w: HeapMatrix<T, I, O>,
+    pub w: ParamMatrix<T, I, O>,
     /// The bias `b`, one per output.
-    pub b: HeapMatrix<T, 1, O>,
+    pub b: ParamMatrix<T, Const<1>, O>,
     /// `dL/dW` from the last backward pass.
-    pub dw: HeapMatrix<T, I, O>,
+    pub dw: ParamMatrix<T, I, O>,
     /// `dL/db` from the last backward pass.
-    pub db: HeapMatrix<T, 1, O>,
-    out: OMatrix<T, Dyn, Const<O>>,
-    dx: OMatrix<T, Dyn, Const<I>>,
+    pub db: ParamMatrix<T, Const<1>, O>,
+    out: OMatrix<T, Dyn, O>,
+    dx: OMatrix<T, Dyn, I>,
     sparse: SparseAffine<T>,
 }
 
-impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
+impl<T: Scalar, I: Width, O: Width> AffineLayer<T, I, O> {
+    /// A layer of `inputs × outputs` weights drawn as `init` says, and zero
+    /// biases. A compiled-in side must be given its own size.
+    ///
+    /// # Panics
+    /// When a compiled-in side is given another size (the network built
+    /// with [`with_widths`](crate::Network) checks the sizes first).
+    pub fn with_widths(rng: &mut dyn RngCore, init: Init, inputs: usize, outputs: usize) -> Self {
+        let std = init.std(inputs);
+        let w =
+            ParamMatrix::from_fn_generic(I::from_usize(inputs), O::from_usize(outputs), |_, _| {
+                let z: f64 = StandardNormal.sample(rng);
+                T::of_f64(std * z)
+            });
+        let b = ParamMatrix::zeros_generic(Const::<1>, O::from_usize(outputs));
+        Self::from_params(w, b)
+    }
+
+    /// The number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.w.nrows()
+    }
+
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.w.ncols()
+    }
+
     /// `dW = xᵀ·dout` and `db = Σ dout` (over the batch); or, with a
     /// learning rate, the SGD update itself, `W ← W − lr·xᵀ·dout` and
     /// `b ← b − lr·Σ dout`, with no gradient stored.
     fn params_backward(
         &mut self,
-        x: &OMatrix<T, Dyn, Const<I>>,
-        dout: &OMatrix<T, Dyn, Const<O>>,
+        x: &OMatrix<T, Dyn, I>,
+        dout: &OMatrix<T, Dyn, O>,
         sgd: Option<T>,
     ) {
         let rows = dout.nrows();
@@ -79,108 +114,111 @@ impl<T: Scalar, const I: usize, const O: usize> Affine<T, I, O> {
     }
 
     /// A layer with the given weights and bias.
-    pub fn from_params(w: HeapMatrix<T, I, O>, b: HeapMatrix<T, 1, O>) -> Self {
-        Affine {
+    pub fn from_params(w: ParamMatrix<T, I, O>, b: ParamMatrix<T, Const<1>, O>) -> Self {
+        let (rows, cols) = (I::from_usize(w.nrows()), O::from_usize(w.ncols()));
+        AffineLayer {
+            dw: ParamMatrix::zeros_generic(rows, cols),
+            db: ParamMatrix::zeros_generic(Const::<1>, cols),
+            out: OMatrix::zeros_generic(Dyn(0), cols),
+            dx: OMatrix::zeros_generic(Dyn(0), rows),
             w,
             b,
-            dw: HeapMatrix::zeros(),
-            db: HeapMatrix::zeros(),
-            out: BatchStorage::zeros(0),
-            dx: BatchStorage::zeros(0),
             sparse: SparseAffine::default(),
         }
     }
 }
 
-impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
-    type In = Const<I>;
-    type Out = Const<O>;
+impl<T: Scalar, I: Width, O: Width> Layer<T> for AffineLayer<T, I, O> {
+    type In = I;
+    type Out = O;
 
+    /// # Panics
+    /// When a width is chosen at run time ([`Dyn`]): such a layer is built
+    /// with [`AffineLayer::with_widths`], as `network!`'s `with_widths` does.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self {
-        let std = init.std(I);
-        let w = HeapMatrix::from_fn(|_, _| {
-            let z: f64 = StandardNormal.sample(rng);
-            T::of_f64(std * z)
-        });
-        Self::from_params(w, HeapMatrix::zeros())
+        let (Some(inputs), Some(outputs)) = (I::try_to_usize(), O::try_to_usize()) else {
+            panic!(
+                "an Affine with a width chosen at run time is built with `AffineLayer::with_widths`, or its network with `with_widths`"
+            );
+        };
+        Self::with_widths(rng, init, inputs, outputs)
     }
 
-    fn forward(&mut self, x: &OMatrix<T, Dyn, Const<I>>) -> &OMatrix<T, Dyn, Const<O>> {
+    fn forward(&mut self, x: &Batch<T, I>) -> &Batch<T, O> {
+        let x = I::matrix(x);
         let rows = x.nrows();
-        self.out.set_batch_size(rows);
+        let cols = O::from_usize(self.w.ncols());
+        if self.out.nrows() != rows {
+            self.out = OMatrix::zeros_generic(Dyn(rows), cols);
+        }
         let (w, b) = (self.w.as_slice(), self.b.as_slice());
-        if self
+        if !self
             .sparse
             .try_forward(x.as_slice(), rows, w, b, self.out.as_mut_slice())
         {
-            return &self.out;
+            // y = x·W + b: every row starts as b (column j of the batch,
+            // which is contiguous, is all b_j); the product is added on top.
+            let columns = self.out.as_mut_slice().chunks_exact_mut(rows.max(1));
+            for (column, &b) in columns.zip(self.b.as_slice()) {
+                column.fill(b);
+            }
+            gemm(T::one(), x, &self.w.view(), T::one(), &mut self.out);
         }
-        // y = x·W + b: every row starts as b (column j of the batch, which
-        // is contiguous, is all b_j); the product is added on top.
-        let columns = self.out.as_mut_slice().chunks_exact_mut(rows.max(1));
-        for (column, &b) in columns.zip(self.b.as_slice()) {
-            column.fill(b);
-        }
-        gemm(T::one(), x, &self.w.view(), T::one(), &mut self.out);
-        &self.out
+        O::batch(&self.out)
     }
 
-    fn output(&self) -> &OMatrix<T, Dyn, Const<O>> {
-        &self.out
+    fn output(&self) -> &Batch<T, O> {
+        O::batch(&self.out)
     }
 
-    fn backward(
-        &mut self,
-        x: &OMatrix<T, Dyn, Const<I>>,
-        dout: &OMatrix<T, Dyn, Const<O>>,
-    ) -> &OMatrix<T, Dyn, Const<I>> {
+    fn backward(&mut self, x: &Batch<T, I>, dout: &Batch<T, O>) -> &Batch<T, I> {
+        let (x, dout) = (I::matrix(x), O::matrix(dout));
         self.params_backward(x, dout, None);
-        self.dx.set_batch_size(dout.nrows());
+        if self.dx.nrows() != dout.nrows() {
+            self.dx = OMatrix::zeros_generic(Dyn(dout.nrows()), I::from_usize(self.w.nrows()));
+        }
         // dx = dout·Wᵀ
         gemm_nt(T::one(), dout, &self.w.view(), T::zero(), &mut self.dx);
-        &self.dx
+        I::batch(&self.dx)
     }
 
     /// No `dx`; with [`ParamUpdate::Sgd`], `W ← W − lr·xᵀ·dout` inside the
     /// product and `b ← b − lr·Σ dout`, with no gradient stored.
-    fn backward_first(
-        &mut self,
-        x: &OMatrix<T, Dyn, Const<I>>,
-        dout: &OMatrix<T, Dyn, Const<O>>,
-        update: ParamUpdate<T>,
-    ) {
+    fn backward_first(&mut self, x: &Batch<T, I>, dout: &Batch<T, O>, update: ParamUpdate<T>) {
         let sgd = match update {
             ParamUpdate::StoreGradients => None,
             ParamUpdate::Sgd { lr } => Some(lr),
         };
-        self.params_backward(x, dout, sgd);
+        self.params_backward(I::matrix(x), O::matrix(dout), sgd);
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
+        let (rows, cols) = (self.inputs(), self.outputs());
         f(ParamRef {
             name: ParamName::new("W"),
-            shape: ParamShape::Matrix { rows: I, cols: O },
+            shape: ParamShape::Matrix { rows, cols },
             value: self.w.as_slice(),
             grad: self.dw.as_slice(),
         });
         f(ParamRef {
             name: ParamName::new("b"),
-            shape: ParamShape::Vector(O),
+            shape: ParamShape::Vector(cols),
             value: self.b.as_slice(),
             grad: self.db.as_slice(),
         });
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
+        let (rows, cols) = (self.inputs(), self.outputs());
         f(ParamMut {
             name: ParamName::new("W"),
-            shape: ParamShape::Matrix { rows: I, cols: O },
+            shape: ParamShape::Matrix { rows, cols },
             value: self.w.as_mut_slice(),
             grad: self.dw.as_mut_slice(),
         });
         f(ParamMut {
             name: ParamName::new("b"),
-            shape: ParamShape::Vector(O),
+            shape: ParamShape::Vector(cols),
             value: self.b.as_mut_slice(),
             grad: self.db.as_mut_slice(),
         });
@@ -190,6 +228,7 @@ impl<T: Scalar, const I: usize, const O: usize> Layer<T> for Affine<T, I, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::HeapMatrix;
 
     /// A batch of `f64` samples of `F` features.
     type F64Batch<const F: usize> = OMatrix<f64, Dyn, Const<F>>;

@@ -6,8 +6,8 @@ use nalgebra::Const;
 use rand::RngCore;
 
 use crate::{
-    Batch, BatchStorage, BufferMut, BufferRef, Init, InitBefore, Layer, ParamMut, ParamName,
-    ParamRef, ParamShape, Scalar, Shape,
+    Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, InitBefore, Layer, ParamMut,
+    ParamName, ParamRef, ParamShape, Scalar,
 };
 
 /// Added to the variance before its square root. The book writes `10e-7`,
@@ -47,7 +47,7 @@ pub const MOMENTUM: f64 = 0.9;
 /// assert!((y[0] + 1.0).abs() < 1e-5 && (y[1] - 1.0).abs() < 1e-5);
 /// ```
 #[derive(Clone, Debug)]
-pub struct BatchNorm<T: Scalar, S: Shape> {
+pub struct BatchNorm<T: Scalar, S: FixedShape> {
     gamma: Vec<T>,
     beta: Vec<T>,
     dgamma: Vec<T>,
@@ -65,7 +65,7 @@ pub struct BatchNorm<T: Scalar, S: Shape> {
     shape: PhantomData<S>,
 }
 
-impl<T: Scalar, S: Shape> BatchNorm<T, S> {
+impl<T: Scalar, S: FixedShape> BatchNorm<T, S> {
     /// A layer with `γ = 1`, `β = 0`, running mean 0 and running variance
     /// 0 (as the book's, whose running statistics start as zeros), in
     /// training mode.
@@ -118,7 +118,7 @@ impl<T: Scalar, S: Shape> BatchNorm<T, S> {
     }
 }
 
-impl<T: Scalar, S: Shape> Default for BatchNorm<T, S> {
+impl<T: Scalar, S: FixedShape> Default for BatchNorm<T, S> {
     fn default() -> Self {
         Self::new()
     }

@@ -117,7 +117,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
+        self.out.set_size_like(x);
         let x = x.as_slice();
         if !self.training {
             let scale = T::of_f64(1.0 - self.ratio);
@@ -146,7 +146,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     }
 
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         let (dx, dout) = (self.dx.as_mut_slice(), dout.as_slice());
         if self.training {
             for ((dx, &d), &keep) in dx.iter_mut().zip(dout).zip(&self.mask) {

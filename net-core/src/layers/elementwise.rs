@@ -93,7 +93,7 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn> Layer<T> for Elementwise<T, S, F> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
+        self.out.set_size_like(x);
         for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *y = self.f.value(x);
         }
@@ -105,7 +105,7 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn> Layer<T> for Elementwise<T, S, F> {
     }
 
     fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         let dx = self.dx.as_mut_slice().iter_mut();
         let values = x.as_slice().iter().zip(self.out.as_slice());
         for ((dx, (&x, &y)), &dout) in dx.zip(values).zip(dout.as_slice()) {

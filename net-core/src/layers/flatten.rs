@@ -6,7 +6,7 @@ use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
 use crate::kernels::transpose;
-use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
+use crate::{Batch, BatchStorage, FixedShape, Init, Layer, Scalar};
 
 /// Turns each sample of shape `S` (such as the `C × H × W` images of
 /// [`Chw`](crate::Chw)) into a flat vector of its `N = S::NUMEL` values,
@@ -29,13 +29,13 @@ use crate::{Batch, BatchStorage, Init, Layer, Scalar, Shape};
 /// assert_eq!(y.row(1).iter().copied().collect::<Vec<_>>(), [6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Flatten<T: Scalar, S: Shape, const N: usize> {
+pub struct Flatten<T: Scalar, S: FixedShape, const N: usize> {
     out: OMatrix<T, Dyn, Const<N>>,
     dx: Batch<T, S>,
     shape: PhantomData<fn() -> S>,
 }
 
-impl<T: Scalar, S: Shape, const N: usize> Flatten<T, S, N> {
+impl<T: Scalar, S: FixedShape, const N: usize> Flatten<T, S, N> {
     /// Evaluating it is what rejects an `N` other than `S::NUMEL`, at
     /// compile time.
     const FITS: () = assert!(
@@ -54,13 +54,13 @@ impl<T: Scalar, S: Shape, const N: usize> Flatten<T, S, N> {
     }
 }
 
-impl<T: Scalar, S: Shape, const N: usize> Default for Flatten<T, S, N> {
+impl<T: Scalar, S: FixedShape, const N: usize> Default for Flatten<T, S, N> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Scalar, S: Shape, const N: usize> Layer<T> for Flatten<T, S, N> {
+impl<T: Scalar, S: FixedShape, const N: usize> Layer<T> for Flatten<T, S, N> {
     type In = S;
     type Out = Const<N>;
 

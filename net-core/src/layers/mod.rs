@@ -22,7 +22,7 @@ mod softmax_with_loss;
 mod tanh;
 
 pub use add_layer::AddLayer;
-pub use affine::Affine;
+pub use affine::{Affine, AffineLayer};
 pub use batch_norm::BatchNorm;
 pub use conv2d::Conv2d;
 pub use dropout::Dropout;

@@ -55,7 +55,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
+        self.out.set_size_like(x);
         self.mask.resize(x.as_slice().len(), false);
         let out = self.out.as_mut_slice();
         for ((y, masked), &x) in out.iter_mut().zip(&mut self.mask).zip(x.as_slice()) {
@@ -70,7 +70,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
     }
 
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         let dx = self.dx.as_mut_slice();
         for ((dx, &masked), &dout) in dx.iter_mut().zip(&self.mask).zip(dout.as_slice()) {
             *dx = if masked { T::zero() } else { dout };

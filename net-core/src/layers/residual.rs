@@ -63,7 +63,7 @@ impl<S: Shape, Inner> KeepsShape<S, Inner> for S {
 
 /// `out[k] = a[k] + b[k]`, sized as `a`.
 fn sum_into<T: Scalar, S: Shape>(out: &mut Batch<T, S>, a: &Batch<T, S>, b: &Batch<T, S>) {
-    out.set_batch_size(a.batch_size());
+    out.set_size_like(a);
     let sums = out.as_mut_slice().iter_mut();
     for ((sum, &a), &b) in sums.zip(a.as_slice()).zip(b.as_slice()) {
         *sum = a + b;

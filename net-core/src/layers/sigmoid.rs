@@ -43,7 +43,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Sigmoid<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
+        self.out.set_size_like(x);
         for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *y = T::one() / (T::one() + (-x).exp());
         }
@@ -55,7 +55,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Sigmoid<T, S> {
     }
 
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         let dx = self.dx.as_mut_slice();
         for ((dx, &y), &dout) in dx.iter_mut().zip(self.out.as_slice()).zip(dout.as_slice()) {
             *dx = dout * y * (T::one() - y);

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use crate::data::mnist::check_indices;
 use crate::data::{BatchError, BatchLayout, Mnist, Split};
-use crate::{Batch, BatchStorage, Chw, Const, Network, Scalar, Shape, Targets};
+use crate::{Batch, BatchStorage, Chw, Const, FixedShape, Network, Scalar, Shape, Targets};
 
 /// A set of samples with their targets: a split of MNIST
 /// ([`ImageSamples`]), data of one's own ([`InMemory`]), or any type that
@@ -281,7 +281,7 @@ pub enum SamplesError {
     },
 }
 
-impl<T: Scalar, S: Shape, Y> InMemory<T, S, Y> {
+impl<T: Scalar, S: FixedShape, Y> InMemory<T, S, Y> {
     /// The number of samples.
     pub fn len(&self) -> usize {
         self.len
@@ -316,7 +316,7 @@ impl<T: Scalar, S: Shape, Y> InMemory<T, S, Y> {
     }
 }
 
-impl<T: Scalar, S: Shape> InMemory<T, S, Labels> {
+impl<T: Scalar, S: FixedShape> InMemory<T, S, Labels> {
     /// Samples `inputs` (flat, sample after sample) labeled with one of
     /// `classes` classes each. Every count is checked: a partial sample,
     /// fewer or more labels than samples, a label of no class, or a value
@@ -350,7 +350,7 @@ impl<T: Scalar, S: Shape> InMemory<T, S, Labels> {
     }
 }
 
-impl<T: Scalar, S: Shape, O: Shape> InMemory<T, S, ValueRows<T, O>> {
+impl<T: Scalar, S: FixedShape, O: FixedShape> InMemory<T, S, ValueRows<T, O>> {
     /// Samples `inputs` (flat, sample after sample) with target `values`
     /// of shape `O` each (flat, sample after sample): a regression's data.
     /// Every count is checked, as in [`with_labels`](InMemory::with_labels).
@@ -382,7 +382,7 @@ impl<T: Scalar, S: Shape, O: Shape> InMemory<T, S, ValueRows<T, O>> {
     }
 }
 
-impl<T: Scalar, S: Shape> Samples<T, S> for InMemory<T, S, Labels> {
+impl<T: Scalar, S: FixedShape> Samples<T, S> for InMemory<T, S, Labels> {
     type Targets = Vec<usize>;
 
     fn len(&self) -> usize {
@@ -402,7 +402,7 @@ impl<T: Scalar, S: Shape> Samples<T, S> for InMemory<T, S, Labels> {
     }
 }
 
-impl<T: Scalar, S: Shape, O: Shape> Samples<T, S> for InMemory<T, S, ValueRows<T, O>> {
+impl<T: Scalar, S: FixedShape, O: FixedShape> Samples<T, S> for InMemory<T, S, ValueRows<T, O>> {
     type Targets = Values<T, O>;
 
     fn len(&self) -> usize {

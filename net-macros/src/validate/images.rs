@@ -227,11 +227,11 @@ impl<'a> Validator<'a> {
                     sizes: None,
                     text: opaque.text.clone(),
                 }),
-                Dims::Flat(width) => {
+                dims @ (Dims::Flat(_) | Dims::Runtime(_)) => {
                     let previous = self.decl.layers[i - 1].display();
                     self.error(
                         &layer.tokens,
-                        format!("`{display}` takes images, but the layer before it, `{previous}`, outputs a flat vector of {}", width.describe()),
+                        format!("`{display}` takes images, but the layer before it, `{previous}`, outputs a flat vector of {}", dims.describe()),
                     );
                     None
                 }

@@ -441,3 +441,71 @@ fn named_image_sizes_are_left_to_the_compiler() {
     let checks: Vec<bool> = checked.layers.iter().map(|l| l.check).collect();
     assert_eq!(checks, [false, false, false, true, false]);
 }
+
+/// The widths left to run time, as `(from, to)` layer indices, and the
+/// layers' input and output widths as text (`-` for none, `dyn0` for the
+/// first width left open).
+fn runtime(source: &str) -> (Vec<(usize, Option<usize>)>, Vec<String>) {
+    let decl: NetworkDecl = syn::parse_str(source).expect("parses");
+    let checked = validate(&decl);
+    assert!(checked.error.is_none(), "{source}");
+    let width = |dims: &Option<Dims>| match dims {
+        Some(Dims::Runtime(k)) => format!("dyn{k}"),
+        Some(dims) => dims.describe(),
+        None => "-".to_owned(),
+    };
+    let boundaries = checked.runtime.iter().map(|b| (b.from, b.to)).collect();
+    let widths = checked
+        .layers
+        .iter()
+        .map(|l| format!("{}→{}", width(&l.input), width(&l.output)))
+        .collect();
+    (boundaries, widths)
+}
+
+#[test]
+fn each_open_width_is_one_boundary_through_the_layers_that_keep_it() {
+    let (boundaries, widths) = runtime(
+        "struct Net<Affine<784, dyn>, Relu, Dropout, Affine<dyn, dyn>, Tanh, Affine<dyn, 10>, SoftmaxWithLoss>",
+    );
+    assert_eq!(boundaries, [(0, Some(3)), (3, Some(5))]);
+    assert_eq!(
+        widths,
+        [
+            "784→dyn0",
+            "dyn0→dyn0",
+            "dyn0→dyn0",
+            "dyn0→dyn1",
+            "dyn1→dyn1",
+            "dyn1→10",
+            "10→-"
+        ]
+    );
+}
+
+#[test]
+fn a_dyn_beside_a_compiled_in_width_takes_it() {
+    let (boundaries, widths) = runtime(
+        "struct Net<Affine<784, 50>, Relu, Affine<dyn, dyn>, Sigmoid, Affine<30, 10>, SoftmaxWithLoss>",
+    );
+    assert!(boundaries.is_empty());
+    assert_eq!(
+        widths,
+        ["784→50", "50→50", "50→30", "30→30", "30→10", "10→-"]
+    );
+}
+
+#[test]
+fn widths_the_compiler_must_know_refuse_dyn() {
+    assert_eq!(
+        messages("struct Net<Affine<784, dyn>, Softmax, Affine<dyn, 10>, SoftmaxWithLoss>"),
+        [
+            "`Softmax` needs a width known at compile time, but `Affine<784, dyn>` leaves it to run time: write the width there"
+        ]
+    );
+    assert_eq!(
+        messages("struct Net<Input<784>, Affine<dyn, 10>, SoftmaxWithLoss>"),
+        Vec::<String>::new(),
+        "after `Input`, a `dyn` input is the input's width"
+    );
+}

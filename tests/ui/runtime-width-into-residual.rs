@@ -1,0 +1,7 @@
+use staticnet::prelude::*;
+
+network! {
+    pub struct Net<Affine<784, dyn>, Residual<Affine<dyn, dyn>>, Affine<dyn, 10>, SoftmaxWithLoss>
+}
+
+fn main() {}
