@@ -7,11 +7,15 @@
 //! ```text
 //! cargo run --release --example bench -- --iters 2000 --batch 100 --hidden 50 --dtype f32 --threads 1
 //! cargo run --release --example bench -- --net deep-convnet --iters 100 --threads 2
+//! cargo run --release --example bench -- --hidden 50 --runtime-width
 //! ```
 //!
 //! `--impl both` also times the layers as they were before the kernel work
 //! (matrixmultiply for every product; `benches/common/baseline.rs`), in
 //! alternating blocks of steps in the same run, and prints the ratio.
+//! `--runtime-width` does the same with the net whose hidden width is
+//! chosen at run time (`Affine<784, dyn>, Relu, Affine<dyn, 10>`), built
+//! with the same weights.
 //! The last line is always the staticnet result (or the baseline's, with
 //! `--impl baseline`):
 //!
@@ -37,7 +41,7 @@ use staticnet::{Chw, Const, ImageBatch, Init, Network, Scalar, Targets};
 use baseline::MmScalar;
 use net::Pool;
 
-const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both]
+const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both] [--runtime-width]
   --net NET     two-layer (default), simple-convnet (SGD, learning rate
                 0.1) or deep-convnet (Adam, learning rate 0.001); the
                 convolutional nets take neither --density nor --impl,
@@ -54,7 +58,11 @@ const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden 
                 0.64; MNIST's images have 0.19, which takes the first
                 layer's sparse path)
   --impl I      staticnet (default), baseline (the layers before the kernel
-                work), or both, timed in alternating blocks in one run";
+                work), or both, timed in alternating blocks in one run
+  --runtime-width
+                time the net with the hidden width chosen at run time
+                against the same width compiled in, alternating, instead of
+                the baseline (two-layer net only)";
 
 const WARMUP: usize = 50;
 const CONV_WARMUP: usize = 5;
@@ -86,6 +94,7 @@ struct Args {
     pool: usize,
     density: Option<f64>,
     which: Impl,
+    runtime_width: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -99,6 +108,7 @@ fn parse() -> Result<Args, String> {
         pool: 3000,
         density: None,
         which: Impl::Staticnet,
+        runtime_width: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -152,12 +162,20 @@ fn parse() -> Result<Args, String> {
                     }
                 }
             }
+            "--runtime-width" => args.runtime_width = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other:?}")),
         }
     }
-    if args.net != Which::TwoLayer && (args.density.is_some() || args.which != Impl::Staticnet) {
-        return Err("the convolutional nets take neither --density nor --impl".into());
+    if args.net != Which::TwoLayer
+        && (args.density.is_some() || args.which != Impl::Staticnet || args.runtime_width)
+    {
+        return Err(
+            "the convolutional nets take neither --density, --impl nor --runtime-width".into(),
+        );
+    }
+    if args.runtime_width && args.which != Impl::Staticnet {
+        return Err("--runtime-width takes the place of --impl".into());
     }
     Ok(args)
 }
@@ -170,12 +188,15 @@ struct Timed<T: Scalar, N: Network<T>> {
     loss: T,
 }
 
+/// The generator every timed net draws its weights from.
+fn weights_rng() -> staticnet::rand::rngs::StdRng {
+    <staticnet::rand::rngs::StdRng as staticnet::rand::SeedableRng>::seed_from_u64(42)
+}
+
 impl<T: Scalar, N: Network<T, In = Const<784>, Out = Const<10>>> Timed<T, N> {
-    fn new(iters: usize) -> Self {
-        let mut rng =
-            <staticnet::rand::rngs::StdRng as staticnet::rand::SeedableRng>::seed_from_u64(42);
+    fn new(net: N, iters: usize) -> Self {
         Timed {
-            net: N::new(&mut rng),
+            net,
             next: 0,
             times: Vec::with_capacity(iters),
             loss: T::zero(),
@@ -221,8 +242,15 @@ fn report<T: Scalar>(name: &str, net: &str, args: &Args, times: &[f64]) -> f64 {
     median
 }
 
-/// Times `N`, staticnet's net, against `B`, the baseline's.
-fn run<T, N, B>(args: &Args)
+/// The net timed against staticnet's: the baseline's layers, or the same
+/// net with its hidden width chosen at run time.
+struct Other<'a, B> {
+    name: &'a str,
+    net: B,
+}
+
+/// Times `N`, staticnet's net, against `other`, and prints the ratio.
+fn run<T, N, B>(args: &Args, other: Option<Other<'_, B>>)
 where
     T: MmScalar,
     N: Network<T, In = Const<784>, Out = Const<10>>,
@@ -235,30 +263,32 @@ where
     };
     let lr = T::of_f64(LEARNING_RATE);
     let iters = args.iters.unwrap_or(2000);
-    let mut ours = Timed::<T, N>::new(iters);
-    let mut base = Timed::<T, B>::new(iters);
-    let (use_ours, use_base) = match args.which {
-        Impl::Staticnet => (true, false),
-        Impl::Baseline => (false, true),
-        Impl::Both => (true, true),
+    let mut ours = (args.which != Impl::Baseline)
+        .then(|| Timed::<T, N>::new(N::new(&mut weights_rng()), iters));
+    let name = other.as_ref().map_or("", |o| o.name);
+    let mut other = other.map(|o| Timed::<T, B>::new(o.net, iters));
+    // The net that runs second in a block finds the caches warmer: the
+    // order changes from block to block, so that neither gains from it.
+    let step = |ours: &mut Option<Timed<T, N>>, other: &mut Option<Timed<T, B>>, steps, flip| {
+        if let (Some(other), false) = (other.as_mut(), flip) {
+            other.run(&pool, steps, lr);
+        }
+        if let Some(ours) = ours {
+            ours.run(&pool, steps, lr);
+        }
+        if let (Some(other), true) = (other, flip) {
+            other.run(&pool, steps, lr);
+        }
     };
-    for _ in 0..WARMUP {
-        if use_base {
-            base.step(&pool, lr);
-        }
-        if use_ours {
-            ours.step(&pool, lr);
-        }
+    for k in 0..WARMUP {
+        step(&mut ours, &mut other, 1, k % 2 == 1);
     }
+    ours.iter_mut().for_each(|t| t.times.clear());
+    other.iter_mut().for_each(|t| t.times.clear());
     let mut done = 0;
     while done < iters {
         let steps = BLOCK.min(iters - done);
-        if use_base {
-            base.run(&pool, steps, lr);
-        }
-        if use_ours {
-            ours.run(&pool, steps, lr);
-        }
+        step(&mut ours, &mut other, steps, (done / BLOCK) % 2 == 1);
         done += steps;
     }
     let result = |name: &str, ms: f64, loss: T| {
@@ -272,22 +302,28 @@ where
         )
     };
     let net = format!("H={}", args.hidden);
-    let base_ms =
-        use_base.then(|| report::<T>("baseline (matrixmultiply)", &net, args, &base.times));
-    let ours_ms = use_ours.then(|| report::<T>("staticnet", &net, args, &ours.times));
-    match (base_ms, ours_ms) {
-        (Some(b), Some(o)) => {
+    let other_ms = other
+        .as_ref()
+        .map(|o| (report::<T>(name, &net, args, &o.times), o.loss));
+    let ours_ms = ours
+        .as_ref()
+        .map(|o| (report::<T>("staticnet", &net, args, &o.times), o.loss));
+    match (other_ms, ours_ms) {
+        (Some((b, b_loss)), Some((o, o_loss))) => {
             eprintln!(
-                "ratio baseline/staticnet: {:.2}x (final losses {:.6} vs {:.6})",
+                "ratio {name}/staticnet: {:.3}x (final losses {:.6} vs {:.6})",
                 b / o,
-                base.loss.as_f64(),
-                ours.loss.as_f64()
+                b_loss.as_f64(),
+                o_loss.as_f64()
             );
-            result("staticnet", o, ours.loss);
+            if args.runtime_width {
+                result("staticnet-runtime-width", b, b_loss);
+            }
+            result("staticnet", o, o_loss);
         }
-        (Some(b), None) => result("baseline", b, base.loss),
-        (None, Some(o)) => result("staticnet", o, ours.loss),
-        (None, None) => unreachable!(),
+        (Some((b, loss)), None) => result("baseline", b, loss),
+        (None, Some((o, loss))) => result("staticnet", o, loss),
+        (None, None) => unreachable!("--impl names at least one"),
     }
 }
 
@@ -336,10 +372,30 @@ where
     );
 }
 
+/// Runs the two-layer net of `args.hidden` units, compiled in as
+/// `net::$module`, against the baseline or the runtime-width net.
 macro_rules! dispatch {
     ($args:expr, $t:ty; $($h:literal => $module:ident),*) => {
         match $args.hidden {
-            $($h => run::<$t, net::$module::Net<$t>, net::$module::BaseNet<$t>>($args),)*
+            $($h => {
+                type Static = net::$module::Net<$t>;
+                if $args.runtime_width {
+                    let built = net::runtime::Net::<$t>::with_widths(
+                        &mut weights_rng(),
+                        Init::BOOK,
+                        [$h],
+                    )
+                    .expect("a width of at least 1");
+                    let other = Other { name: "runtime width", net: built };
+                    run::<$t, Static, net::runtime::Net<$t>>($args, Some(other))
+                } else {
+                    let other = ($args.which != Impl::Staticnet).then(|| Other {
+                        name: "baseline (matrixmultiply)",
+                        net: net::$module::BaseNet::<$t>::new(&mut weights_rng()),
+                    });
+                    run::<$t, Static, net::$module::BaseNet<$t>>($args, other)
+                }
+            })*
             other => {
                 eprintln!("--hidden {other} is not compiled in\n{USAGE}");
                 return ExitCode::from(2);

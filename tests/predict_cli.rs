@@ -14,6 +14,9 @@ use staticnet::prelude::*;
 network! {
     struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
 }
+network! {
+    struct TwoLayerNet77<Affine<784, 77>, Relu, Affine<77, 10>, SoftmaxWithLoss>
+}
 
 /// The path of the built `predict` example.
 fn predict_exe() -> &'static Path {
@@ -62,7 +65,15 @@ fn scratch(name: &str) -> PathBuf {
 /// Weights whose network answers `class` for every image: all weights
 /// zero, the output bias 5 for `class`.
 fn weights_answering(dir: &Path, class: usize) -> PathBuf {
-    let mut net = TwoLayerNet::<f32>::new(&mut StdRng::seed_from_u64(0));
+    weights_of(
+        TwoLayerNet::<f32>::new(&mut StdRng::seed_from_u64(0)),
+        dir,
+        class,
+    )
+}
+
+/// The weights of `net`, set to answer `class`, saved in `dir`.
+fn weights_of<N: Network<f32>>(mut net: N, dir: &Path, class: usize) -> PathBuf {
     net.visit_params_mut(&mut |p| {
         p.value.fill(0.0);
         if p.name.to_string() == "b2" {
@@ -108,26 +119,40 @@ fn assert_fails(output: &Output, code: i32, message: &str) -> String {
     stderr
 }
 
+/// Classifies a black 28×28 PNG written in `dir` with `weights`, which
+/// must succeed; returns stdout and stderr.
+fn classify_blank(dir: &Path, weights: &Path) -> (String, String) {
+    let image = dir.join("digit.png");
+    write_png(&image, 28, 28, &[0; 784]);
+    let output = run(&[&"--weights", &weights, &"--png", &image]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    (String::from_utf8_lossy(&output.stdout).into_owned(), stderr)
+}
+
 #[test]
 fn classifies_a_png() {
     let dir = scratch("png");
     let weights = weights_answering(&dir, 3);
-    let image = dir.join("digit.png");
-    write_png(&image, 28, 28, &[0; 784]);
-    let output = run(&[&"--weights", &weights, &"--png", &image]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (stdout, stderr) = classify_blank(&dir, &weights);
     // softmax: e^5 / (e^5 + 9)
     assert!(
         stdout.contains("predicted digit: 3 (probability 0.9428)"),
         "{stdout}"
     );
     assert!(stdout.contains("(hidden 50, f32)"), "{stdout}");
-    assert!(output.stderr.is_empty(), "no note for an MNIST-like image");
+    assert!(stderr.is_empty(), "no note for an MNIST-like image");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reads_any_hidden_size_from_the_weights() {
+    let dir = scratch("hidden77");
+    let net = TwoLayerNet77::<f32>::new(&mut StdRng::seed_from_u64(0));
+    let weights = weights_of(net, &dir, 7);
+    let (stdout, _) = classify_blank(&dir, &weights);
+    assert!(stdout.contains("predicted digit: 7"), "{stdout}");
+    assert!(stdout.contains("(hidden 77, f32)"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -232,9 +257,9 @@ fn bad_command_lines_are_usage_errors() {
         &"--png",
         &"a.png",
         &"--hidden",
-        &"64",
+        &"0",
     ]);
-    assert_fails(&output, 2, "64 is not compiled in");
+    assert_fails(&output, 2, "a hidden layer needs at least one unit");
 }
 
 /// A PNG chunk: length, type, data, CRC-32 of type and data.

@@ -175,6 +175,28 @@ fn train_conv(batch: usize) -> usize {
     })
 }
 
+/// Trains the two-layer net whose hidden width is chosen at run time
+/// (`Affine<784, dyn>`) on MNIST-like sparse batches with SGD and Adam;
+/// returns the allocations counted during the last `STEPS` steps of each.
+fn train_runtime_width(hidden: usize) -> usize {
+    let pool = Pool::<f32>::with_density(200, 100, 11, 0.19);
+    let mut allocations = 0;
+    for mut optimizer in [Optimizer::<f32>::sgd(0.01), Optimizer::adam(0.001)] {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut net =
+            net::runtime::Net::<f32>::with_widths(&mut rng, Init::He, [hidden]).expect("a width");
+        let mut k = 0;
+        allocations += counted(|count| {
+            k = (k + 1) % pool.x.len();
+            COUNTING.store(count, Ordering::SeqCst);
+            let loss = optimizer.train_step(&mut net, &pool.x[k], &pool.t[k]);
+            COUNTING.store(false, Ordering::SeqCst);
+            assert!(loss.is_finite());
+        });
+    }
+    allocations
+}
+
 /// The allocations of `STEPS` calls of `step(true)`, after `WARMUP` calls
 /// of `step(false)`: `step` counts only when it is given `true`.
 fn counted(mut step: impl FnMut(bool)) -> usize {
@@ -297,6 +319,10 @@ fn main() {
         (
             "f64 H=100 B=37, sparse",
             train::<f64, h100::Net<f64>, h100::BaseNet<f64>>(37, Some(0.19), 1e-10),
+        ),
+        (
+            "f32 runtime width H=77 B=100, sparse, SGD and Adam",
+            train_runtime_width(77),
         ),
         (
             "f32 BatchNorm+Dropout, Adam, B=100",

@@ -52,6 +52,16 @@ two_layer_nets!(
     h1024 = 1024
 );
 
+/// The two-layer net with its hidden width chosen at run time.
+pub mod runtime {
+    use staticnet::prelude::*;
+
+    network! {
+        /// The book's `TwoLayerNet`, `Affine<784, dyn>, Relu, Affine<dyn, 10>`.
+        pub struct Net<Affine<784, dyn>, Relu, Affine<dyn, 10>, SoftmaxWithLoss>
+    }
+}
+
 /// A fixed pool of labelled samples, cut into batches once.
 ///
 /// Each class has a random prototype image; a sample is its class's

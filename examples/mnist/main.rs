@@ -24,7 +24,7 @@ mod train_cli;
 mod two_layer_nets;
 
 use train_cli::{Example, InitArg, TrainArgs};
-use two_layer_nets::{parse_hidden, with_two_layer_net};
+use two_layer_nets::{TwoLayerNet, parse_hidden};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,7 +32,7 @@ use two_layer_nets::{parse_hidden, with_two_layer_net};
     about = "Train the book's two-layer net on MNIST with mini-batch SGD or another optimizer"
 )]
 struct Args {
-    /// Hidden units: 50, 100, 128, 256, 512, 1000 or 1024.
+    /// Hidden units: any number from 1.
     #[arg(long, default_value_t = 50, value_parser = parse_hidden)]
     hidden: usize,
     /// How the weights are drawn.
@@ -51,10 +51,8 @@ fn main() -> ExitCode {
     };
     let mut rng = StdRng::seed_from_u64(args.train.seed);
     let init = args.init.init();
-    with_two_layer_net!(args.hidden, Net => {
-        train_cli::train(&example, &args.train, Net::<f32>::init(&mut rng, init))
-    })
-    .unwrap_or_else(|| {
-        example.usage_error(format!("hidden size {} is not compiled in", args.hidden))
-    })
+    match TwoLayerNet::<f32>::with_widths(&mut rng, init, [args.hidden]) {
+        Ok(net) => train_cli::train(&example, &args.train, net),
+        Err(error) => example.usage_error(error.to_string()),
+    }
 }

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! - The hidden size is read from the file (the shape of `W1` is
-//!   `[784, H]`), as is the scalar type (`F32` or `F64`); `--hidden`
-//!   overrides the size. Each supported size is its own network type.
+//!   `[784, H]`, any `H`), as is the scalar type (`F32` or `F64`);
+//!   `--hidden` overrides the size.
 //! - A PNG (grayscale, gray + alpha, RGB, RGBA or palette; 8 or 16 bits)
 //!   is turned into what the network was trained on: grayscale, white on
 //!   black (a mostly light image is inverted), 28×28 (any other size is
@@ -69,8 +69,7 @@ struct Args {
     /// Which image of the IDX file, from 0.
     #[arg(long, value_name = "I", requires = "idx")]
     index: Option<usize>,
-    /// The hidden size, instead of the one read from the weights
-    /// (50, 100, 128, 256, 512, 1000 or 1024).
+    /// The hidden size, instead of the one read from the weights.
     #[arg(long, value_name = "H", value_parser = parse_hidden)]
     hidden: Option<usize>,
     /// Also print the 28×28 image the network sees, as text.

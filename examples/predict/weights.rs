@@ -9,7 +9,7 @@ use staticnet::prelude::*;
 use crate::Failure;
 use crate::frame::{PIXELS, Pixels};
 use crate::inputs::read_bounded;
-use crate::two_layer_nets::{HIDDEN_SIZES, TwoLayerNet50, with_two_layer_net};
+use crate::two_layer_nets::TwoLayerNet;
 
 /// The number of classes.
 pub const CLASSES: usize = 10;
@@ -57,8 +57,7 @@ pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
         Err(_) => {
             // Let staticnet's loader say what is wrong with the file, in
             // its own words.
-            let mut net = TwoLayerNet50::<f32>::new(&mut StdRng::seed_from_u64(0));
-            return Err(match load_weights(&mut net, path) {
+            return Err(match TwoLayerNet::<f32>::from_weights(path) {
                 Err(e) => Failure::Runtime(e.to_string()),
                 Ok(_) => Failure::Runtime(format!(
                     "`{}` is not a safetensors file staticnet can inspect",
@@ -113,7 +112,7 @@ pub struct Loaded {
     pub iteration: Option<u64>,
 }
 
-/// Loads the weights into the network type of `hidden` units and scores
+/// Loads the weights into the two-layer net of `hidden` units and scores
 /// the image.
 pub fn classify<T: Scalar>(
     hidden: usize,
@@ -121,24 +120,10 @@ pub fn classify<T: Scalar>(
     checkpoint: bool,
     pixels: &Pixels,
 ) -> Result<Loaded, Failure> {
-    with_two_layer_net!(hidden, Net => score::<T, Net<T>>(path, checkpoint, pixels)).unwrap_or_else(
-        || {
-            Err(Failure::Runtime(format!(
-                "the weights in `{}` have {hidden} hidden units, but this program is compiled for \
-             {HIDDEN_SIZES:?} only",
-                path.display()
-            )))
-        },
-    )
-}
-
-fn score<T, N>(path: &Path, checkpoint: bool, pixels: &Pixels) -> Result<Loaded, Failure>
-where
-    T: Scalar,
-    N: Network<T, In = Const<PIXELS>, Out = Const<CLASSES>>,
-{
     // Every parameter is overwritten by the load; the draw does not matter.
-    let mut net = N::new(&mut StdRng::seed_from_u64(0));
+    let mut net =
+        TwoLayerNet::<T>::with_widths(&mut StdRng::seed_from_u64(0), Init::Auto, [hidden])
+            .map_err(|e| e.to_string())?;
     let iteration = if checkpoint {
         Some(
             load_checkpoint(&mut net, path)
