@@ -49,8 +49,8 @@ impl<T: Scalar, I: Width, O: Width> AffineLayer<T, I, O> {
     /// biases. A compiled-in side must be given its own size.
     ///
     /// # Panics
-    /// When a compiled-in side is given another size (the network built
-    /// with [`with_widths`](crate::Network) checks the sizes first).
+    /// When a compiled-in side is given another size (a network's
+    /// `with_widths`, which calls this, has checked the sizes first).
     pub fn with_widths(rng: &mut dyn RngCore, init: Init, inputs: usize, outputs: usize) -> Self {
         let std = init.std(inputs);
         let w =
