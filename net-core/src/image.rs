@@ -209,6 +209,31 @@ impl Window {
     pub const fn patch_len(&self) -> usize {
         self.channels * self.window_h * self.window_w
     }
+
+    /// The window of the input gradient seen as a convolution, when it is
+    /// one: for stride 1, `dx[c, y, x] = Σ dout[f, y + P − i, x + P − j] ·
+    /// W[f, c, i, j]`, which is the filters turned by 180° and swapped
+    /// (`[C, FN, FH, FW]`) sliding over `dout` (`filters` channels of
+    /// `out_h × out_w`) padded with `FH − 1 − P` zeros; the output is the
+    /// input's `height × width`. `None` for other strides, rectangular
+    /// filters (the two paddings would differ) and `P ≥ FH` (negative
+    /// padding).
+    pub const fn transposed(&self, filters: usize) -> Option<Window> {
+        if self.stride != 1 || self.window_h != self.window_w || self.pad >= self.window_h {
+            return None;
+        }
+        Some(Window {
+            channels: filters,
+            height: self.out_h,
+            width: self.out_w,
+            window_h: self.window_h,
+            window_w: self.window_w,
+            stride: 1,
+            pad: self.window_h - 1 - self.pad,
+            out_h: self.height,
+            out_w: self.width,
+        })
+    }
 }
 
 /// `⌊(size + 2·pad − window)/stride⌋ + 1`, when the window fits.

@@ -77,6 +77,9 @@ where
     pub db: Box<[T]>,
     /// The buffers of each thread's run of samples.
     runs: Vec<Run<T>>,
+    /// `W` turned by 180° and swapped to `[C, FN, FH, FW]`: the filters of
+    /// the input gradient when it is a convolution (see `backward`).
+    turned: Vec<T>,
     out: Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
     dx: Batch<T, In>,
     sizes: Sizes<(FN, FH, FW, S, P)>,
@@ -101,6 +104,10 @@ where
         ),
     };
 
+    /// The window of the input gradient as a convolution, when it is one
+    /// ([`Window::transposed`]).
+    const TURNED: Option<Window> = Self::WINDOW.transposed(FN::USIZE);
+
     /// A layer with the given filters (`[FN, C, FH, FW]` row-major) and
     /// biases, or `None` when their lengths are not `FN·C·FH·FW` and `FN`.
     pub fn from_params(w: Vec<T>, b: Vec<T>) -> Option<Self> {
@@ -114,6 +121,7 @@ where
             w: w.into(),
             b: b.into(),
             runs: Vec::new(),
+            turned: Vec::new(),
             out: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
             sizes: PhantomData,
@@ -148,9 +156,12 @@ where
         let runs = self.runs(batch);
         if with_dx {
             self.dx.set_batch_size(batch);
+            if Self::TURNED.is_some() {
+                turn_filters(&window, filters, &self.w, &mut self.turned);
+            }
         }
         let dx = with_dx.then(|| Disjoint::new(self.dx.as_mut_slice()));
-        let (x, dout, w) = (x.as_slice(), dout.as_slice(), &*self.w);
+        let (x, dout, w, turned) = (x.as_slice(), dout.as_slice(), &*self.w, &*self.turned);
         for_each_part(&mut self.runs[..runs], &|part, run| {
             run.dw.clear();
             run.dw.resize(patch * filters, T::zero());
@@ -167,21 +178,27 @@ where
                 // dW_colᵀ += colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in
                 // the book's `[FN, C, FH, FW]` order.
                 let col = DMatrixView::from_slice(&run.col, pixels, patch);
-                let dout = DMatrixView::from_slice(dout, pixels, filters);
-                gemm_tn(T::one(), &col, &dout, T::one(), &mut dw);
-                if let Some(dx) = &dx {
+                let dout_matrix = DMatrixView::from_slice(dout, pixels, filters);
+                gemm_tn(T::one(), &col, &dout_matrix, T::one(), &mut dw);
+                let Some(dx) = &dx else { continue };
+                // SAFETY: sample `n` is in this part's run alone.
+                let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
+                if let Some(turned_window) = Self::TURNED {
+                    // dx = dout convolved with the turned filters.
+                    let filters =
+                        DMatrixView::from_slice(turned, turned_window.patch_len(), window.channels);
+                    convolve(&turned_window, dout, &filters, &mut run.dcol, T::zero(), dx);
+                } else {
                     // dcol = dout · W_col, folded back onto the sample.
                     run.dcol.resize(pixels * patch, T::zero());
                     let mut dcol = DMatrixViewMut::from_slice(&mut run.dcol, pixels, patch);
                     gemm_nt(
                         T::one(),
-                        &dout,
+                        &dout_matrix,
                         &Self::filters_view(w),
                         T::zero(),
                         &mut dcol,
                     );
-                    // SAFETY: sample `n` is in this part's run alone.
-                    let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
                     col2im(&window, 1, &run.dcol, dx);
                 }
             }
@@ -206,6 +223,42 @@ where
             channels: In::Channels::USIZE,
             height: FH::USIZE,
             width: FW::USIZE,
+        }
+    }
+}
+
+/// `y ← col · filters + β·y` for one sample `x`, unfolded by `window`
+/// into `col`: `(OH·OW) × (C·FH·FW)` times the `(C·FH·FW) × FN` filters
+/// (`W_col`ᵀ), which is `y` as `FN` channels of `OH·OW` pixels.
+fn convolve<T: Scalar>(
+    window: &Window,
+    x: &[T],
+    filters: &DMatrixView<'_, T>,
+    col: &mut Vec<T>,
+    beta: T,
+    y: &mut [T],
+) {
+    let (pixels, patch) = (window.out_pixels(), window.patch_len());
+    col.resize(pixels * patch, T::zero());
+    im2col(window, 1, x, col);
+    let col = DMatrixView::from_slice(col, pixels, patch);
+    let mut y = DMatrixViewMut::from_slice(y, pixels, filters.ncols());
+    gemm(T::one(), &col, filters, beta, &mut y);
+}
+
+/// `turned[c, f, i, j] = w[f, c, FH − 1 − i, FW − 1 − j]`: the filters of
+/// the input gradient of a stride-1 convolution.
+fn turn_filters<T: Scalar>(window: &Window, filters: usize, w: &[T], turned: &mut Vec<T>) {
+    let (channels, area) = (window.channels, window.window_h * window.window_w);
+    turned.resize(w.len(), T::zero());
+    for f in 0..filters {
+        for c in 0..channels {
+            let from = &w[(f * channels + c) * area..][..area];
+            let to = &mut turned[(c * filters + f) * area..][..area];
+            // Turning by 180° reverses the filter's pixels, row-major.
+            for (to, &from) in to.iter_mut().zip(from.iter().rev()) {
+                *to = from;
+            }
         }
     }
 }
@@ -251,24 +304,27 @@ where
     fn forward(&mut self, x: &Batch<T, In>) -> &Batch<T, Self::Out> {
         let window = Self::WINDOW;
         let (batch, filters) = (x.batch_size(), FN::USIZE);
-        let (pixels, patch, in_len) = (window.out_pixels(), window.patch_len(), window.in_len());
+        let (pixels, in_len) = (window.out_pixels(), window.in_len());
         let runs = self.runs(batch);
         self.out.set_batch_size(batch);
         let out = Disjoint::new(self.out.as_mut_slice());
         let (x, w, b) = (x.as_slice(), &*self.w, &*self.b);
         for_each_part(&mut self.runs[..runs], &|part, run| {
-            run.col.resize(pixels * patch, T::zero());
             for n in part_range(batch, runs, part) {
-                im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
                 // SAFETY: sample `n` is in this part's run alone.
                 let y = unsafe { out.slice(n * pixels * filters..(n + 1) * pixels * filters) };
                 for (channel, &b) in y.chunks_exact_mut(pixels).zip(b) {
                     channel.fill(b);
                 }
-                // y = col · W_colᵀ + b: column `f`, channel `f`.
-                let col = DMatrixView::from_slice(&run.col, pixels, patch);
-                let mut y = DMatrixViewMut::from_slice(y, pixels, filters);
-                gemm(T::one(), &col, &Self::filters_view(w), T::one(), &mut y);
+                let x = &x[n * in_len..][..in_len];
+                convolve(
+                    &window,
+                    x,
+                    &Self::filters_view(w),
+                    &mut run.col,
+                    T::one(),
+                    y,
+                );
             }
         });
         &self.out
@@ -388,5 +444,18 @@ mod tests {
         type Padded = Conv2d<f64, Chw<U1, U5, U5>, U2, U4, U4, U1, U2>;
         let mut conv = Padded::init(&mut rng, init);
         assert_gradients_agree(&mut conv, &random_batch::<Chw<U1, U5, U5>>(2, 3));
+
+        // Square filters at stride 1, whose input gradient is a convolution
+        // with the turned filters, padded with 2, 1 and 0 zeros: the
+        // DeepConvNet's `pad = 0`, `1` and `2` with 3×3 filters.
+        type Unpadded = Conv2d<f64, Chw<U2, U5, U6>, U3, U3, U3>;
+        let mut conv = Unpadded::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U2, U5, U6>>(2, 6));
+        type Same = Conv2d<f64, Chw<U3, U5, U4>, U4, U3, U3, U1, U1>;
+        let mut conv = Same::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U3, U5, U4>>(2, 7));
+        type Wider = Conv2d<f64, Chw<U2, U4, U4>, U3, U3, U3, U1, U2>;
+        let mut conv = Wider::init(&mut rng, init);
+        assert_gradients_agree(&mut conv, &random_batch::<Chw<U2, U4, U4>>(3, 8));
     }
 }
