@@ -397,7 +397,8 @@ macro_rules! avx2_gemm {
                 // one stream instead of NR short columns.
                 let mut b_panels = BPanels(MaybeUninit::uninit());
                 let b_panels = b_panels.0.as_mut_ptr().cast::<T>();
-                let pack_b = kc_max * n * size_of::<T>() > B_IN_PLACE_BYTES;
+                // A single panel of A reads B once: a copy would not pay.
+                let pack_b = m > MR && kc_max * n * size_of::<T>() > B_IN_PLACE_BYTES;
                 let mut p0 = 0;
                 while p0 < k {
                     let kc = kc_max.min(k - p0);

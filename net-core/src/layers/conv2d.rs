@@ -52,7 +52,11 @@ use crate::{
 /// - `db = Σ dout` over samples and pixels,
 /// - `dW = Σ doutᵀ · col` over samples, reshaped to `FN × C × FH × FW`
 ///   (`col` is unfolded again rather than kept from forward),
-/// - `dx = col2im(dout · W_col)`.
+/// - `dx = col2im(dout · W_col)`; at stride 1 with square filters (and
+///   `P < FH`), the same sum read the other way round: `dout` padded with
+///   `FH − 1 − P` zeros, convolved with the filters turned by 180° and
+///   swapped to `[C, FN, FH, FW]` — a product `FN·FH·FW` deep instead of
+///   `FN`, and no scatter.
 ///
 /// The samples are cut into one run per thread (`STATICNET_NUM_THREADS`):
 /// each unfolds its own samples into its own buffers and sums its own
@@ -168,18 +172,19 @@ where
             run.db.clear();
             run.db.resize(filters, T::zero());
             run.col.resize(pixels * patch, T::zero());
-            let mut dw = DMatrixViewMut::from_slice(&mut run.dw, patch, filters);
+            let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
             for n in part_range(batch, runs, part) {
                 im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
                 let dout = &dout[n * pixels * filters..][..pixels * filters];
                 for (db, channel) in run.db.iter_mut().zip(dout.chunks_exact(pixels)) {
                     *db += sum(channel);
                 }
-                // dW_colᵀ += colᵀ · dout: `(C·FH·FW) × FN`, which is `dW` in
-                // the book's `[FN, C, FH, FW]` order.
+                // dW_col += doutᵀ · col, `FN × (C·FH·FW)`: the product
+                // packs only `dout`, the smaller operand, and reads `col`
+                // in place.
                 let col = DMatrixView::from_slice(&run.col, pixels, patch);
                 let dout_matrix = DMatrixView::from_slice(dout, pixels, filters);
-                gemm_tn(T::one(), &col, &dout_matrix, T::one(), &mut dw);
+                gemm_tn(T::one(), &dout_matrix, &col, T::one(), &mut dw);
                 let Some(dx) = &dx else { continue };
                 // SAFETY: sample `n` is in this part's run alone.
                 let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
@@ -203,16 +208,16 @@ where
                 }
             }
         });
-        let (first, rest) = self.runs[..runs].split_at(1);
-        self.dw.copy_from_slice(&first[0].dw);
-        self.db.copy_from_slice(&first[0].db);
-        for run in rest {
-            for (total, &v) in self.dw.iter_mut().zip(&run.dw) {
-                *total += v;
+        // The runs' sums, `dW_col` (column-major) turned into the book's
+        // `[FN, C, FH, FW]` order.
+        let runs = &self.runs[..runs];
+        for (f, row) in self.dw.chunks_exact_mut(patch).enumerate() {
+            for (p, total) in row.iter_mut().enumerate() {
+                *total = runs.iter().fold(T::zero(), |sum, run| sum + run.dw[p * filters + f]);
             }
-            for (total, &v) in self.db.iter_mut().zip(&run.db) {
-                *total += v;
-            }
+        }
+        for (f, total) in self.db.iter_mut().enumerate() {
+            *total = runs.iter().fold(T::zero(), |sum, run| sum + run.db[f]);
         }
     }
 
@@ -270,7 +275,8 @@ struct Run<T> {
     col: Vec<T>,
     /// `dout · W_col`, the gradient of `col`.
     dcol: Vec<T>,
-    /// This run's share of `dW` and `db`.
+    /// This run's share of `dW_col` (`FN × (C·FH·FW)`, column-major) and
+    /// of `db`.
     dw: Vec<T>,
     db: Vec<T>,
 }
