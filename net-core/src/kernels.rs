@@ -18,7 +18,7 @@
 use core::marker::PhantomData;
 use core::ops::Range;
 
-use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
+use nalgebra::{DMatrixView, DMatrixViewMut, Dim, Matrix, RawStorage, RawStorageMut};
 
 use crate::Scalar;
 
@@ -45,6 +45,10 @@ pub trait Kernels: Sized {
     /// The AVX2 kernel, if this CPU has AVX2 and FMA.
     fn avx2() -> Option<Avx2Gemm<Self>>;
 
+    /// The AVX2 product over a shifted A ([`gemm_shifted`]), if this CPU
+    /// has AVX2 and FMA.
+    fn avx2_shifted() -> Option<ShiftedGemm<Self>>;
+
     /// `matrixmultiply`'s product.
     ///
     /// # Safety
@@ -68,6 +72,11 @@ pub trait Kernels: Sized {
 /// A pointer with row and column strides, in elements.
 type Strided<T> = (*const T, isize, isize);
 
+/// The AVX2 product over a shifted A: `m, n, α, A, offsets, B, β`, and
+/// `C` as a pointer with its column stride.
+type ShiftedGemm<T> =
+    unsafe fn(usize, usize, T, *const T, &[usize], Strided<T>, T, (*mut T, isize));
+
 /// The AVX2 product: `m, k, n, α, A, B, β`, and `C` as a pointer with its
 /// column stride (its row stride is 1).
 type Avx2Gemm<T> = unsafe fn(usize, usize, usize, T, Strided<T>, Strided<T>, T, (*mut T, isize));
@@ -88,6 +97,18 @@ macro_rules! impl_kernels {
                 {
                     // SAFETY of the later calls: the features are present.
                     return Some(avx2::$avx2::gemm);
+                }
+                None
+            }
+
+            #[inline]
+            fn avx2_shifted() -> Option<ShiftedGemm<Self>> {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY of the later calls: the features are present.
+                    return Some(avx2::$avx2::gemm_shifted);
                 }
                 None
             }
@@ -351,6 +372,72 @@ pub(crate) fn gemm_nt<T, R, K, C, SA, SB, SC>(
     SC: RawStorageMut<T, R, C>,
 {
     gemm_operands(alpha, Operand::of(a), Operand::of(b).transposed(), beta, c);
+}
+
+/// How many values past the last column's offset [`gemm_shifted`] may
+/// read: a whole last panel of rows.
+pub(crate) const fn shifted_slack<T: Kernels>() -> usize {
+    T::MR
+}
+
+/// `c ← a·b + β·c` for an `m × k` matrix `a` whose column `p` is the run
+/// `values[offsets[p]..][..m]` (`k = offsets.len()`) and a column-major
+/// `m × n` matrix `c`: a stride-1 convolution of an image padded so that
+/// each filter pixel sees one contiguous run of it, multiplied without
+/// unfolding it (`im2col`). Without AVX2 the runs are copied into
+/// `scratch` and multiplied as a matrix.
+///
+/// # Panics
+/// When `values` does not hold `max(offsets) + m +`
+/// [`shifted_slack`] values, `b` is not `k × n` or `c` not `m·n` long.
+pub(crate) fn gemm_shifted<T: Scalar>(
+    m: usize,
+    values: &[T],
+    offsets: &[usize],
+    b: &DMatrixView<'_, T>,
+    beta: T,
+    c: &mut [T],
+    scratch: &mut Vec<T>,
+) {
+    let (k, n) = (offsets.len(), b.ncols());
+    assert_eq!(b.nrows(), k, "B has one row per column of A");
+    assert_eq!(c.len(), m * n, "C is m × n");
+    let last = offsets
+        .iter()
+        .max()
+        .map_or(0, |&o| o + m + shifted_slack::<T>());
+    assert!(last <= values.len(), "every run of A is inside the values");
+    if m == 0 || n == 0 {
+        return;
+    }
+    match T::avx2_shifted().filter(|_| k > 0) {
+        // SAFETY: the CPU has the features; the asserts above keep every
+        // read of A (with a whole last panel), B and C inside them, and
+        // `c` is borrowed apart from `values` and `b`.
+        Some(kernel) => unsafe {
+            let (rsb, csb) = b.strides();
+            let b = (b.as_ptr(), rsb as isize, csb as isize);
+            kernel(
+                m,
+                n,
+                T::one(),
+                values.as_ptr(),
+                offsets,
+                b,
+                beta,
+                (c.as_mut_ptr(), m as isize),
+            );
+        },
+        None => {
+            scratch.clear();
+            for &offset in offsets {
+                scratch.extend_from_slice(&values[offset..offset + m]);
+            }
+            let a = DMatrixView::from_slice(scratch, m, k);
+            let mut c = DMatrixViewMut::from_slice(c, m, n);
+            gemm(T::one(), &a, b, beta, &mut c);
+        }
+    }
 }
 
 /// Calls `job(part, &mut items[part])` for every part, on the pool's

@@ -29,6 +29,7 @@ pub mod optim;
 mod param;
 mod scalar;
 mod shape;
+mod shifted;
 pub mod train;
 mod widths;
 

@@ -312,7 +312,7 @@ macro_rules! avx2_gemm {
                                 let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
                                 let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
                                 let mr = MR.min(mc - ip);
-                                tile(kc, panel, (b, rsb, csb), &scale, (c, csc), mr, nr);
+                                tile(kc, Panel(panel), (b, rsb, csb), &scale, (c, csc), mr, nr);
                             }
                         });
                         i0 += MC;
@@ -472,7 +472,7 @@ macro_rules! avx2_gemm {
                             unsafe {
                                 let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
                                 let mr = MR.min(mc - ip);
-                                tile(kc, block.add(ip * kc), b, &scale, (c, csc), mr, nr);
+                                tile(kc, Panel(block.add(ip * kc)), b, &scale, (c, csc), mr, nr);
                             }
                         });
                         i0 += MC;
@@ -583,11 +583,105 @@ macro_rules! avx2_gemm {
             ///
             /// # Safety
             /// As [`product`] and [`store`].
+            /// Where the microkernel reads the `MR` rows of A of each step.
+            trait Rows: Copy {
+                /// The first of the rows of step `p`.
+                ///
+                /// # Safety
+                /// Step `p` is inside the block of A.
+                unsafe fn at(self, p: usize) -> *const T;
+            }
+
+            /// A packed panel: the rows of step `p` at `p·MR`.
+            #[derive(Clone, Copy)]
+            struct Panel(*const T);
+
+            impl Rows for Panel {
+                #[inline(always)]
+                unsafe fn at(self, p: usize) -> *const T {
+                    // SAFETY: the caller's contract.
+                    unsafe { self.0.add(p * MR) }
+                }
+            }
+
+            /// A in place, column `p` starting at `offsets[p]`, rows
+            /// contiguous: a stride-1 convolution's unfolded input.
+            #[derive(Clone, Copy)]
+            struct Shifted {
+                first_row: *const T,
+                offsets: *const usize,
+            }
+
+            impl Rows for Shifted {
+                #[inline(always)]
+                unsafe fn at(self, p: usize) -> *const T {
+                    // SAFETY: the caller's contract.
+                    unsafe { self.first_row.add(*self.offsets.add(p)) }
+                }
+            }
+
+            /// `C ← α·A·B + β·C`, where column `p` of the `m × k` matrix A
+            /// is `a[offsets[p]..][..m]` (`k = offsets.len()`, at least 1),
+            /// B is `k × n` with strides `(rsb, csb)` and C is column-major
+            /// with column stride `csc`. Nothing is packed: the rows of a
+            /// step are one unaligned load.
+            ///
+            /// # Safety
+            /// As [`gemm`]; moreover `a` is readable up to
+            /// `max(offsets) + ⌈m / MR⌉·MR` (a last panel is read whole).
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            pub(in crate::kernels) unsafe fn gemm_shifted(
+                m: usize,
+                n: usize,
+                alpha: T,
+                a: *const T,
+                offsets: &[usize],
+                (b, rsb, csb): (*const T, isize, isize),
+                beta: T,
+                (c, csc): (*mut T, isize),
+            ) {
+                let k = offsets.len();
+                let kc_max = depth_block(k);
+                let mut p0 = 0;
+                while p0 < k {
+                    let kc = kc_max.min(k - p0);
+                    let scale = [alpha, if p0 == 0 { beta } else { 1.0 }];
+                    for (j0, nr) in column_tiles(n, NR) {
+                        for i0 in (0..m).step_by(MR) {
+                            // SAFETY: steps p0..p0 + kc of rows i0.. of A
+                            // (read whole, the caller's contract), the
+                            // kc × nr block of B at (p0, j0) and rows
+                            // i0..min(i0 + MR, m) of columns j0..j0 + nr
+                            // of C are inside them.
+                            unsafe {
+                                let rows = Shifted {
+                                    first_row: a.add(i0),
+                                    offsets: offsets.as_ptr().add(p0),
+                                };
+                                let b = b.offset(p0 as isize * rsb + j0 as isize * csb);
+                                let c = c.offset(i0 as isize + j0 as isize * csc);
+                                tile(
+                                    kc,
+                                    rows,
+                                    (b, rsb, csb),
+                                    &scale,
+                                    (c, csc),
+                                    MR.min(m - i0),
+                                    nr,
+                                );
+                            }
+                        }
+                    }
+                    p0 += kc;
+                }
+            }
+
             #[target_feature(enable = "avx2,fma")]
             #[inline]
             unsafe fn tile(
                 kc: usize,
-                panel: *const T,
+                panel: impl Rows,
                 b: (*const T, isize, isize),
                 scale: &[T; 2],
                 c: (*mut T, isize),
@@ -636,7 +730,7 @@ macro_rules! avx2_gemm {
             #[inline(never)]
             unsafe fn product<const MV: usize, const N: usize>(
                 kc: usize,
-                panel: *const T,
+                rows: impl Rows,
                 (b, rsb, csb): (*const T, isize, isize),
             ) -> [[V; MV]; N] {
                 let mut acc = [[$zero(); MV]; N];
@@ -645,11 +739,11 @@ macro_rules! avx2_gemm {
                     // SAFETY: column j < N of the block.
                     *column = unsafe { b.offset(j as isize * csb) };
                 }
-                let mut a = panel;
                 let mut offset = 0isize;
-                for _ in 0..kc {
+                for p in 0..kc {
                     // SAFETY: step p < kc of the panel and of B's block.
                     unsafe {
+                        let a = rows.at(p);
                         let mut av = [$zero(); MV];
                         for (v, a_v) in av.iter_mut().enumerate() {
                             *a_v = $load(a.add(v * LANES));
@@ -660,7 +754,6 @@ macro_rules! avx2_gemm {
                                 acc[v] = $fmadd(av[v], b, acc[v]);
                             }
                         }
-                        a = a.add(MR);
                     }
                     offset += rsb;
                 }

@@ -9,7 +9,10 @@ use typenum::{U0, U1, Unsigned};
 
 use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
-use crate::kernels::{Disjoint, for_each_part, gemm, gemm_nt, gemm_tn, part_range, sum, threads};
+use crate::kernels::{
+    Disjoint, for_each_part, gemm, gemm_nt, gemm_shifted, gemm_tn, part_range, sum, threads,
+};
+use crate::shifted::Shifted;
 use crate::{
     Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar,
@@ -84,6 +87,10 @@ where
     /// `W` turned by 180° and swapped to `[C, FN, FH, FW]`: the filters of
     /// the input gradient when it is a convolution (see `backward`).
     turned: Vec<T>,
+    /// The runs of the padded input at stride 1, and of the padded `dout`
+    /// of the input gradient as a convolution.
+    shifted: Option<Shifted>,
+    turned_shifted: Option<Shifted>,
     out: Batch<T, WindowOut<In, FN, FH, FW, S, P>>,
     dx: Batch<T, In>,
     sizes: Sizes<(FN, FH, FW, S, P)>,
@@ -126,6 +133,8 @@ where
             b: b.into(),
             runs: Vec::new(),
             turned: Vec::new(),
+            shifted: Shifted::new(window),
+            turned_shifted: Self::TURNED.and_then(Shifted::new),
             out: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
             sizes: PhantomData,
@@ -166,13 +175,13 @@ where
         }
         let dx = with_dx.then(|| Disjoint::new(self.dx.as_mut_slice()));
         let (x, dout, w, turned) = (x.as_slice(), dout.as_slice(), &*self.w, &*self.turned);
+        let turned_shifted = self.turned_shifted.as_ref();
         for_each_part(&mut self.runs[..runs], &|part, run| {
             run.dw.clear();
             run.dw.resize(patch * filters, T::zero());
             run.db.clear();
             run.db.resize(filters, T::zero());
             run.col.resize(pixels * patch, T::zero());
-            let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
             for n in part_range(batch, runs, part) {
                 im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
                 let dout = &dout[n * pixels * filters..][..pixels * filters];
@@ -184,6 +193,7 @@ where
                 // in place.
                 let col = DMatrixView::from_slice(&run.col, pixels, patch);
                 let dout_matrix = DMatrixView::from_slice(dout, pixels, filters);
+                let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
                 gemm_tn(T::one(), &dout_matrix, &col, T::one(), &mut dw);
                 let Some(dx) = &dx else { continue };
                 // SAFETY: sample `n` is in this part's run alone.
@@ -192,7 +202,15 @@ where
                     // dx = dout convolved with the turned filters.
                     let filters =
                         DMatrixView::from_slice(turned, turned_window.patch_len(), window.channels);
-                    convolve(&turned_window, dout, &filters, &mut run.dcol, T::zero(), dx);
+                    convolve(
+                        &turned_window,
+                        turned_shifted,
+                        dout,
+                        &filters,
+                        None,
+                        run,
+                        dx,
+                    );
                 } else {
                     // dcol = dout · W_col, folded back onto the sample.
                     run.dcol.resize(pixels * patch, T::zero());
@@ -213,7 +231,9 @@ where
         let runs = &self.runs[..runs];
         for (f, row) in self.dw.chunks_exact_mut(patch).enumerate() {
             for (p, total) in row.iter_mut().enumerate() {
-                *total = runs.iter().fold(T::zero(), |sum, run| sum + run.dw[p * filters + f]);
+                *total = runs
+                    .iter()
+                    .fold(T::zero(), |sum, run| sum + run.dw[p * filters + f]);
             }
         }
         for (f, total) in self.db.iter_mut().enumerate() {
@@ -232,21 +252,49 @@ where
     }
 }
 
-/// `y ← col · filters + β·y` for one sample `x`, unfolded by `window`
-/// into `col`: `(OH·OW) × (C·FH·FW)` times the `(C·FH·FW) × FN` filters
-/// (`W_col`ᵀ), which is `y` as `FN` channels of `OH·OW` pixels.
+/// `y ←` the sample `x` convolved with `filters` (`(C·FH·FW) × FN`,
+/// `W_col`ᵀ), plus `bias` when given: `FN` channels of `OH·OW` pixels. At
+/// stride 1, over the runs of the padded image ([`Shifted`]); otherwise as
+/// the book does, `im2col`'s `col` times the filters.
 fn convolve<T: Scalar>(
     window: &Window,
+    shifted: Option<&Shifted>,
     x: &[T],
     filters: &DMatrixView<'_, T>,
-    col: &mut Vec<T>,
-    beta: T,
+    bias: Option<&[T]>,
+    run: &mut Run<T>,
     y: &mut [T],
 ) {
+    if let Some(shifted) = shifted {
+        shifted.pad(x, &mut run.padded);
+        let rows = shifted.rows();
+        run.product.resize(rows * filters.ncols(), T::zero());
+        let (padded, offsets) = (&run.padded, shifted.offsets());
+        gemm_shifted(
+            rows,
+            padded,
+            offsets,
+            filters,
+            T::zero(),
+            &mut run.product,
+            &mut run.col,
+        );
+        shifted.unpad(&run.product, bias, y);
+        return;
+    }
     let (pixels, patch) = (window.out_pixels(), window.patch_len());
-    col.resize(pixels * patch, T::zero());
-    im2col(window, 1, x, col);
-    let col = DMatrixView::from_slice(col, pixels, patch);
+    let beta = match bias {
+        Some(bias) => {
+            for (channel, &b) in y.chunks_exact_mut(pixels).zip(bias) {
+                channel.fill(b);
+            }
+            T::one()
+        }
+        None => T::zero(),
+    };
+    run.col.resize(pixels * patch, T::zero());
+    im2col(window, 1, x, &mut run.col);
+    let col = DMatrixView::from_slice(&run.col, pixels, patch);
     let mut y = DMatrixViewMut::from_slice(y, pixels, filters.ncols());
     gemm(T::one(), &col, filters, beta, &mut y);
 }
@@ -275,6 +323,9 @@ struct Run<T> {
     col: Vec<T>,
     /// `dout · W_col`, the gradient of `col`.
     dcol: Vec<T>,
+    /// The padded sample, and the product over its runs ([`Shifted`]).
+    padded: Vec<T>,
+    product: Vec<T>,
     /// This run's share of `dW_col` (`FN × (C·FH·FW)`, column-major) and
     /// of `db`.
     dw: Vec<T>,
@@ -315,22 +366,13 @@ where
         self.out.set_batch_size(batch);
         let out = Disjoint::new(self.out.as_mut_slice());
         let (x, w, b) = (x.as_slice(), &*self.w, &*self.b);
+        let shifted = self.shifted.as_ref();
         for_each_part(&mut self.runs[..runs], &|part, run| {
             for n in part_range(batch, runs, part) {
                 // SAFETY: sample `n` is in this part's run alone.
                 let y = unsafe { out.slice(n * pixels * filters..(n + 1) * pixels * filters) };
-                for (channel, &b) in y.chunks_exact_mut(pixels).zip(b) {
-                    channel.fill(b);
-                }
                 let x = &x[n * in_len..][..in_len];
-                convolve(
-                    &window,
-                    x,
-                    &Self::filters_view(w),
-                    &mut run.col,
-                    T::one(),
-                    y,
-                );
+                convolve(&window, shifted, x, &Self::filters_view(w), Some(b), run, y);
             }
         });
         &self.out
