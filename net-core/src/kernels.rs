@@ -49,6 +49,10 @@ pub trait Kernels: Sized {
     /// has AVX2 and FMA.
     fn avx2_shifted() -> Option<ShiftedGemm<Self>>;
 
+    /// The AVX2 product with a shifted B ([`gemm_tn_shifted`]), if this
+    /// CPU has AVX2 and FMA.
+    fn avx2_shifted_b() -> Option<ShiftedBGemm<Self>>;
+
     /// `matrixmultiply`'s product.
     ///
     /// # Safety
@@ -76,6 +80,11 @@ type Strided<T> = (*const T, isize, isize);
 /// `C` as a pointer with its column stride.
 type ShiftedGemm<T> =
     unsafe fn(usize, usize, T, *const T, &[usize], Strided<T>, T, (*mut T, isize));
+
+/// The AVX2 product with a shifted B: `m, k, α, A, B, offsets, β`, and `C`
+/// as a pointer with its column stride.
+type ShiftedBGemm<T> =
+    unsafe fn(usize, usize, T, Strided<T>, *const T, &[usize], T, (*mut T, isize));
 
 /// The AVX2 product: `m, k, n, α, A, B, β`, and `C` as a pointer with its
 /// column stride (its row stride is 1).
@@ -109,6 +118,18 @@ macro_rules! impl_kernels {
                 {
                     // SAFETY of the later calls: the features are present.
                     return Some(avx2::$avx2::gemm_shifted);
+                }
+                None
+            }
+
+            #[inline]
+            fn avx2_shifted_b() -> Option<ShiftedBGemm<Self>> {
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY of the later calls: the features are present.
+                    return Some(avx2::$avx2::gemm_shifted_b);
                 }
                 None
             }
@@ -436,6 +457,51 @@ pub(crate) fn gemm_shifted<T: Scalar>(
             let a = DMatrixView::from_slice(scratch, m, k);
             let mut c = DMatrixViewMut::from_slice(c, m, n);
             gemm(T::one(), &a, b, beta, &mut c);
+        }
+    }
+}
+
+/// `c ← aᵀ·b + β·c` for a `k × m` matrix `a`, a `k × n` matrix `b` whose
+/// column `j` is the run `values[offsets[j]..][..k]` (`n = offsets.len()`)
+/// and a column-major `m × n` matrix `c`: the filters' gradient of a
+/// stride-1 convolution, `doutᵀ` times the runs of the padded image (see
+/// [`gemm_shifted`]). Without AVX2 the runs are copied into `scratch`.
+///
+/// # Panics
+/// When a run is not inside `values`, or `c` is not `m·n` long.
+pub(crate) fn gemm_tn_shifted<T: Scalar>(
+    a: &DMatrixView<'_, T>,
+    values: &[T],
+    offsets: &[usize],
+    beta: T,
+    c: &mut [T],
+    scratch: &mut Vec<T>,
+) {
+    let (k, m, n) = (a.nrows(), a.ncols(), offsets.len());
+    assert_eq!(c.len(), m * n, "C is m × n");
+    let last = offsets.iter().max().map_or(0, |&o| o + k);
+    assert!(last <= values.len(), "every run of B is inside the values");
+    if m == 0 || n == 0 {
+        return;
+    }
+    match T::avx2_shifted_b().filter(|_| k > 0) {
+        // SAFETY: the CPU has the features; the asserts above keep every
+        // read of B and write of C inside them; A is read through its own
+        // strides, and `c` is borrowed apart from `a` and `values`.
+        Some(kernel) => unsafe {
+            let (rs, cs) = a.strides();
+            let a = (a.as_ptr(), cs as isize, rs as isize);
+            let c = (c.as_mut_ptr(), m as isize);
+            kernel(m, k, T::one(), a, values.as_ptr(), offsets, beta, c);
+        },
+        None => {
+            scratch.clear();
+            for &offset in offsets {
+                scratch.extend_from_slice(&values[offset..offset + k]);
+            }
+            let b = DMatrixView::from_slice(scratch, k, n);
+            let mut c = DMatrixViewMut::from_slice(c, m, n);
+            gemm_tn(T::one(), a, &b, beta, &mut c);
         }
     }
 }

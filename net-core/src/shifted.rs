@@ -86,6 +86,22 @@ impl Shifted {
         }
     }
 
+    /// `spread ←` the sample `dout` (`FN` channels of `OH·OW` pixels) in
+    /// the product's rows ([`rows`](Self::rows) by `FN`, column-major), with
+    /// zeros for the outputs between rows: `unpad`'s adjoint, for the
+    /// filters' gradient.
+    pub fn spread<T: Scalar>(&self, dout: &[T], spread: &mut Vec<T>) {
+        let w = &self.window;
+        let (width, rows, pixels) = (Self::padded_width(w), self.rows(), w.out_h * w.out_w);
+        spread.resize(rows * (dout.len() / pixels), T::zero());
+        for (column, channel) in spread.chunks_exact_mut(rows).zip(dout.chunks_exact(pixels)) {
+            for (to, from) in column.chunks_mut(width).zip(channel.chunks_exact(w.out_w)) {
+                to[..w.out_w].copy_from_slice(from);
+                to[w.out_w..].fill(T::zero());
+            }
+        }
+    }
+
     /// `y ←` the product's outputs without the ones between rows, plus the
     /// bias of each channel when given. The product is column-major,
     /// [`rows`](Self::rows) by the `y`'s channels.

@@ -620,6 +620,121 @@ macro_rules! avx2_gemm {
                 }
             }
 
+            /// Where the microkernel reads the columns of B.
+            trait Columns: Copy {
+                /// The first value of column `j`.
+                ///
+                /// # Safety
+                /// Column `j` is inside the block of B.
+                unsafe fn column(self, j: usize) -> *const T;
+                /// Values between two steps of a column.
+                fn row_stride(self) -> isize;
+            }
+
+            /// B with a pointer and its row and column strides.
+            impl Columns for (*const T, isize, isize) {
+                #[inline(always)]
+                unsafe fn column(self, j: usize) -> *const T {
+                    // SAFETY: the caller's contract.
+                    unsafe { self.0.offset(j as isize * self.2) }
+                }
+                #[inline(always)]
+                fn row_stride(self) -> isize {
+                    self.1
+                }
+            }
+
+            /// B in place, column `j` starting at `offsets[j]`, rows
+            /// contiguous.
+            #[derive(Clone, Copy)]
+            struct ShiftedColumns {
+                first_row: *const T,
+                offsets: *const usize,
+            }
+
+            impl Columns for ShiftedColumns {
+                #[inline(always)]
+                unsafe fn column(self, j: usize) -> *const T {
+                    // SAFETY: the caller's contract.
+                    unsafe { self.first_row.add(*self.offsets.add(j)) }
+                }
+                #[inline(always)]
+                fn row_stride(self) -> isize {
+                    1
+                }
+            }
+
+            /// `C ← α·A·B + β·C`, where `A` is `m × k` with strides
+            /// `(rsa, csa)`, column `j` of the `k × n` matrix B is
+            /// `b[offsets[j]..][..k]` (`n = offsets.len()`), and C is
+            /// column-major with column stride `csc`: the filters'
+            /// gradient of a stride-1 convolution, `doutᵀ` times the runs
+            /// of the padded image ([`gemm_shifted`]). A is packed panel by
+            /// panel; B is read in place.
+            ///
+            /// # Safety
+            /// As [`gemm`], and every run `b[offsets[j]..][..k]` is
+            /// readable.
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            pub(in crate::kernels) unsafe fn gemm_shifted_b(
+                m: usize,
+                k: usize,
+                alpha: T,
+                (a, rsa, csa): (*const T, isize, isize),
+                b: *const T,
+                offsets: &[usize],
+                beta: T,
+                (c, csc): (*mut T, isize),
+            ) {
+                let n = offsets.len();
+                let mut block = Block(MaybeUninit::uninit());
+                let block = block.0.as_mut_ptr().cast::<T>();
+                let kc_max = depth_block(k);
+                let mut p0 = 0;
+                while p0 < k {
+                    let kc = kc_max.min(k - p0);
+                    let scale = [alpha, if p0 == 0 { beta } else { 1.0 }];
+                    let mut i0 = 0;
+                    while i0 < m {
+                        let mc = MC.min(m - i0);
+                        for ip in (0..mc).step_by(MR) {
+                            // SAFETY: the block of MR.min(mc − ip) × kc at
+                            // (i0 + ip, p0) is inside A, and panel ip / MR of
+                            // the block holds MR·kc values (MC·KC in all).
+                            unsafe {
+                                let at = (i0 + ip) as isize * rsa + p0 as isize * csa;
+                                pack(
+                                    block.add(ip * kc),
+                                    a.offset(at),
+                                    rsa,
+                                    csa,
+                                    MR.min(mc - ip),
+                                    kc,
+                                );
+                            }
+                        }
+                        for_each_tile(mc, n, MR, mc, |ip, j0, nr, _| {
+                            // SAFETY: steps p0..p0 + kc of the runs j0..j0 +
+                            // nr (the caller's contract), the rows i0 + ip..
+                            // of those columns of C, and panel ip / MR, packed
+                            // above.
+                            unsafe {
+                                let columns = ShiftedColumns {
+                                    first_row: b.add(p0),
+                                    offsets: offsets.as_ptr().add(j0),
+                                };
+                                let c = c.offset((i0 + ip) as isize + j0 as isize * csc);
+                                let panel = Panel(block.add(ip * kc));
+                                tile(kc, panel, columns, &scale, (c, csc), MR.min(mc - ip), nr);
+                            }
+                        });
+                        i0 += MC;
+                    }
+                    p0 += kc;
+                }
+            }
+
             /// `C ← α·A·B + β·C`, where column `p` of the `m × k` matrix A
             /// is `a[offsets[p]..][..m]` (`k = offsets.len()`, at least 1),
             /// B is `k × n` with strides `(rsb, csb)` and C is column-major
@@ -682,7 +797,7 @@ macro_rules! avx2_gemm {
             unsafe fn tile(
                 kc: usize,
                 panel: impl Rows,
-                b: (*const T, isize, isize),
+                b: impl Columns,
                 scale: &[T; 2],
                 c: (*mut T, isize),
                 mr: usize,
@@ -731,14 +846,12 @@ macro_rules! avx2_gemm {
             unsafe fn product<const MV: usize, const N: usize>(
                 kc: usize,
                 rows: impl Rows,
-                (b, rsb, csb): (*const T, isize, isize),
+                b: impl Columns,
             ) -> [[V; MV]; N] {
                 let mut acc = [[$zero(); MV]; N];
-                let mut columns = [b; N];
-                for (j, column) in columns.iter_mut().enumerate() {
-                    // SAFETY: column j < N of the block.
-                    *column = unsafe { b.offset(j as isize * csb) };
-                }
+                // SAFETY: columns j < N of the block.
+                let columns: [*const T; N] = core::array::from_fn(|j| unsafe { b.column(j) });
+                let rsb = b.row_stride();
                 let mut offset = 0isize;
                 for p in 0..kc {
                     // SAFETY: step p < kc of the panel and of B's block.

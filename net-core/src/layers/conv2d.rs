@@ -10,7 +10,8 @@ use typenum::{U0, U1, Unsigned};
 use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
 use crate::kernels::{
-    Disjoint, for_each_part, gemm, gemm_nt, gemm_shifted, gemm_tn, part_range, sum, threads,
+    Disjoint, for_each_part, gemm, gemm_nt, gemm_shifted, gemm_tn, gemm_tn_shifted, part_range,
+    sum, threads,
 };
 use crate::shifted::Shifted;
 use crate::{
@@ -175,26 +176,35 @@ where
         }
         let dx = with_dx.then(|| Disjoint::new(self.dx.as_mut_slice()));
         let (x, dout, w, turned) = (x.as_slice(), dout.as_slice(), &*self.w, &*self.turned);
-        let turned_shifted = self.turned_shifted.as_ref();
+        let (shifted, turned_shifted) = (self.shifted.as_ref(), self.turned_shifted.as_ref());
         for_each_part(&mut self.runs[..runs], &|part, run| {
             run.dw.clear();
             run.dw.resize(patch * filters, T::zero());
             run.db.clear();
             run.db.resize(filters, T::zero());
-            run.col.resize(pixels * patch, T::zero());
             for n in part_range(batch, runs, part) {
-                im2col(&window, 1, &x[n * in_len..][..in_len], &mut run.col);
+                let x = &x[n * in_len..][..in_len];
                 let dout = &dout[n * pixels * filters..][..pixels * filters];
                 for (db, channel) in run.db.iter_mut().zip(dout.chunks_exact(pixels)) {
                     *db += sum(channel);
                 }
-                // dW_col += doutᵀ · col, `FN × (C·FH·FW)`: the product
-                // packs only `dout`, the smaller operand, and reads `col`
-                // in place.
-                let col = DMatrixView::from_slice(&run.col, pixels, patch);
-                let dout_matrix = DMatrixView::from_slice(dout, pixels, filters);
-                let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
-                gemm_tn(T::one(), &dout_matrix, &col, T::one(), &mut dw);
+                // dW_col += doutᵀ · col, `FN × (C·FH·FW)`: the product packs
+                // only `dout`, the smaller operand, and reads `col` in place
+                // — at stride 1, as the runs of the padded sample.
+                if let Some(shifted) = shifted {
+                    shifted.pad(x, &mut run.padded);
+                    shifted.spread(dout, &mut run.product);
+                    let dout = DMatrixView::from_slice(&run.product, shifted.rows(), filters);
+                    let (padded, offsets) = (&run.padded, shifted.offsets());
+                    gemm_tn_shifted(&dout, padded, offsets, T::one(), &mut run.dw, &mut run.col);
+                } else {
+                    run.col.resize(pixels * patch, T::zero());
+                    im2col(&window, 1, x, &mut run.col);
+                    let col = DMatrixView::from_slice(&run.col, pixels, patch);
+                    let dout = DMatrixView::from_slice(dout, pixels, filters);
+                    let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
+                    gemm_tn(T::one(), &dout, &col, T::one(), &mut dw);
+                }
                 let Some(dx) = &dx else { continue };
                 // SAFETY: sample `n` is in this part's run alone.
                 let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
@@ -217,7 +227,7 @@ where
                     let mut dcol = DMatrixViewMut::from_slice(&mut run.dcol, pixels, patch);
                     gemm_nt(
                         T::one(),
-                        &dout_matrix,
+                        &DMatrixView::from_slice(dout, pixels, filters),
                         &Self::filters_view(w),
                         T::zero(),
                         &mut dcol,
