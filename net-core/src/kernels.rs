@@ -560,6 +560,25 @@ pub(crate) fn part_range(batch: usize, parts: usize, part: usize) -> Range<usize
     batch * part / parts..batch * (part + 1) / parts
 }
 
+/// Values below which an element-wise pass stays on one thread: waking
+/// the other costs about as much as passing over this many.
+const PARALLEL_VALUES: usize = 1 << 15;
+
+/// Calls `job(range)` for ranges that cut `0..len` items of `item_len`
+/// values each into one piece per thread (`STATICNET_NUM_THREADS`), in
+/// parallel, or `job(0..len)` when they are too few values to share.
+pub(crate) fn for_each_range(len: usize, item_len: usize, job: &(dyn Fn(Range<usize>) + Sync)) {
+    let parts = if len.saturating_mul(item_len) < PARALLEL_VALUES {
+        1
+    } else {
+        threads().min(len)
+    };
+    if parts <= 1 {
+        return job(0..len);
+    }
+    pool::run(parts, &|part| job(part_range(len, parts, part)));
+}
+
 /// Asks the CPU to bring `bytes` into the cache, without waiting.
 pub(crate) fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]

@@ -6,6 +6,7 @@ use rand::RngCore;
 use typenum::{U0, U1, Unsigned};
 
 use crate::image::{PoolOut, Sizes, SlidingWindow, Window};
+use crate::kernels::{Disjoint, for_each_range};
 use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
 
 /// The book's `Pooling`: the largest value of each `PH × PW` window, moved
@@ -111,44 +112,23 @@ where
 
     fn forward(&mut self, x: &Batch<T, In>) -> &Batch<T, Self::Out> {
         let w = Self::WINDOW;
-        let batch = x.batch_size();
+        let (batch, plane_in, plane_out) = (x.batch_size(), w.height * w.width, w.out_pixels());
         self.out.set_batch_size(batch);
-        self.arg_max
-            .resize(batch * w.channels * w.out_pixels(), NO_ARG);
+        self.arg_max.resize(batch * w.channels * plane_out, NO_ARG);
         let x = x.as_slice();
-        let mut outputs = self.out.as_mut_slice().iter_mut().zip(&mut self.arg_max);
-        for image in 0..batch * w.channels {
-            let plane = image * w.height * w.width;
-            for oy in 0..w.out_h {
-                for ox in 0..w.out_w {
-                    // Padding counts as a zero, as `np.pad` makes it.
-                    let mut best = (T::NEG_INFINITY, NO_ARG);
-                    for i in 0..w.window_h {
-                        for j in 0..w.window_w {
-                            let y = (oy * w.stride + i)
-                                .checked_sub(w.pad)
-                                .filter(|&y| y < w.height);
-                            let xx = (ox * w.stride + j)
-                                .checked_sub(w.pad)
-                                .filter(|&x| x < w.width);
-                            let candidate = match (y, xx) {
-                                (Some(y), Some(xx)) => {
-                                    let at = plane + y * w.width + xx;
-                                    (x[at], at)
-                                }
-                                _ => (T::zero(), NO_ARG),
-                            };
-                            if candidate.0 > best.0 {
-                                best = candidate;
-                            }
-                        }
-                    }
-                    if let Some((out, arg)) = outputs.next() {
-                        (*out, *arg) = best;
-                    }
-                }
+        let (out, arg_max) = (
+            Disjoint::new(self.out.as_mut_slice()),
+            Disjoint::new(&mut self.arg_max),
+        );
+        for_each_range(batch * w.channels, plane_in, &|planes| {
+            for plane in planes {
+                let outputs = plane * plane_out..(plane + 1) * plane_out;
+                // SAFETY: the planes of one call's ranges do not overlap.
+                let (out, arg_max) =
+                    unsafe { (out.slice(outputs.clone()), arg_max.slice(outputs)) };
+                pool_plane(&Self::WINDOW, x, plane * plane_in, out, arg_max);
             }
-        }
+        });
         &self.out
     }
 
@@ -157,15 +137,78 @@ where
     }
 
     fn backward(&mut self, _x: &Batch<T, In>, dout: &Batch<T, Self::Out>) -> &Batch<T, In> {
-        self.dx.set_batch_size(dout.batch_size());
-        let dx = self.dx.as_mut_slice();
-        dx.fill(T::zero());
-        for (&arg, &d) in self.arg_max.iter().zip(dout.as_slice()) {
-            if let Some(slot) = dx.get_mut(arg) {
-                *slot += d;
+        let w = Self::WINDOW;
+        let (batch, plane_in, plane_out) = (dout.batch_size(), w.height * w.width, w.out_pixels());
+        self.dx.set_batch_size(batch);
+        let (dout, arg_max) = (dout.as_slice(), &*self.arg_max);
+        let dx = Disjoint::new(self.dx.as_mut_slice());
+        for_each_range(batch * w.channels, plane_in, &|planes| {
+            let inputs = planes.start * plane_in..planes.end * plane_in;
+            let outputs = planes.start * plane_out..planes.end * plane_out;
+            // SAFETY: the planes of one call's ranges do not overlap.
+            let dx = unsafe { dx.slice(inputs.clone()) };
+            dx.fill(T::zero());
+            // Each maximum lies in its own plane, in this range.
+            for (&arg, &d) in arg_max[outputs.clone()].iter().zip(&dout[outputs]) {
+                if let Some(slot) = arg.checked_sub(inputs.start).and_then(|at| dx.get_mut(at)) {
+                    *slot += d;
+                }
             }
-        }
+        });
         &self.dx
+    }
+}
+
+/// The maxima of one plane of `x` (starting at `start`) into `out`, and
+/// where each was into `arg_max`. Inlined, so that the sizes of a
+/// layer's window are constants in its copy.
+#[inline(always)]
+fn pool_plane<T: Scalar>(w: &Window, x: &[T], start: usize, out: &mut [T], arg_max: &mut [usize]) {
+    let mut outputs = out.iter_mut().zip(arg_max);
+    for oy in 0..w.out_h {
+        for ox in 0..w.out_w {
+            let Some((out, arg)) = outputs.next() else {
+                return;
+            };
+            if w.pad == 0 {
+                // Every window is inside the plane (sizes are floored).
+                let first = start + oy * w.stride * w.width + ox * w.stride;
+                let mut best = (x[first], first);
+                for i in 0..w.window_h {
+                    for j in 0..w.window_w {
+                        let at = first + i * w.width + j;
+                        if x[at] > best.0 {
+                            best = (x[at], at);
+                        }
+                    }
+                }
+                (*out, *arg) = best;
+                continue;
+            }
+            // Padding counts as a zero, as `np.pad` makes it.
+            let mut best = (T::NEG_INFINITY, NO_ARG);
+            for i in 0..w.window_h {
+                for j in 0..w.window_w {
+                    let y = (oy * w.stride + i)
+                        .checked_sub(w.pad)
+                        .filter(|&y| y < w.height);
+                    let xx = (ox * w.stride + j)
+                        .checked_sub(w.pad)
+                        .filter(|&x| x < w.width);
+                    let candidate = match (y, xx) {
+                        (Some(y), Some(xx)) => {
+                            let at = start + y * w.width + xx;
+                            (x[at], at)
+                        }
+                        _ => (T::zero(), NO_ARG),
+                    };
+                    if candidate.0 > best.0 {
+                        best = candidate;
+                    }
+                }
+            }
+            (*out, *arg) = best;
+        }
     }
 }
 

@@ -4,13 +4,16 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
+use crate::kernels::{Disjoint, for_each_range};
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// `y = max(x, 0)`, element by element, for any sample shape `S`.
 ///
-/// Forward keeps a mask of the inputs that were `≤ 0`; backward sends no
-/// gradient through them: `dx = dout` where the mask is off, `0` where it
-/// is on.
+/// Backward sends no gradient through the inputs that were `≤ 0`:
+/// `dx = 0` where `x ≤ 0`, `dout` elsewhere. The book keeps that `mask`
+/// from forward; here backward reads it off the input `x`, which the
+/// network keeps anyway. Both passes share out the values between the
+/// threads (`STATICNET_NUM_THREADS`) when there are many.
 ///
 /// ```
 /// use net_core::{Const, Layer, OMatrix, Dyn, Relu};
@@ -21,7 +24,6 @@ use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Relu<T: Scalar, S: Shape> {
-    mask: Vec<bool>,
     out: Batch<T, S>,
     dx: Batch<T, S>,
     shape: PhantomData<S>,
@@ -31,7 +33,6 @@ impl<T: Scalar, S: Shape> Relu<T, S> {
     /// A new ReLU; it has no parameters.
     pub fn new() -> Self {
         Relu {
-            mask: Vec::new(),
             out: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
             shape: PhantomData,
@@ -56,12 +57,15 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
         self.out.set_size_like(x);
-        self.mask.resize(x.as_slice().len(), false);
-        let out = self.out.as_mut_slice();
-        for ((y, masked), &x) in out.iter_mut().zip(&mut self.mask).zip(x.as_slice()) {
-            *masked = x <= T::zero();
-            *y = if *masked { T::zero() } else { x };
-        }
+        let (x, out) = (x.as_slice(), Disjoint::new(self.out.as_mut_slice()));
+        for_each_range(x.len(), 1, &|range| {
+            // SAFETY: the ranges of one call do not overlap.
+            let out = unsafe { out.slice(range.clone()) };
+            for (y, &x) in out.iter_mut().zip(&x[range]) {
+                // As the book's mask, `x <= 0`: a NaN passes through.
+                *y = if x <= T::zero() { T::zero() } else { x };
+            }
+        });
         &self.out
     }
 
@@ -69,12 +73,20 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
         &self.out
     }
 
-    fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
+    fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
         self.dx.set_size_like(dout);
-        let dx = self.dx.as_mut_slice();
-        for ((dx, &masked), &dout) in dx.iter_mut().zip(&self.mask).zip(dout.as_slice()) {
-            *dx = if masked { T::zero() } else { dout };
-        }
+        let (x, dout, dx) = (
+            x.as_slice(),
+            dout.as_slice(),
+            Disjoint::new(self.dx.as_mut_slice()),
+        );
+        for_each_range(dout.len(), 1, &|range| {
+            // SAFETY: the ranges of one call do not overlap.
+            let dx = unsafe { dx.slice(range.clone()) };
+            for ((dx, &x), &dout) in dx.iter_mut().zip(&x[range.clone()]).zip(&dout[range]) {
+                *dx = if x <= T::zero() { T::zero() } else { dout };
+            }
+        });
         &self.dx
     }
 }
@@ -112,5 +124,29 @@ mod tests {
         relu.forward(&x);
         let dout = OMatrix::<f32, Dyn, Const<1>>::from_row_slice(&[1.0]);
         assert_eq!(relu.backward(&x, &dout)[0], 0.0);
+    }
+
+    /// A NaN is not `≤ 0`: it passes, so a broken input shows in the loss.
+    #[test]
+    fn a_nan_passes_through() {
+        let mut relu = Relu::<f32, Const<1>>::new();
+        let x = OMatrix::<f32, Dyn, Const<1>>::from_row_slice(&[f32::NAN]);
+        assert!(relu.forward(&x)[0].is_nan());
+    }
+
+    /// Enough values to be shared between threads give the same result as
+    /// one pass.
+    #[test]
+    fn a_large_batch_matches_value_by_value() {
+        let mut relu = Relu::<f32, Const<100>>::new();
+        let values: Vec<f32> = (0..100 * 1000)
+            .map(|v| ((v * 37 % 101) as f32) - 50.0)
+            .collect();
+        let x = OMatrix::<f32, Dyn, Const<100>>::from_row_slice(&values);
+        let y = relu.forward(&x).clone();
+        let dx = relu.backward(&x, &x).clone();
+        for ((&x, &y), &dx) in x.as_slice().iter().zip(y.as_slice()).zip(dx.as_slice()) {
+            assert_eq!((y, dx), if x <= 0.0 { (0.0, 0.0) } else { (x, x) });
+        }
     }
 }
