@@ -42,16 +42,8 @@ pub trait Kernels: Sized {
     /// Rows of C per microkernel call of the AVX2 kernel.
     const MR: usize;
 
-    /// The AVX2 kernel, if this CPU has AVX2 and FMA.
-    fn avx2() -> Option<Avx2Gemm<Self>>;
-
-    /// The AVX2 product over a shifted A ([`gemm_shifted`]), if this CPU
-    /// has AVX2 and FMA.
-    fn avx2_shifted() -> Option<ShiftedGemm<Self>>;
-
-    /// The AVX2 product with a shifted B ([`gemm_tn_shifted`]), if this
-    /// CPU has AVX2 and FMA.
-    fn avx2_shifted_b() -> Option<ShiftedBGemm<Self>>;
+    /// The AVX2 kernels, if this CPU has AVX2 and FMA.
+    fn avx2() -> Option<Avx2<Self>>;
 
     /// `matrixmultiply`'s product.
     ///
@@ -86,6 +78,17 @@ type ShiftedGemm<T> =
 type ShiftedBGemm<T> =
     unsafe fn(usize, usize, T, Strided<T>, *const T, &[usize], T, (*mut T, isize));
 
+/// The AVX2 kernels of one scalar type (`avx2.rs`).
+#[derive(Clone, Copy)]
+pub struct Avx2<T> {
+    /// The product of strided matrices.
+    gemm: Avx2Gemm<T>,
+    /// The product over a shifted A ([`gemm_shifted`]).
+    shifted: ShiftedGemm<T>,
+    /// The product with a shifted B ([`gemm_tn_shifted`]).
+    shifted_b: ShiftedBGemm<T>,
+}
+
 /// The AVX2 product: `m, k, n, α, A, B, β`, and `C` as a pointer with its
 /// column stride (its row stride is 1).
 type Avx2Gemm<T> = unsafe fn(usize, usize, usize, T, Strided<T>, Strided<T>, T, (*mut T, isize));
@@ -99,37 +102,17 @@ macro_rules! impl_kernels {
             const MR: usize = 1;
 
             #[inline]
-            fn avx2() -> Option<Avx2Gemm<Self>> {
+            fn avx2() -> Option<Avx2<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
                 {
                     // SAFETY of the later calls: the features are present.
-                    return Some(avx2::$avx2::gemm);
-                }
-                None
-            }
-
-            #[inline]
-            fn avx2_shifted() -> Option<ShiftedGemm<Self>> {
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY of the later calls: the features are present.
-                    return Some(avx2::$avx2::gemm_shifted);
-                }
-                None
-            }
-
-            #[inline]
-            fn avx2_shifted_b() -> Option<ShiftedBGemm<Self>> {
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY of the later calls: the features are present.
-                    return Some(avx2::$avx2::gemm_shifted_b);
+                    return Some(Avx2 {
+                        gemm: avx2::$avx2::gemm,
+                        shifted: avx2::$avx2::gemm_shifted,
+                        shifted_b: avx2::$avx2::gemm_shifted_b,
+                    });
                 }
                 None
             }
@@ -207,7 +190,10 @@ unsafe fn product<T: Scalar>(
     if m == 0 || n == 0 {
         return;
     }
-    let Some(kernel) = T::avx2().filter(|_| k > 0 && (c.1 == 1 || c.2 == 1)) else {
+    let Some(kernel) = T::avx2()
+        .filter(|_| k > 0 && (c.1 == 1 || c.2 == 1))
+        .map(|kernels| kernels.gemm)
+    else {
         // SAFETY: forwarded from the caller's contract.
         return unsafe { T::portable(m, k, n, alpha, a, b, beta, c) };
     };
@@ -431,7 +417,7 @@ pub(crate) fn gemm_shifted<T: Scalar>(
     if m == 0 || n == 0 {
         return;
     }
-    match T::avx2_shifted().filter(|_| k > 0) {
+    match T::avx2().filter(|_| k > 0).map(|kernels| kernels.shifted) {
         // SAFETY: the CPU has the features; the asserts above keep every
         // read of A (with a whole last panel), B and C inside them, and
         // `c` is borrowed apart from `values` and `b`.
@@ -484,7 +470,7 @@ pub(crate) fn gemm_tn_shifted<T: Scalar>(
     if m == 0 || n == 0 {
         return;
     }
-    match T::avx2_shifted_b().filter(|_| k > 0) {
+    match T::avx2().filter(|_| k > 0).map(|kernels| kernels.shifted_b) {
         // SAFETY: the CPU has the features; the asserts above keep every
         // read of B and write of C inside them; A is read through its own
         // strides, and `c` is borrowed apart from `a` and `values`.

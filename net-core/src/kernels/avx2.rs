@@ -414,24 +414,8 @@ macro_rules! avx2_gemm {
                     let mut i0 = 0;
                     while i0 < m {
                         let mc = MC.min(m - i0);
-                        let mut ip = 0;
-                        while ip < mc {
-                            // SAFETY: the block of MR.min(mc − ip) × kc at
-                            // (i0 + ip, p0) is inside A, and panel ip / MR of
-                            // the block holds MR·kc values (MC·KC in all).
-                            unsafe {
-                                let at = (i0 + ip) as isize * rsa + p0 as isize * csa;
-                                pack(
-                                    block.add(ip * kc),
-                                    a.offset(at),
-                                    rsa,
-                                    csa,
-                                    MR.min(mc - ip),
-                                    kc,
-                                );
-                            }
-                            ip += MR;
-                        }
+                        // SAFETY: the mc × kc block at (i0, p0) is inside A.
+                        unsafe { pack_panels(block, (a, rsa, csa), (i0, mc), (p0, kc)) };
                         // Tile t of B's columns: its packed panel, or its
                         // columns in place (always, for the wide tiles:
                         // `full` is the whole block when B is packed).
@@ -522,6 +506,37 @@ macro_rules! avx2_gemm {
             ///
             /// # Safety
             /// The block is inside A; `panel` is valid for `MR · kc` writes.
+            /// Copies rows `i0..i0 + mc` and steps `p0..p0 + kc` of A into
+            /// `block`, one panel of `MR` rows after the other.
+            ///
+            /// # Safety
+            /// That block is inside A, and `block` holds `MC·KC` values
+            /// (`mc ≤ MC`, `kc ≤ KC`).
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn pack_panels(
+                block: *mut T,
+                (a, rsa, csa): (*const T, isize, isize),
+                (i0, mc): (usize, usize),
+                (p0, kc): (usize, usize),
+            ) {
+                for ip in (0..mc).step_by(MR) {
+                    // SAFETY: the block of MR.min(mc − ip) × kc at
+                    // (i0 + ip, p0) is inside A, and panel ip / MR of
+                    // the block holds MR·kc values (MC·KC in all).
+                    unsafe {
+                        let at = (i0 + ip) as isize * rsa + p0 as isize * csa;
+                        pack(
+                            block.add(ip * kc),
+                            a.offset(at),
+                            rsa,
+                            csa,
+                            MR.min(mc - ip),
+                            kc,
+                        );
+                    }
+                }
+            }
+
             #[target_feature(enable = "avx2,fma")]
             unsafe fn pack(
                 panel: *mut T,
@@ -604,15 +619,16 @@ macro_rules! avx2_gemm {
                 }
             }
 
-            /// A in place, column `p` starting at `offsets[p]`, rows
-            /// contiguous: a stride-1 convolution's unfolded input.
+            /// A matrix in place whose column `p` starts at `offsets[p]`,
+            /// rows contiguous: a stride-1 convolution's unfolded input, as
+            /// A (the rows of step `p` are column `p`'s) or as B.
             #[derive(Clone, Copy)]
-            struct Shifted {
+            struct Runs {
                 first_row: *const T,
                 offsets: *const usize,
             }
 
-            impl Rows for Shifted {
+            impl Rows for Runs {
                 #[inline(always)]
                 unsafe fn at(self, p: usize) -> *const T {
                     // SAFETY: the caller's contract.
@@ -644,15 +660,7 @@ macro_rules! avx2_gemm {
                 }
             }
 
-            /// B in place, column `j` starting at `offsets[j]`, rows
-            /// contiguous.
-            #[derive(Clone, Copy)]
-            struct ShiftedColumns {
-                first_row: *const T,
-                offsets: *const usize,
-            }
-
-            impl Columns for ShiftedColumns {
+            impl Columns for Runs {
                 #[inline(always)]
                 unsafe fn column(self, j: usize) -> *const T {
                     // SAFETY: the caller's contract.
@@ -698,29 +706,15 @@ macro_rules! avx2_gemm {
                     let mut i0 = 0;
                     while i0 < m {
                         let mc = MC.min(m - i0);
-                        for ip in (0..mc).step_by(MR) {
-                            // SAFETY: the block of MR.min(mc − ip) × kc at
-                            // (i0 + ip, p0) is inside A, and panel ip / MR of
-                            // the block holds MR·kc values (MC·KC in all).
-                            unsafe {
-                                let at = (i0 + ip) as isize * rsa + p0 as isize * csa;
-                                pack(
-                                    block.add(ip * kc),
-                                    a.offset(at),
-                                    rsa,
-                                    csa,
-                                    MR.min(mc - ip),
-                                    kc,
-                                );
-                            }
-                        }
+                        // SAFETY: the mc × kc block at (i0, p0) is inside A.
+                        unsafe { pack_panels(block, (a, rsa, csa), (i0, mc), (p0, kc)) };
                         for_each_tile(mc, n, MR, mc, |ip, j0, nr, _| {
                             // SAFETY: steps p0..p0 + kc of the runs j0..j0 +
                             // nr (the caller's contract), the rows i0 + ip..
                             // of those columns of C, and panel ip / MR, packed
                             // above.
                             unsafe {
-                                let columns = ShiftedColumns {
+                                let columns = Runs {
                                     first_row: b.add(p0),
                                     offsets: offsets.as_ptr().add(j0),
                                 };
@@ -770,7 +764,7 @@ macro_rules! avx2_gemm {
                             // i0..min(i0 + MR, m) of columns j0..j0 + nr
                             // of C are inside them.
                             unsafe {
-                                let rows = Shifted {
+                                let rows = Runs {
                                     first_row: a.add(i0),
                                     offsets: offsets.as_ptr().add(p0),
                                 };

@@ -62,6 +62,13 @@ use crate::{
 ///   swapped to `[C, FN, FH, FW]` — a product `FN·FH·FW` deep instead of
 ///   `FN`, and no scatter.
 ///
+/// At stride 1, `col` is never built: each of its columns is one
+/// contiguous run of the sample padded once (see `shifted.rs`), and the
+/// products read those runs in place — forward, `dW` and the input
+/// gradient as a convolution. That drops two passes over a matrix `C·FH·FW`
+/// times the image's size per product (the unfolding, and the product's
+/// own copy of it).
+///
 /// The samples are cut into one run per thread (`STATICNET_NUM_THREADS`):
 /// each unfolds its own samples into its own buffers and sums its own
 /// `dW` and `db`, added up at the end.

@@ -24,7 +24,9 @@ use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
 /// position of each window's maximum in the input (the first on ties, as
 /// NumPy's `argmax`) — for backward, which sends each output's gradient to
 /// that position alone. A maximum that is padding (a zero larger than
-/// every pixel of its window) gets no gradient, as in the book.
+/// every pixel of its window) gets no gradient, as in the book. Both
+/// passes share out the channels of the batch between the threads
+/// (`STATICNET_NUM_THREADS`).
 ///
 /// ```
 /// use net_core::typenum::{U1, U2, U4};
