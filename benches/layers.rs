@@ -17,6 +17,7 @@ use std::time::Duration;
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
+use staticnet::optim::Optimizer;
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
 use staticnet::typenum::{U0, U1, U2, U3, U5, U8, U14, U16, U24, U28, U30, U32, U64};
@@ -177,17 +178,18 @@ fn step(c: &mut Criterion) {
     let mut ours = Net::<T>::new(&mut StdRng::seed_from_u64(42));
     let mut base = BaseNet::<T>::new(&mut StdRng::seed_from_u64(42));
     let mut g = group(c, "train_step");
+    let mut sgd = Optimizer::sgd(0.1);
     let mut k = 0;
     g.bench_function("staticnet", |b| {
         b.iter(|| {
             k = (k + 1) % pool.len();
-            black_box(ours.sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), 0.1))
+            black_box(sgd.train_step(&mut ours, &pool.x[k], Targets::Classes(&pool.t[k])))
         })
     });
     g.bench_function("baseline", |b| {
         b.iter(|| {
             k = (k + 1) % pool.len();
-            black_box(base.sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), 0.1))
+            black_box(sgd.train_step(&mut base, &pool.x[k], Targets::Classes(&pool.t[k])))
         })
     });
     g.finish();

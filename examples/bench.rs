@@ -206,8 +206,11 @@ impl<T: Scalar, N: Network<T, In = Const<784>, Out = Const<10>>> Timed<T, N> {
     fn step(&mut self, pool: &Pool<T>, lr: T) -> T {
         let k = self.next;
         self.next = (k + 1) % pool.len();
-        self.net
-            .sgd_train_step(&pool.x[k], Targets::Classes(&pool.t[k]), lr)
+        Optimizer::sgd(lr.as_f64()).train_step(
+            &mut self.net,
+            &pool.x[k],
+            Targets::Classes(&pool.t[k]),
+        )
     }
 
     fn run(&mut self, pool: &Pool<T>, steps: usize, lr: T) {

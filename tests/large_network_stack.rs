@@ -18,7 +18,7 @@ fn train_on_small_stack<T: Scalar>() -> (T, T) {
             });
             let t = vec![3, 1, 4, 1];
             let before = net.backprop(&x, &t);
-            net.sgd_step(T::of_f64(0.1));
+            net.visit_params_mut(&mut |p| p.descend(T::of_f64(0.1)));
             let after = net.loss(&x, &t);
             (before, after)
         })

@@ -95,7 +95,7 @@ fn sgd_steps_decrease_the_loss_on_a_fixed_batch() {
     let mut losses = vec![net.loss(&x, &t)];
     for _ in 0..30 {
         net.backprop(&x, &t);
-        net.sgd_step(0.1);
+        net.visit_params_mut(&mut |p| p.descend(0.1));
         losses.push(net.loss(&x, &t));
     }
     assert!(losses.windows(2).all(|w| w[1] < w[0]), "{losses:?}");
@@ -110,7 +110,7 @@ fn loss_and_accuracy_come_from_one_pass_with_the_same_values() {
     let t: Vec<usize> = (0..40).map(|n| n % 10).collect();
     for _ in 0..20 {
         net.backprop(&x, &t);
-        net.sgd_step(0.5);
+        net.visit_params_mut(&mut |p| p.descend(0.5));
     }
     let (loss, accuracy) = net.loss_and_accuracy(&x, &t);
     assert_eq!(loss, net.loss(&x, &t));

@@ -67,7 +67,7 @@ fn in_inference_a_sample_does_not_depend_on_its_batch() {
     let t = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
     for _ in 0..5 {
         net.backprop(&x, &t);
-        net.sgd_step(0.1);
+        net.visit_params_mut(&mut |p| p.descend(0.1));
     }
     let scores = net.predict(&x).clone();
     let first = Batch::<f64, Const<3>>::from_row_slice(&[x[(0, 0)], x[(0, 1)], x[(0, 2)]]);

@@ -79,7 +79,7 @@ fn a_link_the_compiler_checks_runs_forward_and_backward() {
     );
     for _ in 0..20 {
         net.backprop(&x, &t);
-        net.sgd_step(0.5);
+        net.visit_params_mut(&mut |p| p.descend(0.5));
     }
     assert!(net.loss(&x, &t) < first);
 }

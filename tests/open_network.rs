@@ -807,7 +807,7 @@ fn weights_of_nested_and_user_layers_survive_save_and_load() {
     let x = uniform::<Const<5>>(&mut rng, 4, -1.0, 1.0);
     // Train a little, so that no parameter is at its initial value.
     for _ in 0..5 {
-        net.sgd_train_step(&x, Targets::Classes(&[0, 1, 2, 1]), 0.1);
+        Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&[0, 1, 2, 1]));
     }
     let expected = net.predict(&x).clone();
 
@@ -862,7 +862,7 @@ fn batch_norm_running_statistics_survive_save_and_load() {
     let x = uniform::<Const<5>>(&mut rng, 8, -1.0, 1.0);
     let t = [0, 1, 2, 0, 1, 2, 0, 1];
     for _ in 0..20 {
-        net.sgd_train_step(&x, Targets::Classes(&t), 0.1);
+        Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&t));
     }
     let expected = net.predict(&x).clone();
     let bytes = staticnet::io::to_safetensors_bytes(&net).unwrap();
@@ -883,7 +883,7 @@ fn batch_norm_running_statistics_survive_a_checkpoint() {
     let x = uniform::<Const<5>>(&mut rng, 8, -1.0, 1.0);
     let t = [2, 1, 0, 0, 1, 2, 2, 1];
     for _ in 0..20 {
-        net.sgd_train_step(&x, Targets::Classes(&t), 0.1);
+        Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&t));
     }
     let expected = net.predict(&x).clone();
     let meta = staticnet::io::CheckpointMeta {
@@ -982,7 +982,7 @@ fn a_net_with_a_user_layer_and_a_residual_block_learns_xor_with_sgd() {
     let mut net = XorNet::<f64>::init(&mut StdRng::seed_from_u64(15), Init::Auto);
     let (before, accuracy_before) = net.loss_and_accuracy(&x, &t);
     for _ in 0..300 {
-        let loss = net.sgd_train_step(&x, Targets::Classes(&t), 0.3);
+        let loss = Optimizer::sgd(0.3).train_step(&mut net, &x, Targets::Classes(&t));
         assert!(loss.is_finite());
     }
     let (after, accuracy) = net.loss_and_accuracy(&x, &t);
@@ -1047,9 +1047,9 @@ fn fused_step_matches<N: Network<f64>>(what: &str, build: impl Fn() -> N, x: &Ba
     let (mut fused, mut apart) = (build(), build());
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + b.abs());
     for step in 0..10 {
-        let fused_loss = fused.sgd_train_step(x, Targets::Classes(&t), 0.2);
-        let loss = apart.forward_backward(x, Targets::Classes(&t));
-        apart.sgd_step(0.2);
+        let fused_loss = Optimizer::sgd(0.2).train_step(&mut fused, x, Targets::Classes(&t));
+        let loss = apart.backprop(x, Targets::Classes(&t));
+        apart.visit_params_mut(&mut |p| p.descend(0.2));
         assert!(
             close(fused_loss, loss),
             "{what}, step {step}: loss {fused_loss} vs {loss}"
@@ -1182,7 +1182,7 @@ fn input_width_then_a_user_layer_without_sizes() {
     let t = [3, 7];
     let before = net.loss(&x, &t);
     for _ in 0..20 {
-        net.sgd_train_step(&x, Targets::Classes(&t), 0.1);
+        Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&t));
     }
     let after = net.loss(&x, &t);
     assert!(after < 0.5 * before, "{before} → {after}");

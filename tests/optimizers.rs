@@ -33,7 +33,7 @@ fn params(net: &Classifier<f64>) -> Vec<Vec<f64>> {
 }
 
 #[test]
-fn the_sgd_optimizer_is_sgd_step_bit_for_bit() {
+fn the_sgd_optimizer_is_the_books_update_bit_for_bit() {
     let mut rng = StdRng::seed_from_u64(1);
     let (x, t) = problem(&mut rng);
     let mut by_hand = Classifier::<f64>::init(&mut rng, Init::Normal { std: 0.5 });
@@ -41,7 +41,7 @@ fn the_sgd_optimizer_is_sgd_step_bit_for_bit() {
     let mut sgd = Optimizer::new(Method::Sgd, 0.1);
     for _ in 0..20 {
         by_hand.backprop(&x, &t);
-        by_hand.sgd_step(0.1);
+        by_hand.visit_params_mut(&mut |p| p.descend(0.1));
         by_optimizer.backprop(&x, &t);
         sgd.step(&mut by_optimizer);
     }

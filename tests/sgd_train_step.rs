@@ -1,12 +1,12 @@
-//! `sgd_train_step`, which fuses the first layer's SGD update into its
-//! backward pass, against `forward_backward` then `sgd_step`: the same
+//! The SGD optimizer's step, which fuses the first layer's update into
+//! its backward pass, against `backprop` then the book's update: the same
 //! training up to rounding, for a first `Affine` (fused), a first `Conv2d`
 //! (the default, unfused) and a `BatchNorm` further on; and no update at
 //! all after a loss that is not finite.
 
 use staticnet::optim::{Method, Optimizer};
 use staticnet::prelude::*;
-use staticnet::{Scalar, Shape, Targets};
+use staticnet::{ParamUpdate, Scalar, Shape, Targets};
 
 network! {
     struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
@@ -60,9 +60,11 @@ fn check<T: Scalar, N: Network<T>>(
     let lr = T::of_f64(0.1);
     let close = |a: f64, b: f64| (a - b).abs() <= tolerance * (1.0 + b.abs());
     for step in 0..10 {
-        let fused_loss = fused.sgd_train_step(x, Targets::Classes(t), lr).as_f64();
-        let loss = apart.forward_backward(x, Targets::Classes(t)).as_f64();
-        apart.sgd_step(lr);
+        let fused_loss = Optimizer::sgd(lr.as_f64())
+            .train_step(&mut fused, x, Targets::Classes(t))
+            .as_f64();
+        let loss = apart.backprop(x, Targets::Classes(t)).as_f64();
+        apart.visit_params_mut(&mut |p| p.descend(lr));
         assert!(
             close(fused_loss, loss),
             "step {step}: loss {fused_loss} vs {loss}"
@@ -117,7 +119,7 @@ fn a_loss_that_is_not_finite_leaves_the_parameters_as_they_were() {
     let mut x = batch::<f32, Const<784>>(10, 0.5, 8);
     x.as_mut_slice()[3] = f32::NAN;
     let before = params(&net);
-    let loss = net.sgd_train_step(&x, Targets::Classes(&classes(10, 10)), 0.1);
+    let loss = Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&classes(10, 10)));
     assert!(loss.is_nan());
     assert_eq!(params(&net), before);
 }
@@ -131,7 +133,11 @@ fn the_sgd_optimizer_takes_the_fused_step_and_counts_it() {
     let mut sgd = Optimizer::<f64>::new(Method::Sgd, 0.1);
     for _ in 0..3 {
         let loss = sgd.train_step(&mut net, &x, Targets::Classes(&t));
-        assert_eq!(loss, by_hand.sgd_train_step(&x, Targets::Classes(&t), 0.1));
+        // The fused chain, by hand: the backward pass applies the update.
+        by_hand.set_training(true);
+        let by_hand_loss = by_hand.forward_loss(&x, Targets::Classes(&t));
+        by_hand.backward(&x, Targets::Classes(&t), ParamUpdate::Sgd { lr: 0.1 });
+        assert_eq!(loss, by_hand_loss);
     }
     assert_eq!(sgd.steps(), 3);
     assert_eq!(params(&net), params(&by_hand));

@@ -94,10 +94,10 @@ where
     let lr = T::of_f64(0.1);
     let mut step = |k: usize, count: bool| {
         let (x, t) = (&pool.x[k % pool.len()], &pool.t[k % pool.len()]);
-        let expected = base.forward_backward(x, Targets::Classes(t));
-        base.sgd_step(lr);
+        let expected = base.backprop(x, Targets::Classes(t));
+        base.visit_params_mut(&mut |p| p.descend(lr));
         COUNTING.store(count, Ordering::SeqCst);
-        let loss = ours.sgd_train_step(x, Targets::Classes(t), lr);
+        let loss = Optimizer::sgd(lr.as_f64()).train_step(&mut ours, x, Targets::Classes(t));
         COUNTING.store(false, Ordering::SeqCst);
         let (loss, expected) = (loss.as_f64(), expected.as_f64());
         assert!(
@@ -130,7 +130,7 @@ fn train_regularized<T: Scalar>(batch: usize) -> usize {
     let mut step = |k: usize, count: bool| {
         let (x, t) = (&pool.x[k % pool.len()], &pool.t[k % pool.len()]);
         COUNTING.store(count, Ordering::SeqCst);
-        let loss = net.forward_backward(x, Targets::Classes(t));
+        let loss = net.backprop(x, Targets::Classes(t));
         optimizer.step(&mut net);
         COUNTING.store(false, Ordering::SeqCst);
         assert!(loss.is_finite(), "step {k}: loss {}", loss.as_f64());
@@ -169,7 +169,7 @@ fn train_conv(batch: usize) -> usize {
     let t: Vec<usize> = (0..batch).map(|n| n % 10).collect();
     counted(|count| {
         COUNTING.store(count, Ordering::SeqCst);
-        let loss = net.sgd_train_step(&x, Targets::Classes(&t), 0.1);
+        let loss = Optimizer::sgd(0.1).train_step(&mut net, &x, Targets::Classes(&t));
         COUNTING.store(false, Ordering::SeqCst);
         assert!(loss.is_finite());
     })

@@ -153,12 +153,12 @@ pub trait Layer<T: Scalar>: Sized {
     /// [`BatchNorm`](crate::BatchNorm). The others ignore it.
     ///
     /// A network sets the mode of all its layers as the book's
-    /// `train_flg` does: [`Network::forward_backward`] trains,
+    /// `train_flg` does: [`Network::backprop`] trains,
     /// [`Network::predict`] infers (see
     /// [`Network::set_training`]).
     ///
     /// [`Dropout`]: crate::Dropout
-    /// [`Network::forward_backward`]: crate::Network::forward_backward
+    /// [`Network::backprop`]: crate::Network::backprop
     /// [`Network::predict`]: crate::Network::predict
     /// [`Network::set_training`]: crate::Network::set_training
     fn set_training(&mut self, training: bool) {
@@ -272,7 +272,7 @@ impl<T: Scalar> ParamUpdate<T> {
     /// gradient: nothing for [`StoreGradients`](ParamUpdate::StoreGradients).
     pub fn apply<L: Layer<T>>(self, layer: &mut L) {
         if let ParamUpdate::Sgd { lr } = self {
-            layer.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
+            layer.visit_params_mut(&mut |p| p.descend(lr));
         }
     }
 }

@@ -27,58 +27,65 @@ pub trait Network<T: Scalar>: Sized {
     /// A network whose layers are drawn as `init` says.
     fn init(rng: &mut dyn RngCore, init: Init) -> Self;
 
-    /// The scores for `x`: every layer but the loss, in inference mode (the
-    /// book's `predict(x, train_flg=False)`).
-    fn predict(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out>;
+    /// The scores for `x`: every layer but the loss, in the mode the
+    /// layers are in (see [`set_training`](Network::set_training)). The
+    /// result stays in the network until the next forward pass.
+    fn forward(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out>;
 
-    /// The loss for `x` against `t`, with no backward pass, in the mode the
-    /// layers are in (see [`set_training`](Network::set_training)).
+    /// The loss for `x` against `t`: [`forward`](Network::forward), then
+    /// the loss layer, in the mode the layers are in.
     fn forward_loss(&mut self, x: &Batch<T, Self::In>, t: Targets<'_, T, Self::Out>) -> T;
 
-    /// One forward and one backward pass, in training mode, with `update`
-    /// applied to every parameter: the body of
-    /// [`forward_backward`](Network::forward_backward) and
-    /// [`sgd_train_step`](Network::sgd_train_step). With
-    /// [`ParamUpdate::Sgd`], a loss that is NaN or infinite returns before
-    /// the backward pass, leaving the parameters as they were. Returns the
-    /// loss.
-    fn train_pass(
+    /// The scores of the last forward pass: what the loss layer read.
+    fn scores(&self) -> &Batch<T, Self::Out>;
+
+    /// The backward pass of the last [`forward_loss`](Network::forward_loss)
+    /// on `x` against `t`, from the loss layer to the first layer: every
+    /// parameter's gradient is stored beside it
+    /// ([`ParamUpdate::StoreGradients`]), or the book's update
+    /// `p ← p − lr·∂L/∂p` is applied as the gradients are computed
+    /// ([`ParamUpdate::Sgd`]; the first layer may fuse it into its
+    /// product, see [`Layer::backward_first`](crate::Layer::backward_first)).
+    ///
+    /// It decides nothing: the mode, what to do with a loss that is not
+    /// finite, and which update to ask for are the caller's —
+    /// [`backprop`](Network::backprop) for gradients,
+    /// [`Optimizer::train_step`](crate::optim::Optimizer::train_step) for
+    /// a training step.
+    fn backward(
         &mut self,
         x: &Batch<T, Self::In>,
         t: Targets<'_, T, Self::Out>,
         update: ParamUpdate<T>,
-    ) -> T;
+    );
 
-    /// One forward and one backward pass, in training mode: afterwards
-    /// every parameter's gradient is stored beside it. Returns the loss.
-    fn forward_backward<'t>(
-        &mut self,
-        x: &Batch<T, Self::In>,
-        t: impl Into<Targets<'t, T, Self::Out>>,
-    ) -> T {
-        self.train_pass(x, t.into(), ParamUpdate::StoreGradients)
+    /// The scores for `x` in inference mode: the book's
+    /// `predict(x, train_flg=False)`.
+    fn predict(&mut self, x: &Batch<T, Self::In>) -> &Batch<T, Self::Out> {
+        self.set_training(false);
+        self.forward(x)
     }
 
     /// Puts every layer in training mode (`true`) or inference mode
     /// (`false`); only dropout and batch normalization tell them apart
     /// (see [`Layer::set_training`](crate::Layer::set_training)).
     ///
-    /// The mode follows the book's `train_flg`: [`forward_backward`]
-    /// (and so [`backprop`], [`gradient`] and training) switches to
-    /// training, [`predict`] (and so [`accuracy`]) and [`loss`] to
-    /// inference, and [`numerical_gradient`] to training, to match
-    /// [`gradient`]. [`forward_loss`] runs in the mode last set.
+    /// The mode follows the book's `train_flg`: [`backprop`] (and so
+    /// [`gradient`]) and a training step switch to training, [`predict`]
+    /// (and so [`accuracy`]) and [`loss`] to inference, and
+    /// [`numerical_gradient`] to training, to match [`gradient`].
+    /// [`forward`] and [`forward_loss`] run in the mode last set.
     ///
     /// `network!` calls every layer's; the default does nothing, which is
     /// right for a network written by hand whose layers have no modes.
     ///
-    /// [`forward_backward`]: Network::forward_backward
     /// [`backprop`]: Network::backprop
     /// [`gradient`]: Network::gradient
     /// [`predict`]: Network::predict
     /// [`accuracy`]: Network::accuracy
     /// [`loss`]: Network::loss
     /// [`numerical_gradient`]: Network::numerical_gradient
+    /// [`forward`]: Network::forward
     /// [`forward_loss`]: Network::forward_loss
     fn set_training(&mut self, training: bool) {
         let _ = training;
@@ -119,15 +126,20 @@ pub trait Network<T: Scalar>: Sized {
         self.forward_loss(x, t.into())
     }
 
-    /// Backpropagation without copying: the gradients stay beside the
-    /// parameters (see [`visit_params`](Network::visit_params)). Returns
+    /// Backpropagation, in training mode: one forward and one backward
+    /// pass, after which every parameter's gradient is stored beside it
+    /// (see [`visit_params`](Network::visit_params)), uncopied. Returns
     /// the loss.
     fn backprop<'t>(
         &mut self,
         x: &Batch<T, Self::In>,
         t: impl Into<Targets<'t, T, Self::Out>>,
     ) -> T {
-        self.forward_backward(x, t.into())
+        let t = t.into();
+        self.set_training(true);
+        let loss = self.forward_loss(x, t);
+        self.backward(x, t, ParamUpdate::StoreGradients);
+        loss
     }
 
     /// The gradient of every parameter by backpropagation, by name, as the
@@ -137,7 +149,7 @@ pub trait Network<T: Scalar>: Sized {
         x: &Batch<T, Self::In>,
         t: impl Into<Targets<'t, T, Self::Out>>,
     ) -> Gradients<T> {
-        self.forward_backward(x, t.into());
+        self.backprop(x, t);
         let mut entries = Vec::new();
         self.visit_params(&mut |p| {
             entries.push(Gradient {
@@ -250,44 +262,16 @@ pub trait Network<T: Scalar>: Sized {
     }
 
     /// [`loss`](Network::loss) and [`accuracy`](Network::accuracy)
-    /// together. `network!` computes both from one forward pass; this
-    /// default, for networks written by hand, runs two.
+    /// together, from one forward pass in inference mode.
     fn loss_and_accuracy<'t>(
         &mut self,
         x: &Batch<T, Self::In>,
         t: impl Into<Targets<'t, T, Self::Out>>,
     ) -> (T, f64) {
         let t = t.into();
-        (self.loss(x, t), self.accuracy(x, t))
-    }
-
-    /// The book's update: `p ← p − lr·∂L/∂p` for every parameter, with the
-    /// gradients of the last backward pass. The other rules of chapter 6
-    /// are in [`optim`](crate::optim).
-    fn sgd_step(&mut self, lr: T) {
-        self.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
-    }
-
-    /// One step of the book's training loop with plain SGD: the forward
-    /// pass, the backward pass and `p ← p − lr·∂L/∂p` for every parameter.
-    /// Returns the loss of the batch, before the update.
-    ///
-    /// The result is [`forward_backward`](Network::forward_backward) then
-    /// [`sgd_step`](Network::sgd_step), up to rounding, but the first
-    /// layer's update is fused into its backward pass
-    /// ([`Layer::backward_first`](crate::Layer::backward_first)): an
-    /// [`Affine`](crate::Affine) subtracts `lr·xᵀ·dout` from `W` inside the
-    /// product, so its gradients are never stored (its `dw` and `db` keep
-    /// older values) and the step reads and writes less memory.
-    ///
-    /// A loss that is NaN or infinite leaves the parameters as they were.
-    fn sgd_train_step<'t>(
-        &mut self,
-        x: &Batch<T, Self::In>,
-        t: impl Into<Targets<'t, T, Self::Out>>,
-        lr: T,
-    ) -> T {
-        self.train_pass(x, t.into(), ParamUpdate::Sgd { lr })
+        self.set_training(false);
+        let loss = self.forward_loss(x, t);
+        (loss, accuracy_of(self.scores(), t))
     }
 
     /// The total number of scalar parameters.

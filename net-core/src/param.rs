@@ -281,6 +281,22 @@ pub struct ParamMut<'a, T> {
     pub grad: &'a mut [T],
 }
 
+impl<T: Scalar> ParamMut<'_, T> {
+    /// The book's update, `p ← p − lr·∂L/∂p`, from the stored gradient.
+    pub fn descend(self, lr: T) {
+        descend(self.value, self.grad, lr);
+    }
+}
+
+/// `value ← value − lr·grad`, element by element: plain SGD, which
+/// [`ParamUpdate::Sgd`](crate::ParamUpdate::Sgd) and the `sgd` optimizer
+/// share, so that the two are the same arithmetic.
+pub(crate) fn descend<T: Scalar>(value: &mut [T], grad: &[T], lr: T) {
+    for (value, &grad) in value.iter_mut().zip(grad) {
+        *value -= lr * grad;
+    }
+}
+
 /// A layer's persistent state that is not a parameter, read-only: what it
 /// learns without a gradient, such as `BatchNorm`'s running mean and
 /// variance. Saved and loaded beside the parameters.

@@ -181,14 +181,18 @@ impl<'a> Network<'a> {
         let (forward, last) = self.forward_chain();
         let scores = through(self.loss_path(loss), loss, "forward", quote!(#last));
         let loss_forward = self.loss_forward(loss, &scores);
-        let accuracy = local("accuracy");
+        let last_layer = self.layers.last().expect("a valid network has a layer");
+        let (last_field, last_span) = (&last_layer.field, last_layer.decl.name.span());
+        let last_output =
+            quote_spanned!(last_span=> ::staticnet::Layer::<T>::output(&self.#last_field));
+        let last_scores = through(self.loss_path(loss), loss, "forward", last_output);
         let backward = self.backward_chain(First::Params(&update));
         let loss_field = &loss.field;
         let loss_backward = quote_spanned!(loss.decl.name.span()=>
             ::staticnet::LossLayer::<T>::backward(&mut self.#loss_field, #t)
         );
         let loss_backward = through(self.loss_path(loss), loss, "backward", loss_backward);
-        let (d, value) = (local("d"), local("loss"));
+        let d = local("d");
         let init_body = if self.runtime.is_empty() {
             self.init(None, None)
         } else {
@@ -256,8 +260,7 @@ impl<'a> Network<'a> {
                     #init_body
                 }
 
-                fn predict(&mut self, #x: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
-                    ::staticnet::Network::<T>::set_training(self, false);
+                fn forward(&mut self, #x: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
                     #forward
                     #scores
                 }
@@ -267,24 +270,13 @@ impl<'a> Network<'a> {
                     #loss_forward
                 }
 
-                fn loss_and_accuracy<'t>(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: impl ::core::convert::Into<::staticnet::Targets<'t, T, Self::Out>>) -> (T, f64) {
-                    ::staticnet::Network::<T>::set_training(self, false);
-                    let #t = ::core::convert::Into::into(#t);
-                    #forward
-                    let #accuracy = ::staticnet::__private::accuracy_of(#scores, #t);
-                    (#loss_forward, #accuracy)
+                fn scores(&self) -> &::staticnet::Batch<T, Self::Out> {
+                    #last_scores
                 }
 
-                fn train_pass(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>, #update: ::staticnet::ParamUpdate<T>) -> T {
-                    ::staticnet::Network::<T>::set_training(self, true);
-                    #forward
-                    let #value = #loss_forward;
-                    if ::core::matches!(#update, ::staticnet::ParamUpdate::Sgd { .. }) && !#value.is_finite() {
-                        return #value;
-                    }
+                fn backward(&mut self, #x: &::staticnet::Batch<T, Self::In>, #t: ::staticnet::Targets<'_, T, Self::Out>, #update: ::staticnet::ParamUpdate<T>) {
                     let #d = #loss_backward;
                     #backward
-                    #value
                 }
 
                 fn set_training(&mut self, #training: bool) {

@@ -223,13 +223,16 @@ pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
                 fn init(_: &mut dyn ::staticnet::rand::RngCore, _: ::staticnet::Init) -> Self {
                     ::core::unimplemented!(#message)
                 }
-                fn predict(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
+                fn forward(&mut self, _: &::staticnet::Batch<T, Self::In>) -> &::staticnet::Batch<T, Self::Out> {
                     ::core::unimplemented!(#message)
                 }
                 fn forward_loss(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>) -> T {
                     ::core::unimplemented!(#message)
                 }
-                fn train_pass(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>, _: ::staticnet::ParamUpdate<T>) -> T {
+                fn scores(&self) -> &::staticnet::Batch<T, Self::Out> {
+                    ::core::unimplemented!(#message)
+                }
+                fn backward(&mut self, _: &::staticnet::Batch<T, Self::In>, _: ::staticnet::Targets<'_, T, Self::Out>, _: ::staticnet::ParamUpdate<T>) {
                     ::core::unimplemented!(#message)
                 }
                 fn visit_params(&self, _: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {

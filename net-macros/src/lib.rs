@@ -176,34 +176,31 @@ mod validate;
 ///            after it (He before `Relu`, Xavier otherwise); the loss's `new` */
 ///     }
 ///     fn set_training(&mut self, training) { /* every layer's `set_training` */ }
-///     fn predict(&mut self, x) -> &Batch<T, Const<10>> {
-///         self.set_training(false); // inference, as the book's `train_flg=False`
+///     fn forward(&mut self, x) -> &Batch<T, Const<10>> {
 ///         let h1 = self.affine1.forward(x);
 ///         let h2 = self.relu1.forward(h1);
 ///         self.affine2.forward(h2)
 ///     }
 ///     fn forward_loss(&mut self, x, t) -> T { /* the same chain, then */ self.loss.forward(h3, t) }
-///     fn train_pass(&mut self, x, t, update: ParamUpdate<T>) -> T {
-///         self.set_training(true);
-///         /* the forward chain, then */ let loss = self.loss.forward(h3, t);
-///         // (with `ParamUpdate::Sgd`, a loss that is not finite returns here)
+///     fn scores(&self) -> &Batch<T, Const<10>> { self.affine2.output() }
+///     fn backward(&mut self, x, t, update: ParamUpdate<T>) {
 ///         let d = self.loss.backward(t);
 ///         let d = self.affine2.backward(self.relu1.output(), d);
 ///         let d = self.relu1.backward(self.affine1.output(), d);
 ///         self.affine1.backward_first(x, d, update); // no input gradient for the first layer
 ///         update.apply(&mut self.relu1);             // p ← p − lr·∂L/∂p with `Sgd`,
 ///         update.apply(&mut self.affine2);           // nothing with `StoreGradients`
-///         loss
 ///     }
 ///     fn visit_params(&self, f) { /* W1, b1, W2, b2: each layer's, numbered */ }
 ///     /* visit_params_mut, visit_buffers, visit_buffers_mut: the same */
 /// }
 /// ```
 ///
-/// `forward_backward` is `train_pass` with `ParamUpdate::StoreGradients`,
-/// `sgd_train_step` with `ParamUpdate::Sgd { lr }`: one forward chain and
-/// one backward chain, whatever the update. Without a loss layer the same
-/// chains implement `Layer` (`forward`, `output`, `backward`,
+/// The chains decide nothing: the mode, the guard against a loss that is
+/// not finite and the update are the caller's — `Network::backprop` (the
+/// gradients stored, in training mode) and `Optimizer::train_step` (one
+/// step) call `forward_loss`, then `backward`. Without a loss layer the
+/// same chains implement `Layer` (`forward`, `output`, `backward`,
 /// `backward_first`) instead.
 ///
 /// The fields are named as the book names its layers: `affine1`, `relu1`,
@@ -215,8 +212,8 @@ mod validate;
 /// your own) has `Wk` and `bk`, the `k`-th `BatchNorm` `gammak`, `betak`,
 /// `running_meank` and `running_vark`. `T` is `f32` unless given:
 /// `TwoLayerNet::<f64>::new(&mut rng)`. Everything else —
-/// `new`, `loss`, `gradient`, `numerical_gradient`, `accuracy`, `sgd_step`
-/// — comes from the `Network` trait.
+/// `new`, `predict`, `loss`, `backprop`, `gradient`, `numerical_gradient`,
+/// `accuracy` — comes from the `Network` trait.
 ///
 /// # Example
 ///

@@ -14,6 +14,6 @@ fn main() {
     let loss: f32 = net.loss(&x, &t);
     let grads = net.gradient(&x, &t);
     let accuracy: f64 = net.accuracy(&x, &t);
-    net.sgd_step(0.1);
+    net.visit_params_mut(&mut |p| p.descend(0.1));
     let _ = (loss, grads, accuracy, Net::<f64>::LAYERS, net.clone());
 }

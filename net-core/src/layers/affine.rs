@@ -324,7 +324,7 @@ mod tests {
         fused.backward_first(&x, &dout, ParamUpdate::Sgd { lr });
         apart.forward(&x);
         apart.backward_first(&x, &dout, ParamUpdate::StoreGradients);
-        apart.visit_params_mut(&mut |p| crate::optim::sgd::update_param(p, lr));
+        apart.visit_params_mut(&mut |p| p.descend(lr));
         for (name, got, expected) in [
             ("W", fused.w.as_slice(), apart.w.as_slice()),
             ("b", fused.b.as_slice(), apart.b.as_slice()),

@@ -183,7 +183,7 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
     }
 
     /// The book's backward, which assumes the last forward ran in training
-    /// mode (as a network's `forward_backward` does).
+    /// mode (as a network's `backprop` does).
     fn output(&self) -> &Batch<T, Const<N>> {
         &self.out
     }

@@ -35,7 +35,7 @@ pub use rmsprop::DEFAULT_DECAY_RATE;
 pub use weight_decay::{add_weight_decay, weight_decay_penalty};
 
 use crate::io::{Checkpoint, STATE_PREFIX};
-use crate::{Batch, Network, ParamName, ParamShape, Scalar, Targets};
+use crate::{Batch, Network, ParamName, ParamShape, ParamUpdate, Scalar, Targets};
 
 /// The book's momentum for `Momentum` and `Nesterov`.
 pub const DEFAULT_MOMENTUM: f64 = 0.9;
@@ -314,19 +314,22 @@ impl<T: Scalar> Optimizer<T> {
         });
     }
 
-    /// One training step on the batch `x` against `t`: the backward pass,
-    /// then the update, as [`Network::forward_backward`] and
-    /// [`step`](Optimizer::step) do. Plain SGD with no weight decay takes
-    /// [`Network::sgd_train_step`] instead, which fuses the first layer's
-    /// update into its backward pass (the same step up to rounding; the
-    /// first layer's gradients are then not stored). Returns the loss of
-    /// the batch before the update.
+    /// One training step on the batch `x` against `t`, in training mode:
+    /// the forward pass, then — when the loss is finite — the backward
+    /// pass and the update. Returns the loss of the batch before the
+    /// update.
     ///
-    /// A loss that is NaN or infinite leaves the parameters as they were
-    /// and is not counted as a step.
+    /// This is the one place that decides a step: plain SGD with no weight
+    /// decay asks the backward pass to apply the update as it goes
+    /// ([`ParamUpdate::Sgd`], which the first layer fuses into its
+    /// product: the same step up to rounding, with that layer's gradients
+    /// not stored); every other rule has the gradients stored, then
+    /// [`step`](Optimizer::step)s. A loss that is NaN or infinite leaves
+    /// the parameters as they were and is not counted as a step.
     ///
     /// # Panics
-    /// As [`step`](Optimizer::step).
+    /// As [`step`](Optimizer::step), and when `t` does not fit `x` (as
+    /// [`Network::loss`] does).
     pub fn train_step<'t, N: Network<T>>(
         &mut self,
         net: &mut N,
@@ -334,15 +337,17 @@ impl<T: Scalar> Optimizer<T> {
         t: impl Into<Targets<'t, T, N::Out>>,
     ) -> T {
         let t = t.into();
-        if matches!(self.method, Method::Sgd) && self.weight_decay == 0.0 {
-            let loss = net.sgd_train_step(x, t, T::of_f64(self.learning_rate));
-            if loss.is_finite() {
-                self.steps += 1;
-            }
+        net.set_training(true);
+        let loss = net.forward_loss(x, t);
+        if !loss.is_finite() {
             return loss;
         }
-        let loss = net.forward_backward(x, t);
-        if loss.is_finite() {
+        if matches!(self.method, Method::Sgd) && self.weight_decay == 0.0 {
+            let lr = T::of_f64(self.learning_rate);
+            net.backward(x, t, ParamUpdate::Sgd { lr });
+            self.steps += 1;
+        } else {
+            net.backward(x, t, ParamUpdate::StoreGradients);
             self.step(net);
         }
         loss

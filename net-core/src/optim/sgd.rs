@@ -1,23 +1,8 @@
 //! Stochastic gradient descent: the book's `SGD` class.
 
-use crate::{ParamMut, Scalar};
-
-/// `p ← p − lr·g`, element by element.
-///
-/// [`Network::sgd_step`](crate::Network::sgd_step) calls this too, so the
-/// `sgd` optimizer and the chapter-4 update are the same arithmetic.
-pub(crate) fn update<T: Scalar>(value: &mut [T], grad: &[T], lr: T) {
-    for (value, &grad) in value.iter_mut().zip(grad) {
-        *value -= lr * grad;
-    }
-}
-
-/// `p ← p − lr·∂L/∂p` for one parameter, from its stored gradient: what
-/// `Network::sgd_step` and `ParamUpdate::Sgd` apply to each parameter
-/// they visit.
-pub fn update_param<T: Scalar>(p: ParamMut<'_, T>, lr: T) {
-    update(p.value, p.grad, lr);
-}
+/// `p ← p − lr·g`, element by element: the same arithmetic as
+/// [`ParamUpdate::Sgd`](crate::ParamUpdate::Sgd).
+pub(crate) use crate::param::descend as update;
 
 #[cfg(test)]
 mod tests {

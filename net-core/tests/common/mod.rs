@@ -40,7 +40,7 @@ impl<T: Scalar, const I: usize, const H: usize, const O: usize> Network<T>
         }
     }
 
-    fn predict(&mut self, x: &Batch<T, Const<I>>) -> &Batch<T, Const<O>> {
+    fn forward(&mut self, x: &Batch<T, Const<I>>) -> &Batch<T, Const<O>> {
         let h = self.affine1.forward(x);
         let h = self.relu1.forward(h);
         self.affine2.forward(h)
@@ -53,22 +53,21 @@ impl<T: Scalar, const I: usize, const H: usize, const O: usize> Network<T>
         self.loss.forward(y, t)
     }
 
-    fn train_pass(
+    fn scores(&self) -> &Batch<T, Const<O>> {
+        self.affine2.output()
+    }
+
+    fn backward(
         &mut self,
         x: &Batch<T, Const<I>>,
         t: Targets<'_, T, Const<O>>,
         update: ParamUpdate<T>,
-    ) -> T {
-        let a1 = self.affine1.forward(x);
-        let r1 = self.relu1.forward(a1);
-        let y = self.affine2.forward(r1);
-        let loss = self.loss.forward(y, t);
+    ) {
         let dy = self.loss.backward(t);
-        let dr1 = self.affine2.backward(r1, dy);
-        let da1 = self.relu1.backward(a1, dr1);
+        let dr1 = self.affine2.backward(self.relu1.output(), dy);
+        let da1 = self.relu1.backward(self.affine1.output(), dr1);
         self.affine1.backward_first(x, da1, update);
         update.apply(&mut self.affine2);
-        loss
     }
 
     fn visit_params(&self, f: &mut dyn FnMut(ParamRef<'_, T>)) {
