@@ -55,8 +55,8 @@ impl<T: Scalar, S: Shape> Layer<T> for Swish<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.sigmoid.set_batch_size(x.batch_size());
-        self.out.set_batch_size(x.batch_size());
+        self.sigmoid.set_size_like(x);
+        self.out.set_size_like(x);
         let sigmoid = self.sigmoid.as_mut_slice().iter_mut();
         for ((s, y), &x) in sigmoid.zip(self.out.as_mut_slice()).zip(x.as_slice()) {
             *s = T::one() / (T::one() + (-x).exp());
@@ -70,7 +70,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Swish<T, S> {
     }
 
     fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         let dx = self.dx.as_mut_slice().iter_mut();
         let inputs = x.as_slice().iter().zip(self.sigmoid.as_slice());
         for ((dx, (&x, &s)), &dout) in dx.zip(inputs).zip(dout.as_slice()) {

@@ -67,7 +67,7 @@ mod my {
         }
 
         fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-            self.out.set_batch_size(x.batch_size());
+            self.out.set_size_like(x);
             for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
                 *y = x.softplus();
             }
@@ -79,7 +79,7 @@ mod my {
         }
 
         fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-            self.dx.set_batch_size(dout.batch_size());
+            self.dx.set_size_like(dout);
             let dx = self.dx.as_mut_slice().iter_mut();
             for ((dx, &x), &d) in dx.zip(x.as_slice()).zip(dout.as_slice()) {
                 *dx = d * x.logistic();
@@ -116,7 +116,7 @@ mod my {
         }
 
         fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-            self.out.set_batch_size(x.batch_size());
+            self.out.set_size_like(x);
             for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
                 *y = swish(x);
             }
@@ -128,7 +128,7 @@ mod my {
         }
 
         fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-            self.dx.set_batch_size(dout.batch_size());
+            self.dx.set_size_like(dout);
             let dx = self.dx.as_mut_slice().iter_mut();
             for ((dx, &x), &d) in dx.zip(x.as_slice()).zip(dout.as_slice()) {
                 let s = sigma(x);
@@ -158,7 +158,7 @@ mod my {
         }
 
         fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-            self.out.set_batch_size(x.batch_size());
+            self.out.set_size_like(x);
             for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
                 *y = x * T::of_f64(K as f64);
             }
@@ -170,7 +170,7 @@ mod my {
         }
 
         fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-            self.dx.set_batch_size(dout.batch_size());
+            self.dx.set_size_like(dout);
             for (dx, &d) in self.dx.as_mut_slice().iter_mut().zip(dout.as_slice()) {
                 *dx = d * T::of_f64(K as f64);
             }

@@ -14,18 +14,21 @@ pub const fn window_fits<In: Image>(size: usize, stride: usize, pad: usize) -> b
 }
 
 /// How a network names what its layers visit: each layer's unnumbered
-/// names (`W`, `b`) get the layer's number among the layers whose first
-/// name is the same (`W2` for the second layer with weights, `gamma1` for
-/// the first `BatchNorm`); names a layer numbered itself (a network used as
-/// a layer) go behind the layer's field: `block1.W1`.
+/// names (`W`, `b`) get one number, the layer's, one more than the highest
+/// number any of those names had so far — so the book's names come out
+/// (`W1`, `b1`, `gamma1`, `W2`, `b2`: the second layer with weights, the
+/// first `BatchNorm`), and no two parameters share a name whatever names a
+/// layer gives its own (`U1`, `V1`, `b1`, then an `Affine`'s `W2`, `b2`).
+/// Names a layer numbered itself (a network used as a layer) go behind the
+/// layer's field: `block1.W1`.
 pub struct Names {
-    /// How many layers so far had each first name.
+    /// The highest number each name has had so far.
     counts: [(&'static str, usize); Names::KINDS],
     len: usize,
 }
 
 impl Names {
-    /// Kinds of layers numbered apart; more than that are left unnumbered.
+    /// Names numbered apart; more than that are left unnumbered.
     const KINDS: usize = 32;
 
     /// No layer named yet.
@@ -37,43 +40,68 @@ impl Names {
         }
     }
 
-    /// The names of the next layer, the field `field`.
-    pub fn layer(&mut self, field: &'static str) -> LayerNames<'_> {
+    /// The names of the next layer, the field `field`; `names` calls its
+    /// argument on each name the layer will give, so that the layer's
+    /// number is known before the first.
+    pub fn layer(
+        &mut self,
+        field: &'static str,
+        names: &dyn Fn(&mut NameSink<'_>),
+    ) -> LayerNames<'_> {
+        let mut highest = 0;
+        names(&mut |name| {
+            if name.is_unnumbered() {
+                highest = highest.max(self.count(name.base));
+            }
+        });
         LayerNames {
             names: self,
             field,
-            number: None,
+            number: highest + 1,
         }
     }
 
-    /// The number of the next layer whose first name is `base`.
-    fn next(&mut self, base: &'static str) -> usize {
+    /// The highest number `base` has had so far (0 for none).
+    fn count(&self, base: &str) -> usize {
+        self.counts[..self.len]
+            .iter()
+            .find(|(b, _)| *b == base)
+            .map_or(0, |&(_, count)| count)
+    }
+
+    /// Records that `base` has had `number`; `false` when there is no room
+    /// left to record it.
+    fn record(&mut self, base: &'static str, number: usize) -> bool {
         if let Some((_, count)) = self.counts[..self.len].iter_mut().find(|(b, _)| *b == base) {
-            *count += 1;
-            return *count;
+            *count = number;
+            return true;
         }
         if self.len == Names::KINDS {
-            return 0;
+            return false;
         }
-        self.counts[self.len] = (base, 1);
+        self.counts[self.len] = (base, number);
         self.len += 1;
-        1
+        true
     }
 }
+
+/// What receives a layer's names, one by one.
+pub type NameSink<'a> = dyn FnMut(ParamName) + 'a;
 
 /// The names of one layer's parameters or buffers: see [`Names`].
 pub struct LayerNames<'a> {
     names: &'a mut Names,
     field: &'static str,
-    number: Option<usize>,
+    number: usize,
 }
 
 impl LayerNames<'_> {
     /// The name `name`, as the layer gave it, in the network.
     pub fn name(&mut self, mut name: ParamName) -> ParamName {
         if name.is_unnumbered() {
-            let names = &mut *self.names;
-            name.index = *self.number.get_or_insert_with(|| names.next(name.base));
+            if self.names.record(name.base, self.number) {
+                name.index = self.number;
+            }
         } else {
             name.scope = name.scope.within(self.field);
         }

@@ -79,12 +79,16 @@ pub trait BatchStorage<T>: Clone + core::fmt::Debug {
     fn as_slice(&self) -> &[T];
     /// All scalars, in storage order, mutably.
     fn as_mut_slice(&mut self) -> &mut [T];
-    /// Makes room for `batch_size` samples. The allocation is kept when the
-    /// size is unchanged; the values are unspecified afterwards.
+    /// Makes room for `batch_size` samples, each of the size this batch
+    /// has. The allocation is kept when the size is unchanged; the values
+    /// are unspecified afterwards. A layer whose output has its input's
+    /// shape sizes it with [`set_size_like`](BatchStorage::set_size_like)
+    /// instead, which also takes a width chosen at run time.
     fn set_batch_size(&mut self, batch_size: usize);
     /// Makes room for as many samples as `other` holds, each of its size
     /// (which differs from batch to batch only for a width chosen at run
-    /// time). The allocation is kept when nothing changes.
+    /// time): the resize of every layer that keeps the shape of its input,
+    /// built-in or one's own. The allocation is kept when nothing changes.
     fn set_size_like(&mut self, other: &Self) {
         self.set_batch_size(other.batch_size());
     }

@@ -622,15 +622,44 @@ impl<'a> Network<'a> {
     /// `visit_buffers_mut`: each layer's in order, renamed by
     /// `__private::Names` (`W1`, `b1`, `gamma1`, `block1.W1`, …).
     fn visits(&self) -> TokenStream {
+        // Each visit, and the read-only visit that gives a layer's names
+        // first.
         let kinds = [
-            ("visit_params", quote!(&self), quote!(ParamRef)),
-            ("visit_params_mut", quote!(&mut self), quote!(ParamMut)),
-            ("visit_buffers", quote!(&self), quote!(BufferRef)),
-            ("visit_buffers_mut", quote!(&mut self), quote!(BufferMut)),
+            (
+                "visit_params",
+                "visit_params",
+                quote!(&self),
+                quote!(ParamRef),
+            ),
+            (
+                "visit_params_mut",
+                "visit_params",
+                quote!(&mut self),
+                quote!(ParamMut),
+            ),
+            (
+                "visit_buffers",
+                "visit_buffers",
+                quote!(&self),
+                quote!(BufferRef),
+            ),
+            (
+                "visit_buffers_mut",
+                "visit_buffers",
+                quote!(&mut self),
+                quote!(BufferMut),
+            ),
         ];
-        let (f, p, names, layer_names) = (local("f"), local("p"), local("names"), local("layer"));
-        let methods = kinds.into_iter().map(|(method, receiver, item)| {
+        let (f, p, names, layer_names, each) = (
+            local("f"),
+            local("p"),
+            local("names"),
+            local("layer"),
+            local("each"),
+        );
+        let methods = kinds.into_iter().map(|(method, read, receiver, item)| {
             let method = Ident::new(method, Span::call_site());
+            let read = Ident::new(read, Span::call_site());
             let mutable = receiver.to_string().contains("mut");
             let calls = self.layers.iter().map(|layer| {
                 let (field, span) = (&layer.field, layer.decl.name.span());
@@ -641,7 +670,9 @@ impl<'a> Network<'a> {
                     quote_spanned!(span=> &)
                 };
                 quote_spanned!(span=> {
-                    let mut #layer_names = #names.layer(#field_name);
+                    let mut #layer_names = #names.layer(#field_name, &|#each| {
+                        ::staticnet::Layer::<T>::#read(&self.#field, &mut |#p| #each(#p.name))
+                    });
                     ::staticnet::Layer::<T>::#method(#reference self.#field, &mut |mut #p: ::staticnet::#item<'_, T>| {
                         #p.name = #layer_names.name(#p.name);
                         #f(#p)

@@ -132,7 +132,15 @@ impl<'a> Validator<'a> {
         let mut carried: Carried = None;
         let mut layers = Vec::with_capacity(decl.layers.len());
         for (i, layer) in decl.layers.iter().enumerate() {
-            let resolved = self.resolve(i, layer, &carried);
+            let mut resolved = self.resolve(i, layer, &carried);
+            // After a layer of one's own that takes a width chosen at run
+            // time, only the compiler can tell that it gives that width.
+            let after_user = i > 0
+                && layers.last().is_some_and(|prev: &Resolved<'_>| {
+                    prev.info.is_some_and(|info| info.kind == Kind::User)
+                        && matches!(prev.input, Some(Dims::Runtime(_)))
+                });
+            resolved.check |= after_user;
             carried = match (&resolved.info, &resolved.output) {
                 (Some(info), _) if matches!(info.kind, Kind::ShapePreserving | Kind::Loss) => {
                     carried
@@ -535,10 +543,17 @@ impl<'a> Validator<'a> {
             return;
         }
         resolved.input = carried.as_ref().map(|flow| flow.dims.clone());
+        resolved.check = i > 0;
+        // Given a width chosen at run time, a layer written without sizes
+        // passes it on, as the built-in activations do; the next layer's
+        // check holds only if its output is that width.
+        if let (Some(Dims::Runtime(k)), None) = (&resolved.input, &layer.args) {
+            resolved.output = Some(Dims::Runtime(*k));
+            return;
+        }
         if let Some(Dims::Runtime(k)) = resolved.input {
             self.runtime[k].to.get_or_insert(i);
         }
-        resolved.check = i > 0;
         let ty = crate::items::layer_type(resolved);
         resolved.output = Some(Dims::Opaque(OpaqueDims {
             ty: quote!(<#ty as ::staticnet::Layer<T>>::Out),

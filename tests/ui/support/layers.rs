@@ -47,7 +47,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Scale<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_batch_size(x.batch_size());
+        self.out.set_size_like(x);
         for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *y = x + x;
         }
@@ -59,7 +59,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Scale<T, S> {
     }
 
     fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_batch_size(dout.batch_size());
+        self.dx.set_size_like(dout);
         for (dx, &d) in self.dx.as_mut_slice().iter_mut().zip(dout.as_slice()) {
             *dx = d + d;
         }
