@@ -20,16 +20,19 @@ mod digest;
 mod gradient_check;
 mod im2col;
 mod image;
+mod init;
 pub mod io;
 mod kernels;
 mod layer;
 pub mod layers;
+mod loss;
 mod network;
 pub mod optim;
 mod param;
 mod scalar;
 mod shape;
 mod shifted;
+mod targets;
 pub mod train;
 mod widths;
 
@@ -40,12 +43,14 @@ pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
-pub use layer::{Init, InitBefore, Layer, LossLayer, ParamUpdate, Targets, TargetsError};
+pub use init::{Init, InitBefore};
+pub use layer::{Layer, ParamUpdate};
 pub use layers::{
     AddLayer, Affine, AffineLayer, BatchNorm, Conv2d, Dropout, Elementwise, ElementwiseFn, Flatten,
     IdentityWithSquaredLoss, LeakyRelu, LeakyReluFn, MaxPool2d, MulLayer, Relu, Residual, Sigmoid,
-    Softmax, SoftmaxWithLoss, Tanh, TanhFn,
+    SigmoidFn, Softmax, SoftmaxWithLoss, Tanh, TanhFn,
 };
+pub use loss::LossLayer;
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};
 pub use param::{
@@ -56,5 +61,6 @@ pub use scalar::Scalar;
 pub use shape::{
     Batch, BatchStorage, FixedShape, PartialSample, Shape, Width, batch_from_rows, batch_from_slice,
 };
+pub use targets::{Targets, TargetsError};
 pub use typenum;
 pub use widths::WidthError;

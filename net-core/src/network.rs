@@ -3,7 +3,7 @@
 
 use rand::RngCore;
 
-use crate::layer::argmax_row;
+use crate::targets::argmax_row;
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, ParamMut, ParamName, ParamRef,
     ParamShape, ParamUpdate, Scalar, Shape, Targets, TargetsError,

@@ -34,7 +34,7 @@ pub use max_pool2d::MaxPool2d;
 pub use mul_layer::MulLayer;
 pub use relu::Relu;
 pub use residual::{KeepsShape, Residual};
-pub use sigmoid::Sigmoid;
+pub use sigmoid::{Sigmoid, SigmoidFn};
 pub use softmax::Softmax;
 pub use softmax_with_loss::SoftmaxWithLoss;
 pub use tanh::{Tanh, TanhFn};

@@ -1,66 +1,27 @@
 //! The sigmoid activation.
 
-use core::marker::PhantomData;
-
-use rand::RngCore;
-
-use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
+use super::elementwise::{Elementwise, ElementwiseFn};
+use crate::init::{Init, InitBefore};
+use crate::scalar::Scalar;
 
 /// `y = 1 / (1 + exp(−x))`, element by element, for any sample shape `S`.
 ///
 /// Backward needs only the forward output: `dx = dout · y · (1 − y)`.
-#[derive(Clone, Debug)]
-pub struct Sigmoid<T: Scalar, S: Shape> {
-    out: Batch<T, S>,
-    dx: Batch<T, S>,
-    shape: PhantomData<S>,
-}
+pub type Sigmoid<T, S> = Elementwise<T, S, SigmoidFn>;
 
-impl<T: Scalar, S: Shape> Sigmoid<T, S> {
-    /// A new sigmoid; it has no parameters.
-    pub fn new() -> Self {
-        Sigmoid {
-            out: BatchStorage::zeros(0),
-            dx: BatchStorage::zeros(0),
-            shape: PhantomData,
-        }
-    }
-}
+/// The sigmoid and its derivative `y·(1 − y)`: see [`Sigmoid`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SigmoidFn;
 
-impl<T: Scalar, S: Shape> Default for Sigmoid<T, S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T: Scalar, S: Shape> Layer<T> for Sigmoid<T, S> {
-    type In = S;
-    type Out = S;
+impl ElementwiseFn for SigmoidFn {
     const INIT_BEFORE: InitBefore = InitBefore::Is(Init::Xavier);
 
-    fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
-        Self::new()
+    fn value<T: Scalar>(&self, x: T) -> T {
+        T::one() / (T::one() + (-x).exp())
     }
 
-    fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_size_like(x);
-        for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
-            *y = T::one() / (T::one() + (-x).exp());
-        }
-        &self.out
-    }
-
-    fn output(&self) -> &Batch<T, S> {
-        &self.out
-    }
-
-    fn backward(&mut self, _x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
-        self.dx.set_size_like(dout);
-        let dx = self.dx.as_mut_slice();
-        for ((dx, &y), &dout) in dx.iter_mut().zip(self.out.as_slice()).zip(dout.as_slice()) {
-            *dx = dout * y * (T::one() - y);
-        }
-        &self.dx
+    fn derivative<T: Scalar>(&self, _x: T, y: T) -> T {
+        y * (T::one() - y)
     }
 }
 
@@ -69,6 +30,7 @@ mod tests {
     use nalgebra::{Const, Dyn, OMatrix};
 
     use super::*;
+    use crate::layer::Layer;
 
     #[test]
     fn forward_and_backward_use_the_output() {

@@ -2,7 +2,7 @@
 
 use nalgebra::{Const, Dyn, OMatrix};
 
-use crate::layer::mean_residual;
+use crate::loss::mean_residual;
 use crate::{BatchStorage, LossLayer, Scalar, Targets};
 
 /// Softmax over `N` classes followed by the cross-entropy error.
