@@ -13,10 +13,7 @@
 //! `examples/bench.rs --impl both`), the whole step is 1.3–1.4× faster on
 //! one thread than with every product through `matrixmultiply`; the two
 //! large products alone, about 1.2–1.3×. Large products are split between
-//! `STATICNET_NUM_THREADS` threads (`pool.rs`; default 1).
-
-use core::marker::PhantomData;
-use core::ops::Range;
+//! `STATICNET_NUM_THREADS` threads (`threads/pool.rs`; default 1).
 
 use nalgebra::{DMatrixView, DMatrixViewMut, Dim, Matrix, RawStorage, RawStorageMut};
 
@@ -25,11 +22,11 @@ use crate::Scalar;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod exp;
-mod pool;
 pub(crate) mod sparse;
+mod threads;
 
-pub(crate) use pool::threads;
 pub(crate) use sparse::{transpose, transpose_bytes};
+pub(crate) use threads::{Items, for_each_chunk, for_each_part, threads};
 
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.
@@ -156,7 +153,7 @@ struct Product<T> {
 
 // SAFETY: the threads only read A and B, and each writes its own block of C
 // (the blocks do not overlap); the caller keeps all three alive until every
-// thread is done (`pool::run` returns only then).
+// thread is done (`threads::run` returns only then).
 unsafe impl<T: Sync> Sync for Product<T> {}
 
 impl<T> Product<T> {
@@ -224,7 +221,7 @@ unsafe fn product<T: Scalar>(
         }
     };
     let shared = Product { a, b, c };
-    pool::run(parts, &|part| {
+    threads::run(parts, &|part| {
         let (start, end) = (bound(part), bound(part + 1));
         if start >= end {
             return;
@@ -311,7 +308,7 @@ fn gemm_operands<T: Scalar, R: Dim, C: Dim, SC: RawStorageMut<T, R, C>>(
     // `a` or `b`, which were built from shared borrows.
     unsafe {
         product(
-            pool::threads(),
+            threads(),
             m,
             a.cols,
             n,
@@ -525,79 +522,6 @@ fn gather_runs<'a, T: Scalar>(
         scratch.extend_from_slice(&values[offset..offset + len]);
     }
     DMatrixView::from_slice(scratch, len, offsets.len())
-}
-
-/// Calls `job(part, &mut items[part])` for every part, on the pool's
-/// threads when it is free (otherwise one after the other, here).
-pub(crate) fn for_each_part<I: Send>(items: &mut [I], job: &(dyn Fn(usize, &mut I) + Sync)) {
-    let shared = Disjoint::new(items);
-    pool::run(shared.len, &|part| {
-        // SAFETY: `pool::run` calls each part once, so no two calls hold
-        // the same item.
-        job(part, &mut unsafe { shared.slice(part..part + 1) }[0]);
-    });
-}
-
-/// A slice whose disjoint ranges the parts of one job write, each its own.
-pub(crate) struct Disjoint<'a, T> {
-    ptr: *mut T,
-    len: usize,
-    borrow: PhantomData<&'a mut [T]>,
-}
-
-// SAFETY: each part reaches only the ranges it was given (the contract of
-// `slice`), so sharing the pointer sends each range to one thread.
-unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
-
-impl<'a, T> Disjoint<'a, T> {
-    /// Lends `values` out by ranges.
-    pub(crate) fn new(values: &'a mut [T]) -> Self {
-        Disjoint {
-            ptr: values.as_mut_ptr(),
-            len: values.len(),
-            borrow: PhantomData,
-        }
-    }
-
-    /// The values in `range`.
-    ///
-    /// # Safety
-    /// No other live slice from this `Disjoint` may overlap `range`.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn slice(&self, range: Range<usize>) -> &mut [T] {
-        assert!(
-            range.start <= range.end && range.end <= self.len,
-            "{range:?} is outside 0..{}",
-            self.len
-        );
-        // SAFETY: inside the slice lent to `new`, and not shared (the
-        // caller's contract).
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
-    }
-}
-
-/// The samples of part `part` when `batch` samples are cut into `parts`.
-pub(crate) fn part_range(batch: usize, parts: usize, part: usize) -> Range<usize> {
-    batch * part / parts..batch * (part + 1) / parts
-}
-
-/// Values below which an element-wise pass stays on one thread: waking
-/// the other costs about as much as passing over this many.
-const PARALLEL_VALUES: usize = 1 << 15;
-
-/// Calls `job(range)` for ranges that cut `0..len` items of `item_len`
-/// values each into one piece per thread (`STATICNET_NUM_THREADS`), in
-/// parallel, or `job(0..len)` when they are too few values to share.
-pub(crate) fn for_each_range(len: usize, item_len: usize, job: &(dyn Fn(Range<usize>) + Sync)) {
-    let parts = if len.saturating_mul(item_len) < PARALLEL_VALUES {
-        1
-    } else {
-        threads().min(len)
-    };
-    if parts <= 1 {
-        return job(0..len);
-    }
-    pool::run(parts, &|part| job(part_range(len, parts, part)));
 }
 
 /// Asks the CPU to bring `bytes` into the cache, without waiting.
