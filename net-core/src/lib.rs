@@ -18,7 +18,6 @@
 pub mod data;
 mod digest;
 mod gradient_check;
-mod im2col;
 mod image;
 pub mod io;
 mod kernels;
@@ -29,7 +28,6 @@ pub mod optim;
 mod param;
 mod scalar;
 mod shape;
-mod shifted;
 pub mod train;
 mod widths;
 

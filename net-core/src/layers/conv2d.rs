@@ -7,12 +7,9 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 use typenum::{U0, U1, Unsigned};
 
-use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
-use crate::kernels::{
-    Items, for_each_part, gemm, gemm_nt, gemm_shifted, gemm_tn, gemm_tn_shifted, sum, threads,
-};
-use crate::shifted::Shifted;
+use crate::kernels::conv::{Shifted, col2im, gemm_shifted, gemm_tn_shifted, im2col};
+use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, sum, threads};
 use crate::{
     Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar,
