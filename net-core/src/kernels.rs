@@ -22,6 +22,7 @@
 //! - `conv/`: the convolution's layouts, `im2col` and the shifted runs,
 //!   and the products over those runs;
 //! - `sparse.rs`: the products of a mostly-zero input;
+//! - `convert.rs`: bytes into floats, for `data/`;
 //! - `threads.rs`: work cut between the threads of `threads/pool.rs`;
 //! - `exp.rs`, `sum.rs`, `prefetch.rs`: a vectorized `exp`, a sum, a
 //!   cache hint.
@@ -29,6 +30,7 @@
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 pub(crate) mod conv;
+mod convert;
 mod dispatch;
 mod exp;
 mod gemm;
@@ -37,9 +39,10 @@ pub(crate) mod sparse;
 mod sum;
 mod threads;
 
+pub(crate) use convert::transpose_bytes;
 pub use dispatch::Kernels;
 pub(crate) use gemm::{gemm, gemm_nt, gemm_tn};
 pub(crate) use prefetch::prefetch;
-pub(crate) use sparse::{transpose, transpose_bytes};
+pub(crate) use sparse::transpose;
 pub(crate) use sum::sum;
 pub(crate) use threads::{Items, for_each_chunk, for_each_part, threads};
