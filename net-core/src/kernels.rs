@@ -18,6 +18,7 @@
 //! The tree, one concern per file:
 //! - `dispatch.rs`: which kernels run on this CPU;
 //! - `gemm.rs`: the products of nalgebra matrices, cut between threads;
+//! - `loops.rs`: the blocked product's loop nest, over a microkernel;
 //! - `avx2.rs`: the AVX2 microkernels and packing;
 //! - `conv/`: the convolution's layouts, `im2col` and the shifted runs,
 //!   and the products over those runs;
@@ -34,6 +35,8 @@ mod convert;
 mod dispatch;
 mod exp;
 mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod loops;
 mod prefetch;
 pub(crate) mod sparse;
 mod sum;

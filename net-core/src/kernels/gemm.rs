@@ -116,7 +116,7 @@ unsafe fn product<T: Scalar>(
 }
 
 #[cfg(target_arch = "x86_64")]
-use super::avx2::NR;
+use super::loops::NR;
 #[cfg(not(target_arch = "x86_64"))]
 const NR: usize = 1;
 
