@@ -1,27 +1,26 @@
-//! Matrix products on nalgebra matrices, sent to a packed GEMM kernel.
+//! The kernels the layers and `data/` call: matrix products, the
+//! convolution's layouts, the products of sparse inputs, conversions, and
+//! the threads they share. All of the crate's `unsafe` code is here,
+//! behind safe functions; the layers forbid it.
 //!
 //! nalgebra's own products differ by an order of magnitude depending on the
 //! call (`tr_mul_to` does not pack its operands), so every product in the
-//! layers goes through here. Transposition is free: it only swaps strides.
-//! The dimension types make a mismatched product a compile error wherever
-//! the dimensions are static; dynamic ones are checked at run time.
+//! layers goes through `gemm.rs`: on x86-64 CPUs with AVX2 and FMA
+//! (checked at run time), the blocked loops of `loops.rs` around the
+//! microkernels of `avx2.rs`; elsewhere, and for `k = 0` or C with neither
+//! stride 1, `matrixmultiply`. Measured on the book's training step (f32,
+//! batch 100, 784 → 50 → 10, `examples/bench.rs --impl both`), the whole
+//! step is 1.3–1.4× faster on one thread than with every product through
+//! `matrixmultiply`; the two large products alone, about 1.2–1.3×. Large
+//! products are split between `STATICNET_NUM_THREADS` threads (default 1).
 //!
-//! Every product lands in `product` (`gemm.rs`): on x86-64 CPUs with AVX2 and
-//! FMA (checked at run time), the kernels of `avx2.rs`;
-//! elsewhere, and for `k = 0` or C with neither stride 1, `matrixmultiply`.
-//! Measured on the book's training step (f32, batch 100, 784 → 50 → 10,
-//! `examples/bench.rs --impl both`), the whole step is 1.3–1.4× faster on
-//! one thread than with every product through `matrixmultiply`; the two
-//! large products alone, about 1.2–1.3×. Large products are split between
-//! `STATICNET_NUM_THREADS` threads (`threads/pool.rs`; default 1).
-//!
-//! The tree, one concern per file:
+//! One concern per file:
 //! - `dispatch.rs`: which kernels run on this CPU;
 //! - `gemm.rs`: the products of nalgebra matrices, cut between threads;
 //! - `loops.rs`: the blocked product's loop nest, over a microkernel;
-//! - `avx2.rs`: the AVX2 microkernels and packing;
-//! - `conv/`: the convolution's layouts, `im2col` and the shifted runs,
-//!   and the products over those runs;
+//! - `avx2.rs`: the AVX2 microkernels and their packing;
+//! - `conv/`: the convolution's layouts, `im2col` and the runs of the
+//!   padded image, and the products over those runs;
 //! - `sparse.rs`: the products of a mostly-zero input;
 //! - `convert.rs`: bytes into floats, for `data/`;
 //! - `threads.rs`: work cut between the threads of `threads/pool.rs`;

@@ -59,9 +59,9 @@ use crate::{
 ///   `FN`, and no scatter.
 ///
 /// At stride 1, `col` is never built: each of its columns is one
-/// contiguous run of the sample padded once (see `shifted.rs`), and the
-/// products read those runs in place — forward, `dW` and the input
-/// gradient as a convolution. That drops two passes over a matrix `C·FH·FW`
+/// contiguous run of the sample padded once (see
+/// `kernels/conv/shifted.rs`), and the products read those runs in place
+/// — forward, `dW` and the input gradient as a convolution. That drops two passes over a matrix `C·FH·FW`
 /// times the image's size per product (the unfolding, and the product's
 /// own copy of it).
 ///
