@@ -64,10 +64,10 @@ pub struct Avx2<T> {
 type Avx2Gemm<T> = unsafe fn(usize, usize, usize, T, Strided<T>, Strided<T>, T, (*mut T, isize));
 
 macro_rules! impl_kernels {
-    ($t:ty, $avx2:ident, $portable:path, $exp:path) => {
+    ($t:ty, $portable:path, $exp:path) => {
         impl Kernels for $t {
             #[cfg(target_arch = "x86_64")]
-            const MR: usize = avx2::$avx2::MR;
+            const MR: usize = avx2::mr::<$t>();
             #[cfg(not(target_arch = "x86_64"))]
             const MR: usize = 1;
 
@@ -79,9 +79,9 @@ macro_rules! impl_kernels {
                 {
                     // SAFETY of the later calls: the features are present.
                     return Some(Avx2 {
-                        gemm: avx2::$avx2::gemm,
-                        shifted: avx2::$avx2::gemm_shifted,
-                        shifted_b: avx2::$avx2::gemm_shifted_b,
+                        gemm: avx2::gemm::<$t>,
+                        shifted: avx2::gemm_shifted::<$t>,
+                        shifted_b: avx2::gemm_shifted_b::<$t>,
                     });
                 }
                 None
@@ -114,5 +114,5 @@ macro_rules! impl_kernels {
     };
 }
 
-impl_kernels!(f32, f32, matrixmultiply::sgemm, exp::exp_f32);
-impl_kernels!(f64, f64, matrixmultiply::dgemm, exp::exp_f64);
+impl_kernels!(f32, matrixmultiply::sgemm, exp::exp_f32);
+impl_kernels!(f64, matrixmultiply::dgemm, exp::exp_f64);
