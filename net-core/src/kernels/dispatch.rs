@@ -8,6 +8,8 @@ use super::exp;
 /// What `f32` and `f64` each bring to the kernels: the raw products and
 /// the vectorized `exp`. A supertrait of [`Scalar`] that cannot be named
 /// outside the crate, so it also seals [`Scalar`].
+///
+/// [`Scalar`]: crate::Scalar
 pub trait Kernels: Sized {
     /// Rows of C per microkernel call of the AVX2 kernel.
     const MR: usize;
@@ -18,7 +20,7 @@ pub trait Kernels: Sized {
     /// `matrixmultiply`'s product.
     ///
     /// # Safety
-    /// As [`product`].
+    /// As `product` (`gemm.rs`).
     #[allow(clippy::too_many_arguments)]
     unsafe fn portable(
         m: usize,
@@ -53,9 +55,9 @@ type ShiftedBGemm<T> =
 pub struct Avx2<T> {
     /// The product of strided matrices.
     pub(super) gemm: Avx2Gemm<T>,
-    /// The product over a shifted A ([`gemm_shifted`]).
+    /// The product over a shifted A ([`gemm_shifted`](super::conv::gemm_shifted)).
     pub(super) shifted: ShiftedGemm<T>,
-    /// The product with a shifted B ([`gemm_tn_shifted`]).
+    /// The product with a shifted B ([`gemm_tn_shifted`](super::conv::gemm_tn_shifted)).
     pub(super) shifted_b: ShiftedBGemm<T>,
 }
 
