@@ -18,7 +18,6 @@
 pub mod data;
 mod digest;
 mod gradient_check;
-mod im2col;
 mod image;
 mod init;
 pub mod io;
@@ -31,7 +30,6 @@ pub mod optim;
 mod param;
 mod scalar;
 mod shape;
-mod shifted;
 mod targets;
 pub mod train;
 mod widths;

@@ -247,11 +247,6 @@ struct Loops<T: 'static> {
     transposed_product: unsafe fn(&Nonzeros, &[T], &[T], &mut [T], usize),
     /// See [`Transpose`].
     transpose: Transpose<T>,
-    /// `transpose_bytes(runs, divisor, to, to_ld)`: as `transpose`, from
-    /// runs of bytes of equal length, each converted as
-    /// `T::of_f64(f64::from(byte) / divisor)` (images into a column-major
-    /// batch).
-    transpose_bytes: unsafe fn(&[&[u8]], f64, &mut [T], usize),
 }
 
 impl<T> Clone for Loops<T> {
@@ -403,22 +398,6 @@ impl<T: Scalar> SparseAffine<T> {
     }
 }
 
-/// `to[m·to_ld + k] = T::of_f64(f64::from(runs[k][m]) / divisor)`: runs of
-/// bytes (images, one per run) converted into the columns of `to`.
-///
-/// `divisor` is 1 or 255 (raw or normalized pixels). For `f32` the vector
-/// loop divides in `f32`, which rounds each byte's quotient by these
-/// divisors exactly as the division in `f64` and rounding to `f32` does
-/// (the tests check every byte).
-///
-/// # Panics
-/// When the runs differ in length, or do not fit in `to`.
-pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
-    // SAFETY: both implementations check the lengths; `loops` checked the
-    // CPU's features.
-    unsafe { (loops::<T>().transpose_bytes)(runs, divisor, to, to_ld) }
-}
-
 /// `to[m·to_ld + k] = from[k·from_ld + m]` for `count` runs of `len`
 /// entries: a row-major batch into a column-major one, or back.
 ///
@@ -435,17 +414,6 @@ pub(crate) fn transpose<T: Scalar>(
     // SAFETY: both implementations check the lengths; `loops` checked the
     // CPU's features.
     unsafe { (loops::<T>().transpose)(from, from_ld, to, to_ld, count, len, None) }
-}
-
-/// Checks the lengths `transpose_bytes` reads and writes; returns the
-/// length of the runs.
-fn check_transpose_bytes<T>(runs: &[&[u8]], to: &[T], to_ld: usize) -> usize {
-    let len = runs.first().map_or(0, |run| run.len());
-    assert!(runs.iter().all(|run| run.len() == len));
-    if len > 0 && !runs.is_empty() {
-        assert!(runs.len() <= to_ld && to.len() >= (len - 1) * to_ld + runs.len());
-    }
-    len
 }
 
 /// Checks the lengths `transpose` reads and writes.
@@ -465,7 +433,7 @@ fn check_transpose<T>(
 
 /// The loops in plain Rust, for CPUs without AVX2 and FMA.
 mod portable {
-    use super::{Loops, Nonzeros, check_transpose, check_transpose_bytes};
+    use super::{Loops, Nonzeros, check_transpose};
     use crate::Scalar;
 
     pub(super) fn loops<T: Scalar>() -> Loops<T> {
@@ -474,7 +442,6 @@ mod portable {
             add_product: add_product::<T>,
             transposed_product: transposed_product::<T>,
             transpose: transpose::<T>,
-            transpose_bytes: transpose_bytes::<T>,
         }
     }
 
@@ -549,20 +516,6 @@ mod portable {
                     None => from,
                     Some(alpha) => *to + alpha * from,
                 };
-            }
-        }
-    }
-
-    pub(super) fn transpose_bytes<T: Scalar>(
-        runs: &[&[u8]],
-        divisor: f64,
-        to: &mut [T],
-        to_ld: usize,
-    ) {
-        let len = check_transpose_bytes(runs, to, to_ld);
-        for m in 0..len {
-            for (k, run) in runs.iter().enumerate() {
-                to[m * to_ld + k] = T::of_f64(f64::from(run[m]) / divisor);
             }
         }
     }
@@ -787,44 +740,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    /// Every byte value, in runs of every length around the vector widths,
-    /// converted exactly as `T::of_f64(f64::from(byte) / divisor)`.
-    fn check_transpose_bytes<T: Scalar>(divisor: f64) {
-        for count in [1, 3, 4, 7, 8, 9, 16, 17, 32] {
-            for len in [1, 4, 5, 8, 13, 784] {
-                let runs: Vec<Vec<u8>> = (0..count)
-                    .map(|k| (0..len).map(|m| ((k * 37 + m * 11) % 256) as u8).collect())
-                    .collect();
-                let runs: Vec<&[u8]> = runs.iter().map(Vec::as_slice).collect();
-                let to_ld = count + 2;
-                for loops in every_loops::<T>() {
-                    let mut to = vec![T::from_subset(&f64::NAN); len * to_ld];
-                    // SAFETY: the runs fit in `to`; the CPU has the loops'
-                    // features.
-                    unsafe { (loops.transpose_bytes)(&runs, divisor, &mut to, to_ld) };
-                    for m in 0..len {
-                        for (k, run) in runs.iter().enumerate() {
-                            let expected = T::of_f64(f64::from(run[m]) / divisor);
-                            assert!(to[m * to_ld + k] == expected, "{count}×{len}: ({k}, {m})");
-                        }
-                        assert!(
-                            to[m * to_ld + count].as_f64().is_nan(),
-                            "{count}×{len}: gap written"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn bytes_are_converted_into_columns() {
-        for divisor in [1.0, 255.0] {
-            check_transpose_bytes::<f32>(divisor);
-            check_transpose_bytes::<f64>(divisor);
         }
     }
 

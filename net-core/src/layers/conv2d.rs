@@ -7,13 +7,9 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 use typenum::{U0, U1, Unsigned};
 
-use crate::im2col::{col2im, im2col};
 use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
-use crate::kernels::{
-    Disjoint, for_each_part, gemm, gemm_nt, gemm_shifted, gemm_tn, gemm_tn_shifted, part_range,
-    sum, threads,
-};
-use crate::shifted::Shifted;
+use crate::kernels::conv::{Shifted, col2im, gemm_shifted, gemm_tn_shifted, im2col};
+use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, sum, threads};
 use crate::{
     Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar,
@@ -63,9 +59,9 @@ use crate::{
 ///   `FN`, and no scatter.
 ///
 /// At stride 1, `col` is never built: each of its columns is one
-/// contiguous run of the sample padded once (see `shifted.rs`), and the
-/// products read those runs in place — forward, `dW` and the input
-/// gradient as a convolution. That drops two passes over a matrix `C·FH·FW`
+/// contiguous run of the sample padded once (see
+/// `kernels/conv/shifted.rs`), and the products read those runs in place
+/// — forward, `dW` and the input gradient as a convolution. That drops two passes over a matrix `C·FH·FW`
 /// times the image's size per product (the unfolding, and the product's
 /// own copy of it).
 ///
@@ -181,68 +177,83 @@ where
                 turn_filters(&window, filters, &self.w, &mut self.turned);
             }
         }
-        let dx = with_dx.then(|| Disjoint::new(self.dx.as_mut_slice()));
+        let dx = with_dx.then(|| Items::new(self.dx.as_mut_slice(), in_len));
         let (x, dout, w, turned) = (x.as_slice(), dout.as_slice(), &*self.w, &*self.turned);
         let (shifted, turned_shifted) = (self.shifted.as_ref(), self.turned_shifted.as_ref());
-        for_each_part(&mut self.runs[..runs], &|part, run| {
-            run.dw.clear();
-            run.dw.resize(patch * filters, T::zero());
-            run.db.clear();
-            run.db.resize(filters, T::zero());
-            for n in part_range(batch, runs, part) {
-                let x = &x[n * in_len..][..in_len];
-                let dout = &dout[n * pixels * filters..][..pixels * filters];
-                for (db, channel) in run.db.iter_mut().zip(dout.chunks_exact(pixels)) {
-                    *db += sum(channel);
+        for_each_part(
+            &mut self.runs[..runs],
+            batch,
+            dx,
+            &|run, samples, mut dx| {
+                run.dw.clear();
+                run.dw.resize(patch * filters, T::zero());
+                run.db.clear();
+                run.db.resize(filters, T::zero());
+                let first = samples.start;
+                for n in samples {
+                    let x = &x[n * in_len..][..in_len];
+                    let dout = &dout[n * pixels * filters..][..pixels * filters];
+                    for (db, channel) in run.db.iter_mut().zip(dout.chunks_exact(pixels)) {
+                        *db += sum(channel);
+                    }
+                    // dW_col += doutᵀ · col, `FN × (C·FH·FW)`: the product packs
+                    // only `dout`, the smaller operand, and reads `col` in place
+                    // — at stride 1, as the runs of the padded sample.
+                    if let Some(shifted) = shifted {
+                        shifted.pad(x, &mut run.padded);
+                        shifted.spread(dout, &mut run.product);
+                        let dout = DMatrixView::from_slice(&run.product, shifted.rows(), filters);
+                        let (padded, offsets) = (&run.padded, shifted.offsets());
+                        gemm_tn_shifted(
+                            &dout,
+                            padded,
+                            offsets,
+                            T::one(),
+                            &mut run.dw,
+                            &mut run.col,
+                        );
+                    } else {
+                        run.col.resize(pixels * patch, T::zero());
+                        im2col(&window, 1, x, &mut run.col);
+                        let col = DMatrixView::from_slice(&run.col, pixels, patch);
+                        let dout = DMatrixView::from_slice(dout, pixels, filters);
+                        let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
+                        gemm_tn(T::one(), &dout, &col, T::one(), &mut dw);
+                    }
+                    let Some(dx) = &mut dx else { continue };
+                    let dx = &mut dx[(n - first) * in_len..][..in_len];
+                    if let Some(turned_window) = Self::TURNED {
+                        // dx = dout convolved with the turned filters.
+                        let filters = DMatrixView::from_slice(
+                            turned,
+                            turned_window.patch_len(),
+                            window.channels,
+                        );
+                        convolve(
+                            &turned_window,
+                            turned_shifted,
+                            dout,
+                            &filters,
+                            None,
+                            run,
+                            dx,
+                        );
+                    } else {
+                        // dcol = dout · W_col, folded back onto the sample.
+                        run.dcol.resize(pixels * patch, T::zero());
+                        let mut dcol = DMatrixViewMut::from_slice(&mut run.dcol, pixels, patch);
+                        gemm_nt(
+                            T::one(),
+                            &DMatrixView::from_slice(dout, pixels, filters),
+                            &Self::filters_view(w),
+                            T::zero(),
+                            &mut dcol,
+                        );
+                        col2im(&window, 1, &run.dcol, dx);
+                    }
                 }
-                // dW_col += doutᵀ · col, `FN × (C·FH·FW)`: the product packs
-                // only `dout`, the smaller operand, and reads `col` in place
-                // — at stride 1, as the runs of the padded sample.
-                if let Some(shifted) = shifted {
-                    shifted.pad(x, &mut run.padded);
-                    shifted.spread(dout, &mut run.product);
-                    let dout = DMatrixView::from_slice(&run.product, shifted.rows(), filters);
-                    let (padded, offsets) = (&run.padded, shifted.offsets());
-                    gemm_tn_shifted(&dout, padded, offsets, T::one(), &mut run.dw, &mut run.col);
-                } else {
-                    run.col.resize(pixels * patch, T::zero());
-                    im2col(&window, 1, x, &mut run.col);
-                    let col = DMatrixView::from_slice(&run.col, pixels, patch);
-                    let dout = DMatrixView::from_slice(dout, pixels, filters);
-                    let mut dw = DMatrixViewMut::from_slice(&mut run.dw, filters, patch);
-                    gemm_tn(T::one(), &dout, &col, T::one(), &mut dw);
-                }
-                let Some(dx) = &dx else { continue };
-                // SAFETY: sample `n` is in this part's run alone.
-                let dx = unsafe { dx.slice(n * in_len..(n + 1) * in_len) };
-                if let Some(turned_window) = Self::TURNED {
-                    // dx = dout convolved with the turned filters.
-                    let filters =
-                        DMatrixView::from_slice(turned, turned_window.patch_len(), window.channels);
-                    convolve(
-                        &turned_window,
-                        turned_shifted,
-                        dout,
-                        &filters,
-                        None,
-                        run,
-                        dx,
-                    );
-                } else {
-                    // dcol = dout · W_col, folded back onto the sample.
-                    run.dcol.resize(pixels * patch, T::zero());
-                    let mut dcol = DMatrixViewMut::from_slice(&mut run.dcol, pixels, patch);
-                    gemm_nt(
-                        T::one(),
-                        &DMatrixView::from_slice(dout, pixels, filters),
-                        &Self::filters_view(w),
-                        T::zero(),
-                        &mut dcol,
-                    );
-                    col2im(&window, 1, &run.dcol, dx);
-                }
-            }
-        });
+            },
+        );
         // The runs' sums, `dW_col` (column-major) turned into the book's
         // `[FN, C, FH, FW]` order.
         let runs = &self.runs[..runs];
@@ -381,17 +392,20 @@ where
         let (pixels, in_len) = (window.out_pixels(), window.in_len());
         let runs = self.runs(batch);
         self.out.set_batch_size(batch);
-        let out = Disjoint::new(self.out.as_mut_slice());
+        let out = Items::new(self.out.as_mut_slice(), pixels * filters);
         let (x, w, b) = (x.as_slice(), &*self.w, &*self.b);
         let shifted = self.shifted.as_ref();
-        for_each_part(&mut self.runs[..runs], &|part, run| {
-            for n in part_range(batch, runs, part) {
-                // SAFETY: sample `n` is in this part's run alone.
-                let y = unsafe { out.slice(n * pixels * filters..(n + 1) * pixels * filters) };
-                let x = &x[n * in_len..][..in_len];
-                convolve(&window, shifted, x, &Self::filters_view(w), Some(b), run, y);
-            }
-        });
+        for_each_part(
+            &mut self.runs[..runs],
+            batch,
+            out,
+            &|run, samples, mut out| {
+                for (n, y) in samples.zip(out.chunks_exact_mut(pixels * filters)) {
+                    let x = &x[n * in_len..][..in_len];
+                    convolve(&window, shifted, x, &Self::filters_view(w), Some(b), run, y);
+                }
+            },
+        );
         &self.out
     }
 

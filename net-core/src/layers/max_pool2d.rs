@@ -6,7 +6,7 @@ use rand::RngCore;
 use typenum::{U0, U1, Unsigned};
 
 use crate::image::{PoolOut, Sizes, SlidingWindow, Window};
-use crate::kernels::{Disjoint, for_each_range};
+use crate::kernels::{Items, for_each_chunk};
 use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
 
 /// The book's `Pooling`: the largest value of each `PH × PW` window, moved
@@ -118,16 +118,19 @@ where
         self.out.set_batch_size(batch);
         self.arg_max.resize(batch * w.channels * plane_out, NO_ARG);
         let x = x.as_slice();
-        let (out, arg_max) = (
-            Disjoint::new(self.out.as_mut_slice()),
-            Disjoint::new(&mut self.arg_max),
+        let out = (
+            Items::new(self.out.as_mut_slice(), plane_out),
+            Items::new(&mut self.arg_max, plane_out),
         );
-        for_each_range(batch * w.channels, plane_in, &|planes| {
-            for plane in planes {
-                let outputs = plane * plane_out..(plane + 1) * plane_out;
-                // SAFETY: the planes of one call's ranges do not overlap.
-                let (out, arg_max) =
-                    unsafe { (out.slice(outputs.clone()), arg_max.slice(outputs)) };
+        for_each_chunk(batch * w.channels, plane_in, out, &|planes,
+                                                            (
+            mut out,
+            mut arg_max,
+        )| {
+            let outputs = out
+                .chunks_exact_mut(plane_out)
+                .zip(arg_max.chunks_exact_mut(plane_out));
+            for (plane, (out, arg_max)) in planes.zip(outputs) {
                 pool_plane(&Self::WINDOW, x, plane * plane_in, out, arg_max);
             }
         });
@@ -143,16 +146,14 @@ where
         let (batch, plane_in, plane_out) = (dout.batch_size(), w.height * w.width, w.out_pixels());
         self.dx.set_batch_size(batch);
         let (dout, arg_max) = (dout.as_slice(), &*self.arg_max);
-        let dx = Disjoint::new(self.dx.as_mut_slice());
-        for_each_range(batch * w.channels, plane_in, &|planes| {
-            let inputs = planes.start * plane_in..planes.end * plane_in;
+        let dx = Items::new(self.dx.as_mut_slice(), plane_in);
+        for_each_chunk(batch * w.channels, plane_in, dx, &|planes, mut dx| {
+            let first_input = planes.start * plane_in;
             let outputs = planes.start * plane_out..planes.end * plane_out;
-            // SAFETY: the planes of one call's ranges do not overlap.
-            let dx = unsafe { dx.slice(inputs.clone()) };
             dx.fill(T::zero());
             // Each maximum lies in its own plane, in this range.
             for (&arg, &d) in arg_max[outputs.clone()].iter().zip(&dout[outputs]) {
-                if let Some(slot) = arg.checked_sub(inputs.start).and_then(|at| dx.get_mut(at)) {
+                if let Some(slot) = arg.checked_sub(first_input).and_then(|at| dx.get_mut(at)) {
                     *slot += d;
                 }
             }

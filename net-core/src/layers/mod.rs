@@ -1,5 +1,6 @@
 //! The layers, one file each: the backpropagation chapter's, then the
 //! convolution chapter's.
+#![forbid(unsafe_code)]
 
 mod add_layer;
 mod affine;

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
-use crate::kernels::{Disjoint, for_each_range};
+use crate::kernels::for_each_chunk;
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// `y = max(x, 0)`, element by element, for any sample shape `S`.
@@ -57,10 +57,8 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
         self.out.set_size_like(x);
-        let (x, out) = (x.as_slice(), Disjoint::new(self.out.as_mut_slice()));
-        for_each_range(x.len(), 1, &|range| {
-            // SAFETY: the ranges of one call do not overlap.
-            let out = unsafe { out.slice(range.clone()) };
+        let x = x.as_slice();
+        for_each_chunk(x.len(), 1, self.out.as_mut_slice(), &|range, out| {
             for (y, &x) in out.iter_mut().zip(&x[range]) {
                 // As the book's mask, `x <= 0`: a NaN passes through.
                 *y = if x <= T::zero() { T::zero() } else { x };
@@ -75,14 +73,8 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
 
     fn backward(&mut self, x: &Batch<T, S>, dout: &Batch<T, S>) -> &Batch<T, S> {
         self.dx.set_size_like(dout);
-        let (x, dout, dx) = (
-            x.as_slice(),
-            dout.as_slice(),
-            Disjoint::new(self.dx.as_mut_slice()),
-        );
-        for_each_range(dout.len(), 1, &|range| {
-            // SAFETY: the ranges of one call do not overlap.
-            let dx = unsafe { dx.slice(range.clone()) };
+        let (x, dout) = (x.as_slice(), dout.as_slice());
+        for_each_chunk(dout.len(), 1, self.dx.as_mut_slice(), &|range, dx| {
             for ((dx, &x), &dout) in dx.iter_mut().zip(&x[range.clone()]).zip(&dout[range]) {
                 *dx = if x <= T::zero() { T::zero() } else { dout };
             }

@@ -7,7 +7,7 @@
 
 use core::arch::x86_64::*;
 
-use super::{Loops, Nonzeros, check_transpose, check_transpose_bytes, portable};
+use super::{Loops, Nonzeros, check_transpose, portable};
 use crate::kernels::avx2::{transpose4, transpose8};
 
 /// Vectors of a row held in registers at once: eight, with the broadcast
@@ -53,8 +53,7 @@ macro_rules! sparse_loops {
         $name:ident: $t:ty, $v:ty, lanes = $lanes:expr,
         load = $load:ident, store = $store:ident, set1 = $set1:ident,
         fmadd = $fmadd:ident, add = $add:ident, zero = $zero:ident,
-        cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident,
-        bytes = $bytes:ident
+        cmp = $cmp:ident, movemask = $movemask:ident, transpose = $transpose:ident
     ) => {
         pub(super) mod $name {
             use super::*;
@@ -69,7 +68,6 @@ macro_rules! sparse_loops {
                 add_product,
                 transposed_product,
                 transpose,
-                transpose_bytes,
             };
 
             /// One word of 64 entries at a time: a whole word is 64 / LANES
@@ -347,96 +345,19 @@ macro_rules! sparse_loops {
                     portable::transpose(from, from_ld, to, to_ld, count - whole_runs, len, added);
                 }
             }
-
-            /// As [`Loops`] says, by `LANES × LANES` tiles converted and
-            /// transposed in registers; the edges by the portable loop.
-            ///
-            /// # Safety
-            /// The CPU has AVX2.
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn transpose_bytes(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
-                let len = check_transpose_bytes(runs, to, to_ld);
-                let count = runs.len();
-                let whole_len = len / LANES * LANES;
-                let divisor_v = $set1(divisor as T);
-                for k in (0..count).step_by(LANES) {
-                    // A last block of fewer runs repeats its last run; only
-                    // its own entries are stored.
-                    let width = LANES.min(count - k);
-                    let block: [&[u8]; LANES] =
-                        core::array::from_fn(|r| runs[k + r.min(width - 1)]);
-                    for m in (0..whole_len).step_by(LANES) {
-                        // SAFETY: entries m..m + LANES of the runs, inside
-                        // them as checked; the transposed entries of runs
-                        // k..k + width inside `to`.
-                        unsafe {
-                            let tile: [V; LANES] = core::array::from_fn(|r| {
-                                $bytes(block[r].as_ptr().add(m), divisor_v)
-                            });
-                            for (c, column) in $transpose(tile).into_iter().enumerate() {
-                                let to = to.as_mut_ptr().add((m + c) * to_ld + k);
-                                if width == LANES {
-                                    $store(to, column);
-                                } else {
-                                    let mut entries = [0.0; LANES];
-                                    $store(entries.as_mut_ptr(), column);
-                                    core::ptr::copy_nonoverlapping(entries.as_ptr(), to, width);
-                                }
-                            }
-                        }
-                    }
-                    if whole_len < len {
-                        let tails: [&[u8]; LANES] =
-                            core::array::from_fn(|r| &block[r][whole_len..]);
-                        portable::transpose_bytes(
-                            &tails[..width],
-                            divisor,
-                            &mut to[whole_len * to_ld + k..],
-                            to_ld,
-                        );
-                    }
-                }
-            }
         }
     };
-}
-
-/// Eight bytes at `bytes` as `f32`, each divided by `divisor`.
-///
-/// # Safety
-/// The CPU has AVX2; eight bytes can be read at `bytes`.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn bytes_f32(bytes: *const u8, divisor: __m256) -> __m256 {
-    // SAFETY: eight bytes are readable.
-    let ints = _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(bytes.cast()) });
-    _mm256_div_ps(_mm256_cvtepi32_ps(ints), divisor)
-}
-
-/// Four bytes at `bytes` as `f64`, each divided by `divisor`.
-///
-/// # Safety
-/// The CPU has AVX2; four bytes can be read at `bytes`.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn bytes_f64(bytes: *const u8, divisor: __m256d) -> __m256d {
-    // SAFETY: four bytes are readable.
-    let word = unsafe { bytes.cast::<i32>().read_unaligned() };
-    let ints = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(word));
-    _mm256_div_pd(_mm256_cvtepi32_pd(ints), divisor)
 }
 
 sparse_loops!(
     f32: f32, __m256, lanes = 8,
     load = _mm256_loadu_ps, store = _mm256_storeu_ps, set1 = _mm256_set1_ps,
     fmadd = _mm256_fmadd_ps, add = _mm256_add_ps, zero = _mm256_setzero_ps,
-    cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8,
-    bytes = bytes_f32
+    cmp = _mm256_cmp_ps, movemask = _mm256_movemask_ps, transpose = transpose8
 );
 sparse_loops!(
     f64: f64, __m256d, lanes = 4,
     load = _mm256_loadu_pd, store = _mm256_storeu_pd, set1 = _mm256_set1_pd,
     fmadd = _mm256_fmadd_pd, add = _mm256_add_pd, zero = _mm256_setzero_pd,
-    cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4,
-    bytes = bytes_f64
+    cmp = _mm256_cmp_pd, movemask = _mm256_movemask_pd, transpose = transpose4
 );

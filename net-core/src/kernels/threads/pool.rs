@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// How long a helper spins for the next job before it parks.
 const SPIN: Duration = Duration::from_millis(1);
 /// The most threads the variable may ask for.
-const MAX_THREADS: usize = 64;
+pub(super) const MAX_THREADS: usize = 64;
 
 /// A job: called once with each part index `0..parts`.
 type Job<'a> = &'a (dyn Fn(usize) + Sync);
@@ -171,7 +171,7 @@ impl Drop for Finish {
 
 /// Calls `job(part)` for every `part` in `0..parts`, in parallel when the
 /// pool is free, and returns when all have returned.
-pub(super) fn run(parts: usize, job: &(dyn Fn(usize) + Sync)) {
+pub(in crate::kernels) fn run(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     let pool = pool().filter(|pool| {
         parts > 1
             && pool

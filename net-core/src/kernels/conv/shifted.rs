@@ -6,14 +6,14 @@
 //! sees, for every output, the padded pixel `offset(c, i, j)` further on:
 //! column `(c, i, j)` of `im2col`'s matrix is one contiguous run of the
 //! padded image, which the product reads in place
-//! ([`gemm_shifted`](crate::kernels::gemm_shifted)) instead of a copy
+//! ([`gemm_shifted`](super::gemm_shifted)) instead of a copy
 //! `C·FH·FW` times the image's size. The price: the `2P` outputs that
 //! would fall between two rows are computed too, then left out when the
 //! product is copied into the output.
 
+use super::runs::shifted_slack;
 use crate::Scalar;
 use crate::image::Window;
-use crate::kernels::shifted_slack;
 
 /// A stride-1 window over a padded copy of the image.
 #[derive(Clone, Debug)]
@@ -127,7 +127,7 @@ mod tests {
 
     use super::*;
     use crate::Chw;
-    use crate::im2col::im2col;
+    use crate::kernels::conv::im2col;
 
     /// The product over the runs equals `im2col` times the filters, for
     /// padding 0, 1 and 2 and rectangular filters.
@@ -154,7 +154,7 @@ mod tests {
             shifted.pad(&x, &mut padded);
             let mut product = vec![f64::NAN; shifted.rows() * filters];
             let mut scratch = Vec::new();
-            crate::kernels::gemm_shifted(
+            crate::kernels::conv::gemm_shifted(
                 shifted.rows(),
                 &padded,
                 shifted.offsets(),
