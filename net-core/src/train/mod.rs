@@ -15,7 +15,6 @@
 mod batches;
 mod eval;
 mod fit;
-mod progress;
 mod samples;
 mod schedule;
 mod trainer;
