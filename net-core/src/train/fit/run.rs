@@ -107,7 +107,7 @@ where
             optimizer.restore(net, checkpoint)?;
         }
         let base_rate = optimizer.learning_rate();
-        let trainer = Trainer::with_optimizer(optimizer, fit.batch_size, fit.sampling, seed, len)?;
+        let trainer = Trainer::new(optimizer, fit.batch_size, fit.sampling, seed, len)?;
         Ok(Run {
             net,
             train,

@@ -14,7 +14,7 @@ use crate::shape::{Batch, Shape};
 use crate::train::batches::{Sampling, check_batch_size, iters_per_epoch};
 use crate::train::samples::Samples;
 use crate::train::schedule::Schedule;
-use crate::train::trainer::TrainError;
+use crate::train::trainer::{TrainError, check_optimizer};
 
 /// A training run: the settings, then [`run`](Fit::run) on a network and
 /// its data. Every setting has a default but the optimizer. With the
@@ -282,14 +282,7 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
     /// [`run`](Fit::run) does first: a program can refuse bad settings
     /// before it loads anything.
     pub fn check_settings(&self) -> Result<(), FitError> {
-        let rate = self.optimizer.learning_rate();
-        if !(rate > 0.0 && rate.is_finite()) {
-            return Err(TrainError::LearningRate(rate).into());
-        }
-        let lambda = self.optimizer.weight_decay();
-        if !(lambda >= 0.0 && lambda.is_finite()) {
-            return Err(TrainError::WeightDecay(lambda).into());
-        }
+        check_optimizer(&self.optimizer)?;
         if self.batch_size == 0 {
             return Err(TrainError::EmptyBatch.into());
         }
