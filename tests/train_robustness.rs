@@ -7,7 +7,7 @@ use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::optim::{Method, StateError};
 use staticnet::prelude::*;
 use staticnet::train::{
-    ImageSamples, Samples, TrainConfig, TrainError, Trainer, evaluate, loss_and_accuracy, mean_loss,
+    ImageSamples, Samples, TrainError, Trainer, evaluate, loss_and_accuracy, mean_loss,
 };
 
 network! {
@@ -29,14 +29,14 @@ fn weights(net: &SmallNet<f32>) -> Vec<Vec<f32>> {
     all
 }
 
-fn config(iters: usize, learning_rate: f64) -> TrainConfig {
-    TrainConfig {
-        iters,
-        batch_size: 20,
-        learning_rate,
-        seed: 7,
-        ..TrainConfig::BOOK
-    }
+/// Samples per batch.
+const BATCH: usize = 20;
+/// The seed of every run's batches.
+const SEED: u64 = 7;
+
+/// A trainer of the book's random draws of `BATCH` samples from `SEED`.
+fn trainer_of(optimizer: Optimizer<f32>, len: usize) -> Trainer<f32, Const<784>> {
+    Trainer::new(optimizer, BATCH, Sampling::Draws, SEED, len).expect("valid settings")
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn a_diverging_loss_stops_training_at_its_iteration_without_updating() {
         normalize: false,
     };
     let mut net = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(1));
-    let mut trainer = Trainer::new(config(100, 1e30), split.len()).expect("valid settings");
+    let mut trainer = trainer_of(Optimizer::sgd(1e30), split.len());
     let mut before = weights(&net);
     let mut stopped = None;
     for iteration in 0..100 {
@@ -80,44 +80,38 @@ fn a_diverging_loss_stops_training_at_its_iteration_without_updating() {
 #[test]
 fn bad_settings_are_rejected_before_any_step() {
     let len = synthetic_split().len();
-    for (settings, expected) in [
-        (config(10, 0.0), TrainError::LearningRate(0.0)),
-        (config(10, -1.0), TrainError::LearningRate(-1.0)),
+    for (learning_rate, batch_size, expected) in [
+        (0.0, BATCH, TrainError::LearningRate(0.0)),
+        (-1.0, BATCH, TrainError::LearningRate(-1.0)),
+        (0.1, 0, TrainError::EmptyBatch),
         (
-            TrainConfig {
-                batch_size: 0,
-                ..config(10, 0.1)
-            },
-            TrainError::EmptyBatch,
-        ),
-        (
-            TrainConfig {
-                batch_size: 301,
-                ..config(10, 0.1)
-            },
+            0.1,
+            301,
             TrainError::BatchLargerThanData {
                 batch_size: 301,
                 train_len: 300,
             },
         ),
     ] {
-        let result = Trainer::<f32, Const<784>>::new(settings, len);
+        let optimizer = Optimizer::sgd(learning_rate);
+        let result =
+            Trainer::<f32, Const<784>>::new(optimizer, batch_size, Sampling::Draws, SEED, len);
         assert_eq!(result.err(), Some(expected));
     }
 }
 
-/// Trains `settings` for 60 iterations straight, and again interrupted
+/// Trains with `optimizer` for 60 iterations straight, and again interrupted
 /// after 25 with a checkpoint (weights and optimizer state) resumed into a
 /// differently seeded net; returns both nets' weights.
-fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+fn straight_and_resumed(optimizer: Optimizer<f32>) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let split = synthetic_split();
     let data = ImageSamples {
         split: &split,
         normalize: true,
     };
 
-    let mut straight = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(settings.seed));
-    let mut trainer = Trainer::new(settings, split.len()).expect("valid settings");
+    let mut straight = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(SEED));
+    let mut trainer = trainer_of(optimizer.clone(), split.len());
     for iteration in 0..60 {
         trainer
             .step(&mut straight, &data, iteration)
@@ -127,8 +121,8 @@ fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>)
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("checkpoint.safetensors");
     {
-        let mut first_leg = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(settings.seed));
-        let mut trainer = Trainer::new(settings, split.len()).expect("valid settings");
+        let mut first_leg = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(SEED));
+        let mut trainer = trainer_of(optimizer.clone(), split.len());
         for iteration in 0..25 {
             trainer
                 .step(&mut first_leg, &data, iteration)
@@ -136,14 +130,14 @@ fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>)
         }
         let meta = CheckpointMeta {
             iteration: 25,
-            seed: settings.seed,
-            optimizer: settings.optimizer.name(),
+            seed: SEED,
+            optimizer: optimizer.method().name(),
             dataset: None,
         };
         let state = trainer.optimizer().state_tensors();
         assert_eq!(
             state.len(),
-            4 * settings.optimizer.state_names().len(),
+            4 * optimizer.method().state_names().len(),
             "one tensor per state and parameter"
         );
         save_checkpoint(&first_leg, &meta, &state, &path).expect("the checkpoint saves");
@@ -153,12 +147,15 @@ fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>)
     // checkpoint must bring back everything.
     let mut resumed = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(999));
     let checkpoint = load_checkpoint(&mut resumed, &path).expect("the checkpoint loads");
-    assert_eq!((checkpoint.iteration, checkpoint.seed), (25, settings.seed));
-    let resumed_settings = TrainConfig {
-        seed: checkpoint.seed,
-        ..settings
-    };
-    let mut trainer = Trainer::new(resumed_settings, split.len()).expect("valid settings");
+    assert_eq!((checkpoint.iteration, checkpoint.seed), (25, SEED));
+    let mut trainer = Trainer::new(
+        optimizer,
+        BATCH,
+        Sampling::Draws,
+        checkpoint.seed,
+        split.len(),
+    )
+    .expect("valid settings");
     trainer
         .optimizer_mut()
         .restore(&resumed, &checkpoint)
@@ -173,18 +170,15 @@ fn straight_and_resumed(settings: TrainConfig) -> (Vec<Vec<f32>>, Vec<Vec<f32>>)
 
 #[test]
 fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
-    let (straight, resumed) = straight_and_resumed(config(60, 0.1));
+    let (straight, resumed) = straight_and_resumed(Optimizer::sgd(0.1));
     assert_eq!(resumed, straight, "bit-identical weights");
 }
 
 #[test]
 fn a_resumed_adam_run_with_weight_decay_ends_with_the_same_weights() {
-    let settings = TrainConfig {
-        optimizer: Method::from_name("adam").expect("a known optimizer"),
-        weight_decay: 1e-3,
-        ..config(60, 0.001)
-    };
-    let (straight, resumed) = straight_and_resumed(settings);
+    let adam = Method::from_name("adam").expect("a known optimizer");
+    let optimizer = Optimizer::new(adam, 0.001).with_weight_decay(1e-3);
+    let (straight, resumed) = straight_and_resumed(optimizer);
     assert_eq!(resumed, straight, "bit-identical weights");
 }
 
@@ -195,12 +189,12 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         split: &split,
         normalize: true,
     };
-    let momentum = TrainConfig {
-        optimizer: Method::from_name("momentum").expect("a known optimizer"),
-        ..config(2, 0.1)
-    };
+    let momentum = Optimizer::new(
+        Method::from_name("momentum").expect("a known optimizer"),
+        0.1,
+    );
     let mut net = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(1));
-    let mut trainer = Trainer::new(momentum, split.len()).expect("valid settings");
+    let mut trainer = trainer_of(momentum.clone(), split.len());
     trainer.step(&mut net, &data, 0).expect("a finite loss");
     let meta = CheckpointMeta {
         iteration: 1,
@@ -214,11 +208,8 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         .expect("the checkpoint saves");
     let checkpoint = load_checkpoint(&mut net, &path).expect("the checkpoint loads");
 
-    let adam = TrainConfig {
-        optimizer: Method::from_name("adam").expect("a known optimizer"),
-        ..config(2, 0.001)
-    };
-    let mut trainer = Trainer::<f32, Const<784>>::new(adam, split.len()).expect("valid settings");
+    let adam = Optimizer::new(Method::from_name("adam").expect("a known optimizer"), 0.001);
+    let mut trainer = trainer_of(adam, split.len());
     assert_eq!(
         trainer.optimizer_mut().restore(&net, &checkpoint),
         Err(StateError::OtherMethod {
@@ -228,7 +219,7 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
     );
     let mut truncated = checkpoint.clone();
     truncated.state.pop();
-    let mut trainer = Trainer::<f32, Const<784>>::new(momentum, split.len()).expect("valid");
+    let mut trainer = trainer_of(momentum, split.len());
     assert_eq!(
         trainer.optimizer_mut().restore(&net, &truncated),
         Err(StateError::Missing("optimizer.v.b2".to_owned()))
@@ -249,7 +240,7 @@ fn a_data_set_measured_in_chunks_matches_one_batch() {
         normalize: true,
     };
     let mut net = SmallNet::<f32>::new(&mut StdRng::seed_from_u64(3));
-    let mut trainer = Trainer::new(config(60, 0.5), split.len()).expect("valid settings");
+    let mut trainer = trainer_of(Optimizer::sgd(0.5), split.len());
     for iteration in 0..60 {
         trainer
             .step(&mut net, &data, iteration)

@@ -15,7 +15,6 @@
 mod batches;
 mod eval;
 mod fit;
-mod progress;
 mod samples;
 mod schedule;
 mod trainer;
@@ -30,4 +29,4 @@ pub use samples::{
     ImageSamples, InMemory, Labels, Samples, SamplesError, TargetBatch, ValueRows, Values,
 };
 pub use schedule::{Decay, Schedule};
-pub use trainer::{TrainConfig, TrainError, Trainer};
+pub use trainer::{TrainError, Trainer};

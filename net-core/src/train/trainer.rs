@@ -1,62 +1,13 @@
 //! The book's training loop: random mini-batches and an optimizer's
 //! update (SGD unless chosen otherwise), with every buffer allocated once.
 
-use super::batches::{BatchPlan, Sampling, check_batch_size, iters_per_epoch};
-use super::{Samples, TargetBatch};
-use crate::data::BatchError;
-use crate::optim::{Method, Optimizer, weight_decay_penalty};
-use crate::{Batch, BatchStorage, Network, Scalar, Shape};
-
-/// The settings of a training run, as in the book's `train_neuralnet.py`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TrainConfig {
-    /// The number of SGD steps (the book: 10000).
-    pub iters: usize,
-    /// Samples per mini-batch (the book: 100).
-    pub batch_size: usize,
-    /// The learning rate (the book: 0.1 for SGD).
-    pub learning_rate: f64,
-    /// The update rule (the book's chapter 4: [`Method::Sgd`]).
-    pub optimizer: Method,
-    /// The weight decay `λ` of the L2 penalty `½·λ·ΣW²` (0 for none).
-    pub weight_decay: f64,
-    /// Seeds the choice of every mini-batch, so that a run can be repeated
-    /// and resumed.
-    pub seed: u64,
-    /// How the samples of each mini-batch are chosen (the book: random
-    /// draws).
-    pub sampling: Sampling,
-}
-
-impl TrainConfig {
-    /// The book's settings.
-    pub const BOOK: TrainConfig = TrainConfig {
-        iters: 10_000,
-        batch_size: 100,
-        learning_rate: 0.1,
-        optimizer: Method::Sgd,
-        weight_decay: 0.0,
-        seed: 0,
-        sampling: Sampling::Draws,
-    };
-
-    /// Checks the settings against a training set of `train_len` samples,
-    /// before any training starts.
-    pub fn validate(&self, train_len: usize) -> Result<(), TrainError> {
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(TrainError::LearningRate(self.learning_rate));
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(TrainError::WeightDecay(self.weight_decay));
-        }
-        check_batch_size(self.batch_size, train_len)
-    }
-
-    /// Steps per epoch: the book's `max(train_size / batch_size, 1)`.
-    pub fn iters_per_epoch(&self, train_len: usize) -> usize {
-        iters_per_epoch(train_len, self.batch_size)
-    }
-}
+use super::batches::{BatchPlan, Sampling, check_batch_size};
+use super::samples::{Samples, TargetBatch};
+use crate::data::mnist::BatchError;
+use crate::network::Network;
+use crate::optim::{Optimizer, weight_decay_penalty};
+use crate::scalar::Scalar;
+use crate::shape::{Batch, BatchStorage, Shape};
 
 /// Why training did not start or did not go on.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -111,31 +62,21 @@ pub struct Trainer<T: Scalar, S: Shape, Y = Vec<usize>> {
 }
 
 impl<T: Scalar, S: Shape, Y: Default> Trainer<T, S, Y> {
-    /// A trainer for a training set of `train_len` samples; the settings
-    /// are checked here, before any work is done.
-    pub fn new(config: TrainConfig, train_len: usize) -> Result<Self, TrainError> {
-        config.validate(train_len)?;
-        let optimizer = Optimizer::new(config.optimizer, config.learning_rate)
-            .with_weight_decay(config.weight_decay);
-        Self::with_optimizer(
-            optimizer,
-            config.batch_size,
-            config.sampling,
-            config.seed,
-            train_len,
-        )
-    }
-
     /// A trainer that updates with `optimizer`, taking batches of
     /// `batch_size` samples of `train_len`, chosen as `sampling` says from
-    /// `seed`.
-    pub fn with_optimizer(
+    /// `seed`. The settings are checked here, before any work is done.
+    ///
+    /// # Errors
+    /// A learning rate that is not positive, a negative weight decay, an
+    /// empty batch, or a batch larger than the data.
+    pub fn new(
         optimizer: Optimizer<T>,
         batch_size: usize,
         sampling: Sampling,
         seed: u64,
         train_len: usize,
     ) -> Result<Self, TrainError> {
+        check_optimizer(&optimizer)?;
         check_batch_size(batch_size, train_len)?;
         Ok(Trainer {
             optimizer,
@@ -203,6 +144,20 @@ impl<T: Scalar, S: Shape, Y: Default> Trainer<T, S, Y> {
     }
 }
 
+/// Checks the settings of `optimizer` that a step relies on: a positive
+/// learning rate, and a weight decay of 0 or more.
+pub(crate) fn check_optimizer<T: Scalar>(optimizer: &Optimizer<T>) -> Result<(), TrainError> {
+    let rate = optimizer.learning_rate();
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err(TrainError::LearningRate(rate));
+    }
+    let lambda = optimizer.weight_decay();
+    if !(lambda >= 0.0 && lambda.is_finite()) {
+        return Err(TrainError::WeightDecay(lambda));
+    }
+    Ok(())
+}
+
 /// The mini-batch of `iteration` from `len` samples.
 struct DrawnBatch {
     iteration: usize,
@@ -212,63 +167,43 @@ struct DrawnBatch {
 
 #[cfg(test)]
 mod tests {
+    use nalgebra::Const;
+
     use super::*;
+    use crate::train::batches::iters_per_epoch;
+
+    fn trainer(optimizer: Optimizer<f32>, batch_size: usize, len: usize) -> Result<(), TrainError> {
+        Trainer::<f32, Const<784>>::new(optimizer, batch_size, Sampling::Draws, 0, len).map(drop)
+    }
 
     #[test]
     fn bad_settings_are_rejected_before_training() {
-        let book = TrainConfig::BOOK;
+        let sgd = Optimizer::sgd;
         assert_eq!(
-            TrainConfig {
-                learning_rate: 0.0,
-                ..book
-            }
-            .validate(60_000),
+            trainer(sgd(0.0), 100, 60_000),
             Err(TrainError::LearningRate(0.0))
         );
         assert_eq!(
-            TrainConfig {
-                learning_rate: -0.1,
-                ..book
-            }
-            .validate(60_000),
+            trainer(sgd(-0.1), 100, 60_000),
             Err(TrainError::LearningRate(-0.1))
         );
         assert!(matches!(
-            TrainConfig {
-                learning_rate: f64::NAN,
-                ..book
-            }
-            .validate(60_000),
+            trainer(sgd(f64::NAN), 100, 60_000),
             Err(TrainError::LearningRate(_))
         ));
+        assert_eq!(trainer(sgd(0.1), 0, 60_000), Err(TrainError::EmptyBatch));
         assert_eq!(
-            TrainConfig {
-                batch_size: 0,
-                ..book
-            }
-            .validate(60_000),
-            Err(TrainError::EmptyBatch)
-        );
-        assert_eq!(
-            TrainConfig {
-                batch_size: 101,
-                ..book
-            }
-            .validate(100),
+            trainer(sgd(0.1), 101, 100),
             Err(TrainError::BatchLargerThanData {
                 batch_size: 101,
                 train_len: 100
             })
         );
         assert_eq!(
-            TrainConfig {
-                weight_decay: -1e-3,
-                ..book
-            }
-            .validate(60_000),
+            trainer(sgd(0.1).with_weight_decay(-1e-3), 100, 60_000),
             Err(TrainError::WeightDecay(-1e-3))
         );
-        assert_eq!(book.validate(60_000), Ok(()));
-        assert_eq!(book.iters_per_epoch(60_000), 600);
+        assert_eq!(trainer(sgd(0.1), 100, 60_000), Ok(()));
+        assert_eq!(iters_per_epoch(60_000, 100), 600);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::EpochRecord;
+use super::records::EpochRecord;
 
 /// Where progress goes.
 pub(crate) enum Progress {
