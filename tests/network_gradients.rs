@@ -1,4 +1,4 @@
-//! Backpropagation through the generated `forward_backward` agrees with
+//! Backpropagation through the generated `backward` chain agrees with
 //! the numerical gradient, in `f64`, for every layer kind.
 
 use staticnet::prelude::*;

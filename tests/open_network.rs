@@ -5,8 +5,8 @@
 //! `Affine` or around such a network. For each: backpropagation against
 //! the numerical gradient in `f64`, the names of the parameters and
 //! buffers, a save/load round trip, training with SGD and Adam, and
-//! `sgd_train_step` (the first layer's fused update, `backward_first`)
-//! against `forward_backward` then `sgd_step`.
+//! the SGD optimizer's fused step (the first layer's fused update, `backward_first`)
+//! against `backprop` then the book's update.
 
 use std::collections::HashSet;
 
@@ -1039,8 +1039,8 @@ network! {
     struct LinearStemFirst<LinearStem, Tanh, Affine<6, 3>, SoftmaxWithLoss>
 }
 
-/// Ten steps of `sgd_train_step` against ten of `forward_backward` then
-/// `sgd_step`, from the same network: the losses and the parameters agree
+/// Ten steps of the fused SGD step against ten of `backprop` then
+/// the book's update, from the same network: the losses and the parameters agree
 /// to 1e-12 (relative), and the parameters moved.
 fn fused_step_matches<N: Network<f64>>(what: &str, build: impl Fn() -> N, x: &Batch<f64, N::In>) {
     let t = [0, 1, 2, 1, 0];
