@@ -1,7 +1,7 @@
 //! Items only the code `network!` generates uses. Not part of the API:
 //! they may change in any release.
 
-use crate::image::Window;
+use crate::kernels::conv::Window;
 use crate::{Image, ParamName};
 
 pub use crate::network::accuracy_of;

@@ -16,7 +16,7 @@ use core::arch::x86_64::*;
 use core::marker::PhantomData;
 use core::ops::{Add, Mul};
 
-use super::dispatch::Strided;
+use super::loops::Strided;
 use super::loops::{self, Columns, Microkernel, Rows};
 
 /// The most rows of one microkernel call: two vectors of `f32`.

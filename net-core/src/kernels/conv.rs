@@ -5,7 +5,9 @@
 mod im2col;
 mod runs;
 mod shifted;
+mod window;
 
 pub(crate) use im2col::{col2im, im2col};
 pub(crate) use runs::{gemm_shifted, gemm_tn_shifted};
 pub(crate) use shifted::Shifted;
+pub(crate) use window::Window;

@@ -4,7 +4,7 @@
 #[cfg(target_arch = "x86_64")]
 use core::any::{Any, TypeId};
 
-use crate::Scalar;
+use crate::kernels::dispatch::Kernels;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -22,14 +22,19 @@ type Convert<T> = unsafe fn(&[&[u8]], f64, &mut [T], usize);
 ///
 /// # Panics
 /// When the runs differ in length, or do not fit in `to`.
-pub(crate) fn transpose_bytes<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
+pub(crate) fn transpose_bytes<T: Kernels>(
+    runs: &[&[u8]],
+    divisor: f64,
+    to: &mut [T],
+    to_ld: usize,
+) {
     // SAFETY: both implementations check the lengths; `converter` checked
     // the CPU's features.
     unsafe { converter::<T>()(runs, divisor, to, to_ld) }
 }
 
 /// The conversion for `T` on this CPU: AVX2 and FMA when it has them.
-fn converter<T: Scalar>() -> Convert<T> {
+fn converter<T: Kernels>() -> Convert<T> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         let avx2: &dyn Any = if TypeId::of::<T>() == TypeId::of::<f32>() {
@@ -57,11 +62,11 @@ fn check_lengths<T>(runs: &[&[u8]], to: &[T], to_ld: usize) -> usize {
 
 /// The conversion in plain Rust, for CPUs without AVX2 and FMA, and for
 /// the edges of the vector loop.
-fn portable<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
+fn portable<T: Kernels>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize) {
     let len = check_lengths(runs, to, to_ld);
     for m in 0..len {
         for (k, run) in runs.iter().enumerate() {
-            to[m * to_ld + k] = T::of_f64(f64::from(run[m]) / divisor);
+            to[m * to_ld + k] = nalgebra::convert(f64::from(run[m]) / divisor);
         }
     }
 }
@@ -69,6 +74,7 @@ fn portable<T: Scalar>(runs: &[&[u8]], divisor: f64, to: &mut [T], to_ld: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Scalar;
 
     /// Every byte value, in runs of every length around the vector widths,
     /// converted exactly as `T::of_f64(f64::from(byte) / divisor)`.

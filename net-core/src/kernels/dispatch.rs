@@ -3,14 +3,18 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::avx2;
+use nalgebra::RealField;
+
 use super::exp;
+use super::loops::Strided;
 
 /// What `f32` and `f64` each bring to the kernels: the raw products and
-/// the vectorized `exp`. A supertrait of [`Scalar`] that cannot be named
-/// outside the crate, so it also seals [`Scalar`].
+/// the vectorized `exp`. The kernels are written against this trait, so
+/// they stand below [`Scalar`]; as a supertrait of [`Scalar`] that cannot
+/// be named outside the crate it also seals [`Scalar`].
 ///
 /// [`Scalar`]: crate::Scalar
-pub trait Kernels: Sized {
+pub trait Kernels: RealField + Copy + Default + Send + Sync + 'static {
     /// Rows of C per microkernel call of the AVX2 kernel.
     const MR: usize;
 
@@ -36,9 +40,6 @@ pub trait Kernels: Sized {
     /// `x ← eˣ` for every entry (`exp.rs`).
     fn exp_in_place(values: &mut [Self]);
 }
-
-/// A pointer with row and column strides, in elements.
-pub(super) type Strided<T> = (*const T, isize, isize);
 
 /// The AVX2 product over a shifted A: `m, n, α, A, offsets, B, β`, and
 /// `C` as a pointer with its column stride.

@@ -6,9 +6,9 @@
 
 use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 
-use super::dispatch::Strided;
+use super::loops::Strided;
 use super::threads::{self, threads};
-use crate::Scalar;
+use crate::kernels::dispatch::Kernels;
 
 /// Products with fewer multiply-adds than this stay on one thread: handing
 /// half of one to another thread costs about a microsecond.
@@ -43,7 +43,7 @@ impl<T> Product<T> {
 /// be valid for reads (`A`, `B`) and writes (`C`), and `C` must not overlap
 /// `A` or `B`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn product<T: Scalar>(
+unsafe fn product<T: Kernels>(
     threads: usize,
     m: usize,
     k: usize,
@@ -154,7 +154,7 @@ impl<T> Operand<T> {
 }
 
 /// `c ← α·a·b + β·c`, the one place that calls the kernel.
-fn gemm_operands<T: Scalar, R: Dim, C: Dim, SC: RawStorageMut<T, R, C>>(
+fn gemm_operands<T: Kernels, R: Dim, C: Dim, SC: RawStorageMut<T, R, C>>(
     alpha: T,
     a: Operand<T>,
     b: Operand<T>,
@@ -199,7 +199,7 @@ pub(crate) fn gemm<T, R, K, C, SA, SB, SC>(
     beta: T,
     c: &mut Matrix<T, R, C, SC>,
 ) where
-    T: Scalar,
+    T: Kernels,
     R: Dim,
     K: Dim,
     C: Dim,
@@ -218,7 +218,7 @@ pub(crate) fn gemm_tn<T, R, K, C, SA, SB, SC>(
     beta: T,
     c: &mut Matrix<T, R, C, SC>,
 ) where
-    T: Scalar,
+    T: Kernels,
     R: Dim,
     K: Dim,
     C: Dim,
@@ -237,7 +237,7 @@ pub(crate) fn gemm_nt<T, R, K, C, SA, SB, SC>(
     beta: T,
     c: &mut Matrix<T, R, C, SC>,
 ) where
-    T: Scalar,
+    T: Kernels,
     R: Dim,
     K: Dim,
     C: Dim,
@@ -250,6 +250,7 @@ pub(crate) fn gemm_nt<T, R, K, C, SA, SB, SC>(
 
 #[cfg(test)]
 mod tests {
+    use crate::Scalar;
     use nalgebra::{Matrix2, Matrix2x3, Matrix3, Matrix3x2};
 
     use super::*;

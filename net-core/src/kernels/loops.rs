@@ -31,7 +31,8 @@
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
-use super::dispatch::Strided;
+/// A pointer with row and column strides, in elements.
+pub(super) type Strided<T> = (*const T, isize, isize);
 
 /// The most steps of `k` per block: one packed panel of A (`MR × KC`,
 /// 16 KiB) then stays in L1 while it meets every column of B.

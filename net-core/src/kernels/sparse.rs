@@ -15,7 +15,7 @@
 
 use core::any::{Any, TypeId};
 
-use crate::Scalar;
+use crate::kernels::dispatch::Kernels;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -67,7 +67,7 @@ impl Nonzeros {
     /// step, mostly waiting on memory; the first columns are the ones the
     /// dense kernel reads first, so their wait is not lost. (MNIST's first
     /// columns are the top rows of the images, blank: fully scanned.)
-    fn scan<T: Scalar>(&mut self, values: &[T], rows: usize) {
+    fn scan<T: Kernels>(&mut self, values: &[T], rows: usize) {
         self.rows = rows;
         self.words_per_column = rows.div_ceil(64);
         self.bits.clear();
@@ -100,7 +100,7 @@ impl Nonzeros {
 
     /// As [`scan`](Self::scan), unless `values` is the matrix scanned last
     /// (the backward pass gets the input the forward pass scanned).
-    fn rescan<T: Scalar>(&mut self, values: &[T], rows: usize) {
+    fn rescan<T: Kernels>(&mut self, values: &[T], rows: usize) {
         if self.scanned != (values.as_ptr() as usize, values.len()) || self.rows != rows {
             self.scan(values, rows);
         }
@@ -258,7 +258,7 @@ impl<T> Clone for Loops<T> {
 impl<T> Copy for Loops<T> {}
 
 /// The loops for `T` on this CPU.
-fn loops<T: Scalar>() -> Loops<T> {
+fn loops<T: Kernels>() -> Loops<T> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("fma")
@@ -288,7 +288,7 @@ pub(crate) struct SparseAffine<T> {
     sample_rows: Vec<T>,
 }
 
-impl<T: Scalar> SparseAffine<T> {
+impl<T: Kernels> SparseAffine<T> {
     /// Sizes the row-major buffers for the scanned `x` and `outputs`
     /// outputs; returns their row length, padded to a multiple of [`PAD`].
     /// The padding is never written, so it stays zero.
@@ -403,7 +403,7 @@ impl<T: Scalar> SparseAffine<T> {
 ///
 /// # Panics
 /// When the runs do not fit in `from` or `to`.
-pub(crate) fn transpose<T: Scalar>(
+pub(crate) fn transpose<T: Kernels>(
     from: &[T],
     from_ld: usize,
     to: &mut [T],
@@ -434,9 +434,9 @@ fn check_transpose<T>(
 /// The loops in plain Rust, for CPUs without AVX2 and FMA.
 mod portable {
     use super::{Loops, Nonzeros, check_transpose};
-    use crate::Scalar;
+    use crate::kernels::dispatch::Kernels;
 
-    pub(super) fn loops<T: Scalar>() -> Loops<T> {
+    pub(super) fn loops<T: Kernels>() -> Loops<T> {
         Loops {
             scan_column: scan_column::<T>,
             add_product: add_product::<T>,
@@ -445,7 +445,7 @@ mod portable {
         }
     }
 
-    pub(super) fn scan_column<T: Scalar>(column: &[T], words: &mut [u64]) -> usize {
+    pub(super) fn scan_column<T: Kernels>(column: &[T], words: &mut [u64]) -> usize {
         let mut count = 0;
         for (chunk, word) in column.chunks(64).zip(words) {
             *word = chunk
@@ -457,7 +457,7 @@ mod portable {
         count
     }
 
-    pub(super) fn add_product<T: Scalar>(
+    pub(super) fn add_product<T: Kernels>(
         nonzeros: &Nonzeros,
         x: &[T],
         w_rows: &[T],
@@ -475,7 +475,7 @@ mod portable {
         }
     }
 
-    pub(super) fn transposed_product<T: Scalar>(
+    pub(super) fn transposed_product<T: Kernels>(
         nonzeros: &Nonzeros,
         x: &[T],
         dout_rows: &[T],
@@ -497,7 +497,7 @@ mod portable {
         }
     }
 
-    pub(super) fn transpose<T: Scalar>(
+    pub(super) fn transpose<T: Kernels>(
         from: &[T],
         from_ld: usize,
         to: &mut [T],
@@ -524,6 +524,7 @@ mod portable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Scalar;
 
     /// A column-major `rows × cols` matrix with about `density` nonzeros.
     fn sparse_matrix<T: Scalar>(rows: usize, cols: usize, density: f64, seed: &mut u64) -> Vec<T> {

@@ -1,10 +1,10 @@
 //! A sum that does not wait on each addition.
 
-use crate::Scalar;
+use crate::kernels::dispatch::Kernels;
 
 /// The sum of `values`, in eight interleaved partial sums: a single running
 /// sum waits on each addition's latency, eight fill the vector units.
-pub(crate) fn sum<T: Scalar>(values: &[T]) -> T {
+pub(crate) fn sum<T: Kernels>(values: &[T]) -> T {
     let mut partial = [T::zero(); 8];
     let chunks = values.chunks_exact(8);
     let rest = chunks

@@ -7,7 +7,8 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 use typenum::{U0, U1, Unsigned};
 
-use crate::image::{Sizes, SlidingWindow, Window, WindowOut};
+use crate::image::{Sizes, SlidingWindow, WindowOut};
+use crate::kernels::conv::Window;
 use crate::kernels::conv::{Shifted, col2im, gemm_shifted, gemm_tn_shifted, im2col};
 use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, sum, threads};
 use crate::{

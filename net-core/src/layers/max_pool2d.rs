@@ -5,7 +5,8 @@ use core::marker::PhantomData;
 use rand::RngCore;
 use typenum::{U0, U1, Unsigned};
 
-use crate::image::{PoolOut, Sizes, SlidingWindow, Window};
+use crate::image::{PoolOut, Sizes, SlidingWindow};
+use crate::kernels::conv::Window;
 use crate::kernels::{Items, for_each_chunk};
 use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
 

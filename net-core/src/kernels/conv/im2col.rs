@@ -12,8 +12,8 @@
 //! contiguous, which is what the loops below write (a run of `OW` outputs
 //! reads a row of the image at the stride).
 
-use crate::Scalar;
-use crate::image::Window;
+use super::window::Window;
+use crate::kernels::dispatch::Kernels;
 
 /// The range of output columns `ox` whose input column
 /// `ox·stride + offset − pad` lies inside `0..width`.
@@ -71,7 +71,7 @@ fn for_each_row(window: &Window, batch: usize, mut row: impl FnMut(Row)) {
 
 /// Unfolds `x` (`batch` images, `N × C × H × W`) into `col`, the
 /// column-major `(N·OH·OW) × (C·FH·FW)` matrix; padding reads as zero.
-pub(crate) fn im2col<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
+pub(crate) fn im2col<T: Kernels>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
     debug_assert_eq!(x.len(), batch * window.in_len());
     debug_assert_eq!(col.len(), batch * window.out_pixels() * window.patch_len());
     if window.stride == 1 && window.out_w == window.width {
@@ -105,7 +105,7 @@ pub(crate) fn im2col<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mu
 /// (a call of 28 values each was most of `im2col`'s time); the values
 /// that wrapped around from the next or last row are the padding columns,
 /// set to zero after.
-fn im2col_same_width<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
+fn im2col_same_width<T: Kernels>(window: &Window, batch: usize, x: &[T], col: &mut [T]) {
     let w = window;
     let (pixels, width, plane) = (w.out_pixels(), w.width, w.height * w.width);
     let mut columns = col.chunks_exact_mut(pixels);
@@ -153,7 +153,7 @@ fn im2col_same_width<T: Scalar>(window: &Window, batch: usize, x: &[T], col: &mu
 /// The adjoint of [`im2col`]: adds every entry of `col` back onto the pixel
 /// it was read from, in `dx` (overwritten); entries of the padding are
 /// dropped.
-pub(crate) fn col2im<T: Scalar>(window: &Window, batch: usize, col: &[T], dx: &mut [T]) {
+pub(crate) fn col2im<T: Kernels>(window: &Window, batch: usize, col: &[T], dx: &mut [T]) {
     debug_assert_eq!(dx.len(), batch * window.in_len());
     dx.fill(T::zero());
     let stride = window.stride;

@@ -5,7 +5,6 @@
 
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
-use crate::Scalar;
 use crate::kernels::dispatch::{Avx2, Kernels};
 use crate::kernels::gemm::{gemm, gemm_tn};
 
@@ -25,7 +24,7 @@ pub(crate) const fn shifted_slack<T: Kernels>() -> usize {
 /// # Panics
 /// When `values` does not hold `max(offsets) + m +`
 /// [`shifted_slack`] values, `b` is not `k × n` or `c` not `m·n` long.
-pub(crate) fn gemm_shifted<T: Scalar>(
+pub(crate) fn gemm_shifted<T: Kernels>(
     m: usize,
     values: &[T],
     offsets: &[usize],
@@ -39,7 +38,7 @@ pub(crate) fn gemm_shifted<T: Scalar>(
 
 /// [`gemm_shifted`] with the AVX2 kernels given, or without them.
 #[allow(clippy::too_many_arguments)]
-fn gemm_shifted_on<T: Scalar>(
+fn gemm_shifted_on<T: Kernels>(
     kernels: Option<Avx2<T>>,
     m: usize,
     values: &[T],
@@ -94,7 +93,7 @@ fn gemm_shifted_on<T: Scalar>(
 ///
 /// # Panics
 /// When a run is not inside `values`, or `c` is not `m·n` long.
-pub(crate) fn gemm_tn_shifted<T: Scalar>(
+pub(crate) fn gemm_tn_shifted<T: Kernels>(
     a: &DMatrixView<'_, T>,
     values: &[T],
     offsets: &[usize],
@@ -106,7 +105,7 @@ pub(crate) fn gemm_tn_shifted<T: Scalar>(
 }
 
 /// [`gemm_tn_shifted`] with the AVX2 kernels given, or without them.
-fn gemm_tn_shifted_on<T: Scalar>(
+fn gemm_tn_shifted_on<T: Kernels>(
     kernels: Option<Avx2<T>>,
     a: &DMatrixView<'_, T>,
     values: &[T],
@@ -142,7 +141,7 @@ fn gemm_tn_shifted_on<T: Scalar>(
 
 /// The runs `values[offsets[j]..][..len]` copied side by side into
 /// `scratch`, as the columns of a matrix.
-fn gather_runs<'a, T: Scalar>(
+fn gather_runs<'a, T: Kernels>(
     values: &[T],
     offsets: &[usize],
     len: usize,
@@ -158,6 +157,7 @@ fn gather_runs<'a, T: Scalar>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Scalar;
 
     /// The products over runs, with and without AVX2, equal the product
     /// of the matrix the runs make, in f32 and f64.

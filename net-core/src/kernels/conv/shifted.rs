@@ -12,8 +12,8 @@
 //! product is copied into the output.
 
 use super::runs::shifted_slack;
-use crate::Scalar;
-use crate::image::Window;
+use super::window::Window;
+use crate::kernels::dispatch::Kernels;
 
 /// A stride-1 window over a padded copy of the image.
 #[derive(Clone, Debug)]
@@ -64,7 +64,7 @@ impl Shifted {
 
     /// `padded ←` the sample `x` with `P` zeros around each plane, and the
     /// zeros the product may read past the last run.
-    pub fn pad<T: Scalar>(&self, x: &[T], padded: &mut Vec<T>) {
+    pub fn pad<T: Kernels>(&self, x: &[T], padded: &mut Vec<T>) {
         let w = &self.window;
         let (width, pad, plane) = (Self::padded_width(w), w.pad, Self::padded_plane(w));
         padded.resize(w.channels * plane + shifted_slack::<T>(), T::zero());
@@ -90,7 +90,7 @@ impl Shifted {
     /// the product's rows ([`rows`](Self::rows) by `FN`, column-major), with
     /// zeros for the outputs between rows: `unpad`'s adjoint, for the
     /// filters' gradient.
-    pub fn spread<T: Scalar>(&self, dout: &[T], spread: &mut Vec<T>) {
+    pub fn spread<T: Kernels>(&self, dout: &[T], spread: &mut Vec<T>) {
         let w = &self.window;
         let (width, rows, pixels) = (Self::padded_width(w), self.rows(), w.out_h * w.out_w);
         spread.resize(rows * (dout.len() / pixels), T::zero());
@@ -105,7 +105,7 @@ impl Shifted {
     /// `y ←` the product's outputs without the ones between rows, plus the
     /// bias of each channel when given. The product is column-major,
     /// [`rows`](Self::rows) by the `y`'s channels.
-    pub fn unpad<T: Scalar>(&self, product: &[T], bias: Option<&[T]>, y: &mut [T]) {
+    pub fn unpad<T: Kernels>(&self, product: &[T], bias: Option<&[T]>, y: &mut [T]) {
         let w = &self.window;
         let (width, rows) = (Self::padded_width(w), self.rows());
         let channels = y.chunks_exact_mut(w.out_h * w.out_w);
