@@ -8,7 +8,7 @@ use staticnet::prelude::*;
 
 use crate::Failure;
 use crate::frame::{PIXELS, Pixels};
-use crate::inputs::read_bounded;
+use crate::inputs::read_bounded_file;
 use crate::two_layer_nets::TwoLayerNet;
 
 /// The number of classes.
@@ -51,7 +51,7 @@ pub struct WeightsInfo {
 /// Reads the header of the weight file: the hidden size, the dtype, and
 /// whether it is a checkpoint.
 pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
-    let bytes = read_bounded(path, MAX_WEIGHTS_BYTES)?;
+    let bytes = read_bounded_file(path, MAX_WEIGHTS_BYTES)?;
     let metadata = match safetensors::SafeTensors::read_metadata(&bytes) {
         Ok((_, metadata)) => metadata,
         Err(_) => {

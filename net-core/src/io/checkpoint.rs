@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use super::atomic::write_atomically;
 use super::format::{
     commit, decode, encode, encode_params, header_limit, param_shape, parse, read_file, serialize,
     specs, stage_params,
 };
 use super::{IoError, MEMORY};
+use crate::files::write_atomically;
 use crate::{Network, ParamShape, Scalar};
 
 /// The start of the name of every optimizer state tensor in a checkpoint:
@@ -179,7 +179,7 @@ pub fn save_checkpoint<T: Scalar, N: Network<T>>(
 ) -> Result<(), IoError> {
     let path = path.as_ref();
     let bytes = checkpoint_bytes(net, meta, state, path)?;
-    write_atomically(path, &bytes)
+    Ok(write_atomically(path, &bytes)?)
 }
 
 /// Loads a checkpoint from the bytes of a safetensors file: the weights go

@@ -21,6 +21,7 @@ use safetensors::Dtype;
 use safetensors::tensor::Metadata;
 
 use super::{FormatError, IoError};
+use crate::files::RegularFile;
 use crate::{Network, ParamName, ParamShape, Scalar};
 
 /// The largest header the safetensors format allows.
@@ -202,25 +203,15 @@ fn sniff(start: &[u8]) -> Option<&'static str> {
 /// bytes: a file whose header length is beyond its end (an image, a text
 /// file) is refused without reading the rest.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, IoError> {
-    use std::io::{Read, Seek};
-
     let fail = |source: std::io::Error| IoError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(fail)?;
-    let metadata = file.metadata().map_err(fail)?;
-    if !metadata.is_file() {
-        // A directory, a device such as /dev/zero, a pipe: nothing with an end.
-        let kind = std::io::ErrorKind::InvalidInput;
-        return Err(fail(std::io::Error::new(kind, "it is not a regular file")));
-    }
-    let len = metadata.len();
-    let mut prefix = [0u8; 8];
-    if len >= 8 {
-        file.read_exact(&mut prefix).map_err(fail)?;
+    // Whole files in memory, as long as memory allows: no bound of our own.
+    let mut file = RegularFile::open(path, u64::MAX).map_err(fail)?;
+    if let Some(prefix) = file.peek::<8>().map_err(fail)? {
         let declared = u64::from_le_bytes(prefix);
-        let available = len - 8;
+        let available = file.len() - 8;
         if declared > available {
             return Err(not_safetensors(
                 path,
@@ -231,11 +222,8 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, IoError> {
                 },
             ));
         }
-        file.rewind().map_err(fail)?;
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.read_to_end(&mut bytes).map_err(fail)?;
-    Ok(bytes)
+    file.read_whole().map_err(fail)
 }
 
 /// Whether `T` is `f32` (otherwise it is `f64`: [`Scalar`] is sealed).

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::atomic::write_atomically;
 use super::format::{
     commit, encode_params, header_limit, parse, read_file, serialize, specs, stage_params,
 };
 use super::{IoError, MEMORY};
+use crate::files::write_atomically;
 use crate::{Network, Scalar};
 
 /// The weights of `net` as the bytes of a safetensors file: one tensor per
@@ -45,7 +45,7 @@ pub fn save_weights<T: Scalar, N: Network<T>>(
 ) -> Result<(), IoError> {
     let path = path.as_ref();
     let bytes = weights_bytes(net, path)?;
-    write_atomically(path, &bytes)
+    Ok(write_atomically(path, &bytes)?)
 }
 
 /// What loading a file found besides the tensors it copied in.
