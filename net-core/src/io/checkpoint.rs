@@ -10,11 +10,8 @@ use super::format::{
 };
 use super::{IoError, MEMORY};
 use crate::files::write_atomically;
+pub use crate::optim::STATE_PREFIX;
 use crate::{Network, ParamShape, Scalar};
-
-/// The start of the name of every optimizer state tensor in a checkpoint:
-/// `optimizer.<state>.<param>`, such as `optimizer.v.W1`.
-pub const STATE_PREFIX: &str = "optimizer.";
 
 /// The `format` entry of a checkpoint's metadata.
 const FORMAT: &str = "staticnet.checkpoint";

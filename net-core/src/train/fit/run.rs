@@ -104,7 +104,12 @@ where
         let (start, seed) = fit.start();
         let mut optimizer = fit.optimizer.clone();
         if let Some(checkpoint) = &fit.resume {
-            optimizer.restore(net, checkpoint)?;
+            optimizer.restore(
+                net,
+                &checkpoint.optimizer,
+                checkpoint.iteration,
+                &checkpoint.state_entries(),
+            )?;
         }
         let base_rate = optimizer.learning_rate();
         let trainer = Trainer::new(optimizer, fit.batch_size, fit.sampling, seed, len)?;
