@@ -3,9 +3,8 @@
 //! file can be written before the work that writes it, and saying in words
 //! what a path is.
 //!
-//! [`io`](crate::io) saves weights and checkpoints with these, and
-//! [`data`](crate::data) reads and downloads datasets with them; this module
-//! uses neither.
+//! `io` saves weights and checkpoints with these, and `data` reads and
+//! downloads datasets with them; this module uses neither.
 
 mod atomic;
 mod kind;

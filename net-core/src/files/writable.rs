@@ -8,7 +8,7 @@ use std::path::Path;
 use super::atomic::parent_dir;
 use super::kind::{file_kind, first_non_directory};
 
-/// The check behind [`io::check_writable`](crate::io::check_writable) and
+/// The check behind `io::check_writable` and
 /// the downloads' check of their directory: a temporary file can be
 /// created beside `path` and renamed over it.
 ///
