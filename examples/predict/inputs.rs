@@ -15,7 +15,7 @@ const MAX_PNG_FILE_BYTES: u64 = 64 << 20;
 
 /// Reads the regular file at `path`, of at most `max` bytes (see
 /// [`read_bounded`]), with the path in the message of a failure.
-pub fn read_bounded_file(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+fn read_bounded_file(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
     read_bounded(path, max)
         .map_err(|e| Failure::Runtime(format!("could not read `{}`: {e}", path.display())))
 }

@@ -12,6 +12,8 @@ mod read;
 mod writable;
 
 pub use atomic::{AtomicFile, WriteError, write_atomically};
+// The downloads clean up their own temporary files as the atomic writer does.
+#[cfg(feature = "download")]
 pub(crate) use atomic::{parse_owner, remove_files_of_dead_processes};
 pub use kind::file_kind;
 pub(crate) use kind::first_non_directory;

@@ -1,7 +1,7 @@
 //! Training checkpoints: weights, optimizer state and metadata in one
 //! safetensors file.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use super::format::{
@@ -92,6 +92,11 @@ impl<T> Checkpoint<T> {
     pub fn state_entries(&self) -> Vec<(&str, ParamShape, &[T])> {
         self.state.iter().map(StateTensor::as_entry).collect()
     }
+}
+
+/// Whether a file's `__metadata__` map marks it as a checkpoint.
+pub(crate) fn is_checkpoint(metadata: &HashMap<String, String>) -> bool {
+    metadata.get("format").map(String::as_str) == Some(FORMAT)
 }
 
 /// Whether `name` is a valid state tensor name.
@@ -239,7 +244,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
             problem: format!("{text:?} is not a whole number from 0 to {}", u64::MAX),
         })
     };
-    if parsed.metadata.get("format").map(String::as_str) != Some(FORMAT) {
+    if !is_checkpoint(&parsed.metadata) {
         return Err(IoError::NotACheckpoint {
             path: path.to_path_buf(),
         });

@@ -85,8 +85,8 @@ pub use checkpoint::{
 // `files`, which `data` uses too.
 pub use crate::files::{AtomicFile, WriteError, write_atomically};
 pub use weights::{
-    Loaded, load_weights, load_weights_from_bytes, save_weights, tensor_shapes,
-    to_safetensors_bytes,
+    FileHeader, Loaded, TensorHeader, load_weights, load_weights_from_bytes, read_header,
+    save_weights, tensor_shapes, to_safetensors_bytes,
 };
 
 /// The path the in-memory savers and loaders put in their errors.
