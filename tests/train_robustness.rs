@@ -3,7 +3,7 @@
 //! one batch.
 
 use staticnet::data::Split;
-use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
+use staticnet::io::{Checkpoint, CheckpointMeta, load_checkpoint, save_checkpoint};
 use staticnet::optim::{Method, StateError};
 use staticnet::prelude::*;
 use staticnet::train::{
@@ -27,6 +27,21 @@ fn weights(net: &SmallNet<f32>) -> Vec<Vec<f32>> {
     let mut all = Vec::new();
     net.visit_params(&mut |p| all.push(p.value.to_vec()));
     all
+}
+
+/// Restores `optimizer` from the state `checkpoint` holds, as a resumed
+/// run does.
+fn restore(
+    optimizer: &mut Optimizer<f32>,
+    net: &SmallNet<f32>,
+    checkpoint: &Checkpoint<f32>,
+) -> Result<(), StateError> {
+    optimizer.restore(
+        net,
+        &checkpoint.optimizer,
+        checkpoint.iteration,
+        &checkpoint.state_entries(),
+    )
 }
 
 /// Samples per batch.
@@ -156,10 +171,7 @@ fn straight_and_resumed(optimizer: Optimizer<f32>) -> (Vec<Vec<f32>>, Vec<Vec<f3
         split.len(),
     )
     .expect("valid settings");
-    trainer
-        .optimizer_mut()
-        .restore(&resumed, &checkpoint)
-        .expect("the optimizer state restores");
+    restore(trainer.optimizer_mut(), &resumed, &checkpoint).expect("the optimizer state restores");
     for iteration in checkpoint.iteration as usize..60 {
         trainer
             .step(&mut resumed, &data, iteration)
@@ -211,7 +223,7 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
     let adam = Optimizer::new(Method::from_name("adam").expect("a known optimizer"), 0.001);
     let mut trainer = trainer_of(adam, split.len());
     assert_eq!(
-        trainer.optimizer_mut().restore(&net, &checkpoint),
+        restore(trainer.optimizer_mut(), &net, &checkpoint),
         Err(StateError::OtherMethod {
             saved: "momentum".to_owned(),
             current: "adam"
@@ -221,14 +233,23 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
     truncated.state.pop();
     let mut trainer = trainer_of(momentum, split.len());
     assert_eq!(
-        trainer.optimizer_mut().restore(&net, &truncated),
+        restore(trainer.optimizer_mut(), &net, &truncated),
         Err(StateError::Missing("optimizer.v.b2".to_owned()))
     );
+    let entries = checkpoint.state_entries();
+    let (name, shape, values) = entries[0];
+    let short = [(name, shape, &values[1..])];
+    assert_eq!(
+        trainer.optimizer_mut().restore(&net, "momentum", 1, &short),
+        Err(StateError::Length {
+            name: name.to_owned(),
+            shape,
+            len: values.len() - 1
+        }),
+        "a tensor shorter than its shape is refused, not copied"
+    );
     assert_eq!(trainer.optimizer().steps(), 0, "left unchanged on error");
-    trainer
-        .optimizer_mut()
-        .restore(&net, &checkpoint)
-        .expect("its own optimizer restores");
+    restore(trainer.optimizer_mut(), &net, &checkpoint).expect("its own optimizer restores");
     assert_eq!(trainer.optimizer().steps(), 1);
 }
 

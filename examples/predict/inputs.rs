@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use staticnet::data::read_idx;
+use staticnet::files::read_bounded;
 
 use crate::Failure;
 use crate::frame::{PIXELS, Pixels, SIDE, to_mnist};
@@ -12,33 +13,11 @@ use crate::png_decode::decode_png;
 /// The largest PNG file read, compressed.
 const MAX_PNG_FILE_BYTES: u64 = 64 << 20;
 
-/// Reads the regular file at `path`, of at most `max` bytes: a device such
-/// as `/dev/zero`, a pipe or a directory is refused before anything is read,
-/// and so is a file larger than `max`.
-pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
-    use std::io::Read;
-
-    let fail = |e: std::io::Error| format!("could not read `{}`: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let metadata = file.metadata().map_err(fail)?;
-    if !metadata.is_file() {
-        return Err(Failure::Runtime(format!(
-            "could not read `{}`: it is not a regular file",
-            path.display()
-        )));
-    }
-    if metadata.len() > max {
-        return Err(Failure::Runtime(format!(
-            "`{}` is {} bytes, more than this program reads ({} MiB)",
-            path.display(),
-            metadata.len(),
-            max >> 20
-        )));
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    // `take`: a file that grows while it is read stops at the bound.
-    file.take(max).read_to_end(&mut bytes).map_err(fail)?;
-    Ok(bytes)
+/// Reads the regular file at `path`, of at most `max` bytes (see
+/// [`read_bounded`]), with the path in the message of a failure.
+fn read_bounded_file(path: &Path, max: u64) -> Result<Vec<u8>, Failure> {
+    read_bounded(path, max)
+        .map_err(|e| Failure::Runtime(format!("could not read `{}`: {e}", path.display())))
 }
 
 /// Image `index` of an IDX file of 28×28 images, and its label when the
@@ -111,7 +90,7 @@ fn label_beside(images: &Path, index: usize, count: usize) -> Option<u8> {
 /// Reads a PNG and turns it into what the network was trained on, with a
 /// note on stderr for every change.
 pub fn read_png(path: &Path) -> Result<Pixels, Failure> {
-    let bytes = read_bounded(path, MAX_PNG_FILE_BYTES)?;
+    let bytes = read_bounded_file(path, MAX_PNG_FILE_BYTES)?;
     let (gray, mut notes) = decode_png(&bytes).map_err(|e| {
         format!(
             "`{}` is not a PNG image staticnet can read: {e}",

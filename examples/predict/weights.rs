@@ -3,23 +3,15 @@
 
 use std::path::Path;
 
-use staticnet::io::{load_checkpoint, load_weights};
+use staticnet::io::{load_checkpoint, load_weights, read_header};
 use staticnet::prelude::*;
 
 use crate::Failure;
 use crate::frame::{PIXELS, Pixels};
-use crate::inputs::read_bounded;
 use crate::two_layer_nets::TwoLayerNet;
 
 /// The number of classes.
 pub const CLASSES: usize = 10;
-
-/// The metadata entry that marks a checkpoint (see `staticnet::io`).
-const CHECKPOINT_FORMAT: &str = "staticnet.checkpoint";
-
-/// The largest weight file read: far above a two-layer net's (a net of
-/// 1024 hidden units in f64 is 6.5 MB).
-const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
 
 /// The scalar type of a weight file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,28 +43,8 @@ pub struct WeightsInfo {
 /// Reads the header of the weight file: the hidden size, the dtype, and
 /// whether it is a checkpoint.
 pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
-    let bytes = read_bounded(path, MAX_WEIGHTS_BYTES)?;
-    let metadata = match safetensors::SafeTensors::read_metadata(&bytes) {
-        Ok((_, metadata)) => metadata,
-        Err(_) => {
-            // Let staticnet's loader say what is wrong with the file, in
-            // its own words.
-            return Err(match TwoLayerNet::<f32>::from_weights(path) {
-                Err(e) => Failure::Runtime(e.to_string()),
-                Ok(_) => Failure::Runtime(format!(
-                    "`{}` is not a safetensors file staticnet can inspect",
-                    path.display()
-                )),
-            });
-        }
-    };
-    let checkpoint = metadata
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("format"))
-        .is_some_and(|format| format == CHECKPOINT_FORMAT);
-    let tensors = metadata.tensors();
-    let w1 = tensors.get("W1").ok_or_else(|| {
+    let header = read_header(path).map_err(|e| e.to_string())?;
+    let w1 = header.tensors.get("W1").ok_or_else(|| {
         format!(
             "`{}` has no tensor `W1`: it does not hold the weights of a two-layer net",
             path.display()
@@ -89,12 +61,12 @@ pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
             )));
         }
     };
-    let dtype = match w1.dtype {
-        safetensors::Dtype::F32 => Dtype::F32,
-        safetensors::Dtype::F64 => Dtype::F64,
+    let dtype = match w1.dtype.as_str() {
+        "F32" => Dtype::F32,
+        "F64" => Dtype::F64,
         other => {
             return Err(Failure::Runtime(format!(
-                "`W1` is stored as {other:?} in `{}`; only F32 and F64 weights can be loaded",
+                "`W1` is stored as {other} in `{}`; only F32 and F64 weights can be loaded",
                 path.display()
             )));
         }
@@ -102,7 +74,7 @@ pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
     Ok(WeightsInfo {
         hidden,
         dtype,
-        checkpoint,
+        checkpoint: header.checkpoint,
     })
 }
 

@@ -17,6 +17,7 @@
 
 pub mod data;
 mod digest;
+pub mod files;
 mod gradient_check;
 mod image;
 mod init;

@@ -30,8 +30,9 @@ use sha2::{Digest, Sha256};
 
 use super::dataset::{Dataset, FILE_STEMS, FileSpec, check_data_dir, locate_file, resolve_mirrors};
 use super::{DataError, MissingFiles};
-use crate::io::atomic::{parse_owner, remove_files_of_dead_processes};
-use crate::io::{AtomicFile, WriteError};
+use crate::files::{
+    AtomicFile, WriteError, check_writable, parse_owner, remove_files_of_dead_processes,
+};
 
 /// What a download is doing, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,11 +238,7 @@ fn check_can_download_into(dir: &Path, name: &str) -> Result<(), DataError> {
     };
     fs::create_dir_all(dir)
         .map_err(|error| unwritable(format!("it cannot be created: {error}")))?;
-    match crate::io::check_writable(&dir.join(name)) {
-        Ok(()) => Ok(()),
-        Err(crate::io::IoError::Unwritable { reason, .. }) => Err(unwritable(reason)),
-        Err(error) => Err(unwritable(error.to_string())),
-    }
+    check_writable(&dir.join(name)).map_err(unwritable)
 }
 
 /// Downloads one file into `dest_dir` (created if needed), trying each

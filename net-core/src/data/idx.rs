@@ -41,6 +41,7 @@ use std::path::Path;
 use flate2::bufread::MultiGzDecoder;
 
 use super::DataError;
+use crate::files::read_bounded;
 
 /// The element type code of unsigned bytes, the only one supported.
 pub const DTYPE_U8: u8 = 0x08;
@@ -201,33 +202,10 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, IdxError> {
 /// Reads and parses an IDX file, gzip-compressed or raw (detected by
 /// content, not by name). Errors name the file.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
-    use std::io::Read;
-
-    let fail = |source| DataError::Io {
+    let bytes = read_bounded(path, MAX_IDX_FILE).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(fail)?;
-    let metadata = file.metadata().map_err(fail)?;
-    // A device such as /dev/zero, a pipe or a directory has no end to read
-    // to; a file beyond the bound is not a dataset this reads.
-    if !metadata.is_file() {
-        let kind = std::io::ErrorKind::InvalidInput;
-        return Err(fail(std::io::Error::new(kind, "it is not a regular file")));
-    }
-    if metadata.len() > MAX_IDX_FILE {
-        let kind = std::io::ErrorKind::InvalidInput;
-        let message = format!(
-            "it is {} bytes, more than an IDX file read here ({} MiB)",
-            metadata.len(),
-            MAX_IDX_FILE >> 20
-        );
-        return Err(fail(std::io::Error::new(kind, message)));
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(MAX_IDX_FILE)
-        .read_to_end(&mut bytes)
-        .map_err(fail)?;
+    })?;
     parse_idx(&bytes).map_err(|source| DataError::Idx {
         path: path.to_path_buf(),
         source,

@@ -5,7 +5,7 @@
 //! `one_hot_label` and `flatten` options ([`LoadOptions`]) are applied per
 //! batch, when a batch is gathered into a buffer the caller owns (the
 //! training driver does this for you: see `Mnist::train_samples` and
-//! [`train::Batches`](crate::train::Batches)):
+//! `train::Batches`):
 //!
 //! ```no_run
 //! use net_core::data::{BatchLayout, LoadOptions, load_mnist};
@@ -27,24 +27,15 @@ use std::path::{Path, PathBuf};
 use super::dataset::{
     TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, check_data_dir, locate_file,
 };
+// `BatchError` is public here too, where it always was.
+pub use super::samples::BatchError;
+use super::samples::check_indices;
 use super::{DataError, MissingFiles, read_idx};
 use crate::Scalar;
 use crate::kernels::{prefetch, transpose_bytes};
 
 /// The number of classes of MNIST and Fashion-MNIST; labels are below it.
 pub const NUM_CLASSES: usize = 10;
-
-/// The first index of `indices` that is not below `len`, as an error.
-pub(crate) fn check_indices(indices: &[usize], len: usize) -> Result<(), BatchError> {
-    match indices.iter().enumerate().find(|&(_, &i)| i >= len) {
-        Some((position, &index)) => Err(BatchError::IndexOutOfRange {
-            position,
-            index,
-            len,
-        }),
-        None => Ok(()),
-    }
-}
 
 /// The book's `load_mnist` options. They do not change what is loaded: they
 /// say how batches are to be gathered (see [`Split::gather_batch`],
@@ -96,34 +87,6 @@ pub enum BatchLayout {
     /// Element `(n, f)` at `n * F + f`: sample after sample (for images,
     /// `N × rows × cols` in C order).
     RowMajor,
-}
-
-/// A batch could not be gathered. Nothing was written to the buffers.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BatchError {
-    /// A sample index is out of range.
-    #[error(
-        "sample index {index} (at position {position} of the batch) is out of range: the split holds {len} samples"
-    )]
-    IndexOutOfRange {
-        /// The position of the index in the list of indices.
-        position: usize,
-        /// The index.
-        index: usize,
-        /// The number of samples in the split.
-        len: usize,
-    },
-    /// The output buffer has the wrong length.
-    #[error("the {buffer} buffer holds {actual} values but the batch needs {expected}")]
-    BufferSize {
-        /// Which buffer: `"images"`, `"labels"` or `"one-hot"`.
-        buffer: &'static str,
-        /// The length needed (`usize::MAX` on overflow).
-        expected: usize,
-        /// The buffer's length.
-        actual: usize,
-    },
 }
 
 /// The in-memory data given to [`Split::new`] is inconsistent.

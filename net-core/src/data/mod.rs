@@ -6,6 +6,8 @@
 //! * [`mnist`]: the four files of MNIST (or Fashion-MNIST), validated and kept
 //!   as `u8` in memory; the book's `normalize` / `one_hot_label` / `flatten`
 //!   options are applied per batch, into caller-provided buffers.
+//! * [`Samples`]: what training gathers its batches from, which the
+//!   splits of MNIST are as [`ImageSamples`].
 //! * [`dataset`]: where the files live (`--data DIR`, `$MNIST_DIR`, a per-user
 //!   cache directory), their canonical names, SHA-256 digests and mirrors.
 //! * `download` (cargo feature `download`): fetching missing files from
@@ -18,7 +20,9 @@ pub mod dataset;
 #[cfg(feature = "download")]
 pub mod download;
 pub mod idx;
+mod image_samples;
 pub mod mnist;
+mod samples;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -34,10 +38,12 @@ pub use download::{
     ensure_downloaded_with, sha256_hex,
 };
 pub use idx::{IdxArray, IdxError, parse_idx, read_idx};
+pub use image_samples::ImageSamples;
 pub use mnist::{
-    BatchError, BatchLayout, LoadOptions, Mnist, NUM_CLASSES, Split, SplitError, load_mnist,
-    load_split,
+    BatchLayout, LoadOptions, Mnist, NUM_CLASSES, Split, SplitError, load_mnist, load_split,
 };
+pub(crate) use samples::check_indices;
+pub use samples::{BatchError, Samples};
 
 /// An error while reading, validating or downloading a dataset. Every
 /// variant that comes from a file names that file.

@@ -1,20 +1,17 @@
 //! Training checkpoints: weights, optimizer state and metadata in one
 //! safetensors file.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use super::atomic::write_atomically;
 use super::format::{
     commit, decode, encode, encode_params, header_limit, param_shape, parse, read_file, serialize,
     specs, stage_params,
 };
 use super::{IoError, MEMORY};
+use crate::files::write_atomically;
+pub use crate::optim::STATE_PREFIX;
 use crate::{Network, ParamShape, Scalar};
-
-/// The start of the name of every optimizer state tensor in a checkpoint:
-/// `optimizer.<state>.<param>`, such as `optimizer.v.W1`.
-pub const STATE_PREFIX: &str = "optimizer.";
 
 /// The `format` entry of a checkpoint's metadata.
 const FORMAT: &str = "staticnet.checkpoint";
@@ -95,6 +92,11 @@ impl<T> Checkpoint<T> {
     pub fn state_entries(&self) -> Vec<(&str, ParamShape, &[T])> {
         self.state.iter().map(StateTensor::as_entry).collect()
     }
+}
+
+/// Whether a file's `__metadata__` map marks it as a checkpoint.
+pub(crate) fn is_checkpoint(metadata: &HashMap<String, String>) -> bool {
+    metadata.get("format").map(String::as_str) == Some(FORMAT)
 }
 
 /// Whether `name` is a valid state tensor name.
@@ -179,7 +181,7 @@ pub fn save_checkpoint<T: Scalar, N: Network<T>>(
 ) -> Result<(), IoError> {
     let path = path.as_ref();
     let bytes = checkpoint_bytes(net, meta, state, path)?;
-    write_atomically(path, &bytes)
+    Ok(write_atomically(path, &bytes)?)
 }
 
 /// Loads a checkpoint from the bytes of a safetensors file: the weights go
@@ -242,7 +244,7 @@ fn load_bytes<T: Scalar, N: Network<T>>(
             problem: format!("{text:?} is not a whole number from 0 to {}", u64::MAX),
         })
     };
-    if parsed.metadata.get("format").map(String::as_str) != Some(FORMAT) {
+    if !is_checkpoint(&parsed.metadata) {
         return Err(IoError::NotACheckpoint {
             path: path.to_path_buf(),
         });

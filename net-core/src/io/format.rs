@@ -21,6 +21,7 @@ use safetensors::Dtype;
 use safetensors::tensor::Metadata;
 
 use super::{FormatError, IoError};
+use crate::files::RegularFile;
 use crate::{Network, ParamName, ParamShape, Scalar};
 
 /// The largest header the safetensors format allows.
@@ -72,18 +73,8 @@ pub(crate) fn parse<'a>(
             FormatError::TooShort { len: bytes.len() },
         ));
     };
-    let declared = u64::from_le_bytes(*prefix);
-    let available = rest.len() as u64;
-    if declared > available {
-        return Err(not_safetensors(
-            path,
-            FormatError::HeaderBeyondFile {
-                declared,
-                available,
-                looks_like: sniff(prefix),
-            },
-        ));
-    }
+    let header_len = announced_header_len(prefix, rest.len() as u64, path)?;
+    let declared = header_len as u64;
     let limit = max_header.min(MAX_HEADER);
     if declared > limit {
         return Err(not_safetensors(
@@ -95,17 +86,8 @@ pub(crate) fn parse<'a>(
             },
         ));
     }
-    // `declared <= rest.len()`, so it fits in a usize and the split is in range.
-    let (header, data) = rest.split_at_checked(declared as usize).ok_or_else(|| {
-        not_safetensors(
-            path,
-            FormatError::HeaderBeyondFile {
-                declared,
-                available,
-                looks_like: sniff(prefix),
-            },
-        )
-    })?;
+    // In range: `announced_header_len` checked it against `rest.len()`.
+    let (header, data) = rest.split_at(header_len);
     let header = std::str::from_utf8(header)
         .map_err(|_| not_safetensors(path, FormatError::HeaderNotUtf8))?;
     let metadata: Metadata = serde_json::from_str(header).map_err(|e| {
@@ -170,6 +152,27 @@ pub(crate) fn parse<'a>(
     Ok(Parsed { metadata, tensors })
 }
 
+/// The header length the 8-byte `prefix` announces, if the `available`
+/// bytes after it hold that many.
+///
+/// # Errors
+/// [`FormatError::HeaderBeyondFile`], with what the file seems to be.
+fn announced_header_len(prefix: &[u8; 8], available: u64, path: &Path) -> Result<usize, IoError> {
+    let declared = u64::from_le_bytes(*prefix);
+    match usize::try_from(declared) {
+        Ok(len) if declared <= available => Ok(len),
+        // Longer than the file, or than any memory could hold it.
+        _ => Err(not_safetensors(
+            path,
+            FormatError::HeaderBeyondFile {
+                declared,
+                available,
+                looks_like: sniff(prefix),
+            },
+        )),
+    }
+}
+
 /// What a file that is not safetensors seems to be, from its first bytes.
 fn sniff(start: &[u8]) -> Option<&'static str> {
     const KINDS: [(&[u8], &str); 6] = [
@@ -202,40 +205,16 @@ fn sniff(start: &[u8]) -> Option<&'static str> {
 /// bytes: a file whose header length is beyond its end (an image, a text
 /// file) is refused without reading the rest.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, IoError> {
-    use std::io::{Read, Seek};
-
     let fail = |source: std::io::Error| IoError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(fail)?;
-    let metadata = file.metadata().map_err(fail)?;
-    if !metadata.is_file() {
-        // A directory, a device such as /dev/zero, a pipe: nothing with an end.
-        let kind = std::io::ErrorKind::InvalidInput;
-        return Err(fail(std::io::Error::new(kind, "it is not a regular file")));
+    // Whole files in memory, as long as memory allows: no bound of our own.
+    let mut file = RegularFile::open(path, u64::MAX).map_err(fail)?;
+    if let Some(prefix) = file.peek::<8>().map_err(fail)? {
+        announced_header_len(&prefix, file.len() - 8, path)?;
     }
-    let len = metadata.len();
-    let mut prefix = [0u8; 8];
-    if len >= 8 {
-        file.read_exact(&mut prefix).map_err(fail)?;
-        let declared = u64::from_le_bytes(prefix);
-        let available = len - 8;
-        if declared > available {
-            return Err(not_safetensors(
-                path,
-                FormatError::HeaderBeyondFile {
-                    declared,
-                    available,
-                    looks_like: sniff(&prefix),
-                },
-            ));
-        }
-        file.rewind().map_err(fail)?;
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.read_to_end(&mut bytes).map_err(fail)?;
-    Ok(bytes)
+    file.read_whole().map_err(fail)
 }
 
 /// Whether `T` is `f32` (otherwise it is `f64`: [`Scalar`] is sealed).

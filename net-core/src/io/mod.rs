@@ -71,27 +71,51 @@
 //!   [`load_weights_from_bytes`], …) report errors with the path
 //!   [`MEMORY`] (`<memory>`).
 
-pub(crate) mod atomic;
 mod checkpoint;
 mod format;
-mod output;
 mod weights;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-pub use atomic::{AtomicFile, WriteError, write_atomically};
 pub use checkpoint::{
     Checkpoint, CheckpointMeta, STATE_PREFIX, StateTensor, checkpoint_to_bytes, load_checkpoint,
     load_checkpoint_from_bytes, save_checkpoint,
 };
-pub use output::check_writable;
+// Where they always were for programs that save networks; they live in
+// `files`, which `data` uses too.
+pub use crate::files::{AtomicFile, WriteError, write_atomically};
 pub use weights::{
-    Loaded, load_weights, load_weights_from_bytes, save_weights, tensor_shapes,
-    to_safetensors_bytes,
+    FileHeader, Loaded, TensorHeader, load_weights, load_weights_from_bytes, read_header,
+    save_weights, tensor_shapes, to_safetensors_bytes,
 };
 
 /// The path the in-memory savers and loaders put in their errors.
 pub const MEMORY: &str = "<memory>";
+
+/// Checks that a file can be written at `path` the way this crate writes
+/// every file — a temporary file created beside it, then renamed over it —
+/// so that a run can refuse a bad destination before its first step rather
+/// than fail after its last. The path must name a file (not a directory,
+/// nor a device), its directory must exist, and a file must be creatable
+/// there: one is created and removed to make sure.
+///
+/// # Errors
+/// [`IoError::Unwritable`], naming the path and saying why.
+pub fn check_writable(path: &Path) -> Result<(), IoError> {
+    crate::files::check_writable(path).map_err(|reason| IoError::Unwritable {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+impl From<WriteError> for IoError {
+    fn from(e: WriteError) -> Self {
+        IoError::Write {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
 
 /// Why a file or a network could not be saved or loaded.
 ///

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::atomic::write_atomically;
+use super::checkpoint::is_checkpoint;
 use super::format::{
     commit, encode_params, header_limit, parse, read_file, serialize, specs, stage_params,
 };
 use super::{IoError, MEMORY};
+use crate::files::write_atomically;
 use crate::{Network, Scalar};
 
 /// The weights of `net` as the bytes of a safetensors file: one tensor per
@@ -45,7 +46,7 @@ pub fn save_weights<T: Scalar, N: Network<T>>(
 ) -> Result<(), IoError> {
     let path = path.as_ref();
     let bytes = weights_bytes(net, path)?;
-    write_atomically(path, &bytes)
+    Ok(write_atomically(path, &bytes)?)
 }
 
 /// What loading a file found besides the tensors it copied in.
@@ -132,16 +133,65 @@ pub fn load_weights<T: Scalar, N: Network<T>>(
 /// at run time reads its widths from (`from_weights`).
 ///
 /// # Errors
-/// [`IoError::Read`] if the file cannot be read; [`IoError::NotSafetensors`]
-/// and [`IoError::Truncated`] for a damaged file.
+/// Those of [`read_header`].
 pub fn tensor_shapes(path: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<usize>>, IoError> {
-    let path = path.as_ref();
-    let bytes = read_file(path)?;
-    // Any header the format allows: the network's size is not known yet.
-    let parsed = parse(&bytes, u64::MAX, path)?;
-    Ok(parsed
+    Ok(read_header(path)?
         .tensors
         .into_iter()
         .map(|(name, tensor)| (name, tensor.shape))
         .collect())
+}
+
+/// What the header of a safetensors file says, read without a network:
+/// what a program needs to pick the network (its widths, its scalar type)
+/// and the loader ([`load_weights`] or
+/// [`load_checkpoint`](super::load_checkpoint)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileHeader {
+    /// Every tensor, by name.
+    pub tensors: BTreeMap<String, TensorHeader>,
+    /// Whether the file is a staticnet checkpoint (weights, metadata and
+    /// optimizer state), to be read with
+    /// [`load_checkpoint`](super::load_checkpoint), rather than weights.
+    pub checkpoint: bool,
+}
+
+/// One tensor of a [`FileHeader`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TensorHeader {
+    /// Its shape, in the book's order (`[rows, cols]`).
+    pub shape: Vec<usize>,
+    /// Its safetensors dtype, such as `F32`, `F64` or `BF16`.
+    pub dtype: String,
+}
+
+/// Reads the header of the safetensors file at `path`: its tensors'
+/// shapes and dtypes, and whether it is a checkpoint. The whole file is
+/// checked as a load checks it (framing, offsets, digest).
+///
+/// # Errors
+/// [`IoError::Read`] if the file cannot be read; [`IoError::NotSafetensors`],
+/// [`IoError::Truncated`] and [`IoError::DigestMismatch`] for a damaged
+/// file.
+pub fn read_header(path: impl AsRef<Path>) -> Result<FileHeader, IoError> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    // Any header the format allows: the network's size is not known yet.
+    let parsed = parse(&bytes, u64::MAX, path)?;
+    Ok(FileHeader {
+        checkpoint: is_checkpoint(&parsed.metadata),
+        tensors: parsed
+            .tensors
+            .into_iter()
+            .map(|(name, tensor)| {
+                let header = TensorHeader {
+                    shape: tensor.shape,
+                    dtype: tensor.dtype.to_string(),
+                };
+                (name, header)
+            })
+            .collect(),
+    })
 }

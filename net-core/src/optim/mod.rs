@@ -34,7 +34,6 @@ pub use adam::{DEFAULT_BETA1, DEFAULT_BETA2};
 pub use rmsprop::DEFAULT_DECAY_RATE;
 pub use weight_decay::{add_weight_decay, weight_decay_penalty};
 
-use crate::io::{Checkpoint, STATE_PREFIX};
 use crate::{Batch, Network, ParamName, ParamShape, ParamUpdate, Scalar, Targets};
 
 /// The book's momentum for `Momentum` and `Nesterov`.
@@ -150,6 +149,11 @@ impl FromStr for Method {
     }
 }
 
+/// The start of the name of every optimizer state tensor in a checkpoint:
+/// `optimizer.<state>.<param>`, such as `optimizer.v.W1`. The optimizer
+/// names its state so; checkpoints store it under those names.
+pub const STATE_PREFIX: &str = "optimizer.";
+
 /// Why a checkpoint's optimizer state could not be restored.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -178,6 +182,16 @@ pub enum StateError {
         expected: ParamShape,
         /// The tensor's shape.
         found: ParamShape,
+    },
+    /// A state tensor holds another number of values than its shape says.
+    #[error("the optimizer state `{name}` has shape {shape} but holds {len} values")]
+    Length {
+        /// The tensor's name.
+        name: String,
+        /// Its shape.
+        shape: ParamShape,
+        /// The number of values given.
+        len: usize,
     },
     /// The checkpoint holds a state tensor this optimizer does not keep.
     #[error("the checkpoint has optimizer state `{0}`, which this optimizer does not keep")]
@@ -353,9 +367,8 @@ impl<T: Scalar> Optimizer<T> {
         loss
     }
 
-    /// The state tensors to save in a checkpoint, as
-    /// [`save_checkpoint`](crate::io::save_checkpoint) takes them: none
-    /// before the first step, and none for plain SGD.
+    /// The state tensors to save in a checkpoint, as `io::save_checkpoint`
+    /// takes them: none before the first step, and none for plain SGD.
     pub fn state_tensors(&self) -> Vec<(&str, ParamShape, &[T])> {
         self.state
             .iter()
@@ -368,39 +381,51 @@ impl<T: Scalar> Optimizer<T> {
             .collect()
     }
 
-    /// Restores the state saved in `checkpoint` for the parameters of
-    /// `net`, with the step count set to the checkpoint's iteration (a
-    /// training run takes one step per iteration). The optimizer is left
-    /// unchanged on error.
+    /// Restores the state saved by the optimizer named `method` after
+    /// `steps` steps, for the parameters of `net`, from the named `tensors`
+    /// as [`state_tensors`](Self::state_tensors) gave them: a checkpoint's
+    /// `state_entries()`, with its `optimizer` and `iteration` (a training
+    /// run takes one step per iteration). The optimizer is left unchanged on
+    /// error.
     ///
     /// # Errors
-    /// [`StateError`]: another optimizer's checkpoint, or state tensors
-    /// missing, misshapen or unknown.
+    /// [`StateError`]: another optimizer's state, or state tensors missing,
+    /// misshapen or unknown.
     pub fn restore<N: Network<T>>(
         &mut self,
         net: &N,
-        checkpoint: &Checkpoint<T>,
+        method: &str,
+        steps: u64,
+        tensors: &[(&str, ParamShape, &[T])],
     ) -> Result<(), StateError> {
-        if checkpoint.optimizer != self.method.name() {
+        if method != self.method.name() {
             return Err(StateError::OtherMethod {
-                saved: checkpoint.optimizer.clone(),
+                saved: method.to_owned(),
                 current: self.method.name(),
             });
         }
         let mut state = fresh_state(self.method, net);
         for param in &mut state {
             for buffer in &mut param.buffers {
-                let saved = checkpoint
-                    .state_tensor(&buffer.name)
+                let &(_, shape, values) = tensors
+                    .iter()
+                    .find(|(name, _, _)| *name == buffer.name)
                     .ok_or_else(|| StateError::Missing(buffer.name.clone()))?;
-                if saved.shape != param.shape {
+                if shape != param.shape {
                     return Err(StateError::Shape {
                         name: buffer.name.clone(),
                         expected: param.shape,
-                        found: saved.shape,
+                        found: shape,
                     });
                 }
-                buffer.values.copy_from_slice(&saved.values);
+                if values.len() != buffer.values.len() {
+                    return Err(StateError::Length {
+                        name: buffer.name.clone(),
+                        shape,
+                        len: values.len(),
+                    });
+                }
+                buffer.values.copy_from_slice(values);
             }
         }
         let known = |name: &str| {
@@ -409,10 +434,10 @@ impl<T: Scalar> Optimizer<T> {
                 .flat_map(|s| &s.buffers)
                 .any(|b| b.name == name)
         };
-        if let Some(extra) = checkpoint.state.iter().find(|s| !known(&s.name)) {
-            return Err(StateError::Unexpected(extra.name.clone()));
+        if let Some((extra, _, _)) = tensors.iter().find(|(name, _, _)| !known(name)) {
+            return Err(StateError::Unexpected((*extra).to_owned()));
         }
-        self.steps = checkpoint.iteration;
+        self.steps = steps;
         self.state = Some(state);
         Ok(())
     }

@@ -5,8 +5,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use super::{Samples, TrainError};
+use super::TrainError;
 use crate::data::BatchError;
+use crate::data::Samples;
 use crate::{Batch, BatchStorage, Scalar, Shape};
 
 /// How the samples of each mini-batch are chosen.

@@ -1,7 +1,8 @@
 //! Measuring a network on a whole set of samples, a chunk at a time.
 
-use super::{Samples, TargetBatch};
+use super::TargetBatch;
 use crate::data::BatchError;
+use crate::data::Samples;
 use crate::{Batch, BatchStorage, Network, Scalar, Shape};
 
 /// The accuracy of `net` on all of `data`, in chunks of `chunk` samples

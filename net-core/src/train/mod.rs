@@ -25,8 +25,9 @@ pub use fit::{
     EarlyStopping, EpochRecord, Fit, FitError, History, NoValidation, StopFlag, Stopped,
     TrainAccuracy,
 };
-pub use samples::{
-    ImageSamples, InMemory, Labels, Samples, SamplesError, TargetBatch, ValueRows, Values,
-};
+// Where they always were for training code; they live in `data`, which
+// implements them for MNIST.
+pub use crate::data::{ImageSamples, Samples};
+pub use samples::{InMemory, Labels, SamplesError, TargetBatch, ValueRows, Values};
 pub use schedule::{Decay, Schedule};
 pub use trainer::{TrainError, Trainer};

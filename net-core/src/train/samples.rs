@@ -1,62 +1,11 @@
-//! Where batches come from: a set of samples with their targets, as class
-//! labels or as values.
+//! Samples of one's own, held in memory, and the targets a batch gathers:
+//! class labels or values. (The [`Samples`] trait and MNIST's samples live
+//! in `data`.)
 
 use core::marker::PhantomData;
 
-use crate::data::mnist::check_indices;
-use crate::data::{BatchError, BatchLayout, Mnist, Split};
-use crate::{Batch, BatchStorage, Chw, Const, FixedShape, Network, Scalar, Shape, Targets};
-
-/// A set of samples with their targets: a split of MNIST
-/// ([`ImageSamples`]), data of one's own ([`InMemory`]), or any type that
-/// can copy samples into a batch.
-pub trait Samples<T: Scalar, S: Shape> {
-    /// What a batch's targets are gathered into: class indices
-    /// (`Vec<usize>`) or values ([`Values`]).
-    type Targets: Default;
-
-    /// The number of samples.
-    fn len(&self) -> usize;
-
-    /// Whether there are no samples.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Writes the samples `indices` into `x` (already sized to
-    /// `indices.len()` samples) and their targets into `targets`.
-    fn gather(
-        &self,
-        indices: &[usize],
-        x: &mut Batch<T, S>,
-        targets: &mut Self::Targets,
-    ) -> Result<(), BatchError>;
-
-    /// The samples `indices` as a new batch for `net` (which fixes the
-    /// scalar and the shape), with their targets: for a look at a few
-    /// samples (training reuses its buffers instead).
-    fn batch_for<N>(
-        &self,
-        net: &N,
-        indices: &[usize],
-    ) -> Result<(Batch<T, S>, Self::Targets), BatchError>
-    where
-        N: Network<T, In = S>,
-    {
-        let _ = net;
-        let mut x = BatchStorage::zeros(indices.len());
-        let mut targets = Self::Targets::default();
-        self.gather(indices, &mut x, &mut targets)?;
-        Ok((x, targets))
-    }
-
-    /// A hint that the samples `indices` will be gathered next: the
-    /// trainer gives each step's successor while the step computes. The
-    /// default does nothing.
-    fn prefetch(&self, indices: &[usize]) {
-        let _ = indices;
-    }
-}
+use crate::data::{BatchError, Samples, check_indices};
+use crate::{Batch, BatchStorage, FixedShape, Scalar, Shape, Targets};
 
 /// A batch's gathered targets, as the loss layer of a network with output
 /// shape `O` reads them.
@@ -87,101 +36,6 @@ impl<T: Scalar, O: Shape> Default for Values<T, O> {
 impl<T: Scalar, O: Shape> TargetBatch<T, O> for Values<T, O> {
     fn targets(&self) -> Targets<'_, T, O> {
         Targets::Dense(&self.0)
-    }
-}
-
-/// A split of an image dataset as flat samples of `N` pixels
-/// (`Const<784>`, the book's `flatten=True`) or as images (`Chw<U1, U28,
-/// U28>`, `flatten=False`), scaled to `[0, 1]` when `normalize` is set (the
-/// book's `normalize=True`). [`Mnist::train_samples`] and
-/// [`Mnist::test_samples`] make one with the dataset's
-/// [`LoadOptions`](crate::data::LoadOptions).
-#[derive(Clone, Copy, Debug)]
-pub struct ImageSamples<'a> {
-    /// The images and labels.
-    pub split: &'a Split,
-    /// Whether pixels are divided by 255.
-    pub normalize: bool,
-}
-
-impl Mnist {
-    /// The training images and labels, normalized as the options given to
-    /// [`load_mnist`](crate::data::load_mnist) say.
-    pub fn train_samples(&self) -> ImageSamples<'_> {
-        ImageSamples {
-            split: &self.train,
-            normalize: self.options.normalize,
-        }
-    }
-
-    /// The test images and labels, normalized as the options given to
-    /// [`load_mnist`](crate::data::load_mnist) say.
-    pub fn test_samples(&self) -> ImageSamples<'_> {
-        ImageSamples {
-            split: &self.test,
-            normalize: self.options.normalize,
-        }
-    }
-}
-
-impl ImageSamples<'_> {
-    /// The images `indices` into `images`, laid out as `layout`, and their
-    /// classes into `labels`: the gather of both sample shapes.
-    fn gather_into<T: Scalar>(
-        &self,
-        indices: &[usize],
-        images: &mut [T],
-        layout: BatchLayout,
-        labels: &mut Vec<usize>,
-    ) -> Result<(), BatchError> {
-        self.split
-            .gather_batch(indices, self.normalize, images, layout)?;
-        self.split.gather_labels_vec(indices, labels)
-    }
-}
-
-impl<T: Scalar, const N: usize> Samples<T, Const<N>> for ImageSamples<'_> {
-    type Targets = Vec<usize>;
-
-    fn len(&self) -> usize {
-        self.split.len()
-    }
-
-    fn gather(
-        &self,
-        indices: &[usize],
-        x: &mut Batch<T, Const<N>>,
-        labels: &mut Vec<usize>,
-    ) -> Result<(), BatchError> {
-        self.gather_into(indices, x.as_mut_slice(), BatchLayout::ColumnMajor, labels)
-    }
-
-    fn prefetch(&self, indices: &[usize]) {
-        self.split.prefetch(indices);
-    }
-}
-
-impl<T: Scalar, C, H, W> Samples<T, Chw<C, H, W>> for ImageSamples<'_>
-where
-    Chw<C, H, W>: Shape,
-{
-    type Targets = Vec<usize>;
-
-    fn len(&self) -> usize {
-        self.split.len()
-    }
-
-    fn gather(
-        &self,
-        indices: &[usize],
-        x: &mut Batch<T, Chw<C, H, W>>,
-        labels: &mut Vec<usize>,
-    ) -> Result<(), BatchError> {
-        self.gather_into(indices, x.as_mut_slice(), BatchLayout::RowMajor, labels)
-    }
-
-    fn prefetch(&self, indices: &[usize]) {
-        self.split.prefetch(indices);
     }
 }
 
@@ -437,6 +291,7 @@ fn check_finite<T: Scalar>(what: &'static str, values: &[T]) -> Result<(), Sampl
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Const;
 
     #[test]
     fn in_memory_samples_gather_rows_and_labels() {

@@ -2,8 +2,9 @@
 //! update (SGD unless chosen otherwise), with every buffer allocated once.
 
 use super::batches::{BatchPlan, Sampling, check_batch_size};
-use super::samples::{Samples, TargetBatch};
-use crate::data::mnist::BatchError;
+use super::samples::TargetBatch;
+use crate::data::BatchError;
+use crate::data::Samples;
 use crate::network::Network;
 use crate::optim::{Optimizer, weight_decay_penalty};
 use crate::scalar::Scalar;

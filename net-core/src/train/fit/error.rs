@@ -1,6 +1,6 @@
 //! Why a run did not start, or stopped with an error.
 
-use crate::data::mnist::BatchError;
+use crate::data::BatchError;
 use crate::io::IoError;
 use crate::optim::StateError;
 use crate::train::trainer::TrainError;

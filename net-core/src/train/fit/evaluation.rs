@@ -11,11 +11,12 @@ use super::progress::Progress;
 use super::records::{EpochRecord, Stopped};
 use super::settings::{EpochCallback, TrainAccuracy};
 use super::stop::StopFlag;
-use crate::data::mnist::BatchError;
+use crate::data::BatchError;
+use crate::data::Samples;
 use crate::network::Network;
 use crate::scalar::Scalar;
 use crate::train::eval::{evaluate, loss_and_accuracy};
-use crate::train::samples::{Samples, TargetBatch};
+use crate::train::samples::TargetBatch;
 
 /// Samples per forward pass when evaluating.
 pub(super) const EVAL_CHUNK: usize = 500;

@@ -13,13 +13,14 @@ use super::progress::Progress;
 use super::records::{EpochRecord, History, Stopped};
 use super::settings::{Fit, TrainAccuracy};
 use super::stop::StopFlag;
-use crate::data::mnist::BatchError;
+use crate::data::BatchError;
+use crate::data::Samples;
 use crate::io::{CheckpointMeta, save_checkpoint};
 use crate::network::Network;
 use crate::scalar::Scalar;
 use crate::train::batches::iters_per_epoch;
 use crate::train::eval::evaluate;
-use crate::train::samples::{Samples, TargetBatch};
+use crate::train::samples::TargetBatch;
 use crate::train::schedule::Schedule;
 use crate::train::trainer::Trainer;
 
@@ -104,7 +105,12 @@ where
         let (start, seed) = fit.start();
         let mut optimizer = fit.optimizer.clone();
         if let Some(checkpoint) = &fit.resume {
-            optimizer.restore(net, checkpoint)?;
+            optimizer.restore(
+                net,
+                &checkpoint.optimizer,
+                checkpoint.iteration,
+                &checkpoint.state_entries(),
+            )?;
         }
         let base_rate = optimizer.learning_rate();
         let trainer = Trainer::new(optimizer, fit.batch_size, fit.sampling, seed, len)?;

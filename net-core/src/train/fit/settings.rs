@@ -6,13 +6,13 @@ use super::early::EarlyStopping;
 use super::error::FitError;
 use super::records::EpochRecord;
 use super::stop::StopFlag;
-use crate::data::mnist::BatchError;
+use crate::data::BatchError;
+use crate::data::Samples;
 use crate::io::{Checkpoint, check_writable};
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
 use crate::shape::{Batch, Shape};
 use crate::train::batches::{Sampling, check_batch_size, iters_per_epoch};
-use crate::train::samples::Samples;
 use crate::train::schedule::Schedule;
 use crate::train::trainer::{TrainError, check_optimizer};
 

@@ -7,8 +7,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::IoError;
-
 /// Numbers the temporary files of this process, so that two threads saving
 /// to the same path never share one.
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
@@ -33,7 +31,7 @@ static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 ///
 /// ```
 /// use std::io::Write;
-/// use net_core::io::AtomicFile;
+/// use net_core::files::AtomicFile;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("log.txt");
@@ -65,15 +63,6 @@ pub struct WriteError {
     /// What the operating system said.
     #[source]
     pub source: io::Error,
-}
-
-impl From<WriteError> for IoError {
-    fn from(e: WriteError) -> Self {
-        IoError::Write {
-            path: e.path,
-            source: e.source,
-        }
-    }
 }
 
 impl AtomicFile {
@@ -211,21 +200,21 @@ impl Drop for TempPath {
 /// ```
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("weights.bin");
-/// net_core::io::write_atomically(&path, b"new")?;
+/// net_core::files::write_atomically(&path, b"new")?;
 /// assert_eq!(std::fs::read(&path)?, b"new");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
-/// [`IoError::Write`] naming `path`, as [`AtomicFile::create`] and
+/// A [`WriteError`] naming `path`, as [`AtomicFile::create`] and
 /// [`AtomicFile::persist`] fail; `path` is then left as it was.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let mut file = AtomicFile::create(path)?;
     file.write_all(bytes).map_err(|source| WriteError {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(file.persist()?)
+    file.persist()
 }
 
 fn create_new(path: &Path) -> io::Result<File> {
@@ -233,7 +222,7 @@ fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// The directory holding `path`: its parent, or `.` for a bare file name.
-fn parent_dir(path: &Path) -> &Path {
+pub(super) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

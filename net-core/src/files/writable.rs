@@ -5,32 +5,23 @@ use std::fs::{self, OpenOptions};
 use std::io;
 use std::path::Path;
 
-use super::IoError;
-use crate::data::dataset::first_non_directory;
-use crate::data::file_kind;
+use super::atomic::parent_dir;
+use super::kind::{file_kind, first_non_directory};
 
-/// Checks that a file can be written at `path` the way this crate writes
-/// every file — a temporary file created beside it, then renamed over it —
-/// so that a run can refuse a bad destination before its first step rather
-/// than fail after its last. The path must name a file (not a directory,
-/// nor a device), its directory must exist, and a file must be creatable
-/// there: one is created and removed to make sure.
+/// The check behind `io::check_writable` and
+/// the downloads' check of their directory: a temporary file can be
+/// created beside `path` and renamed over it.
 ///
 /// # Errors
-/// [`IoError::Unwritable`], naming the path and saying why.
-pub fn check_writable(path: &Path) -> Result<(), IoError> {
-    let fail = |reason: String| {
-        Err(IoError::Unwritable {
-            path: path.to_path_buf(),
-            reason,
-        })
-    };
+/// Why not, in words that follow the path in a message (such as "is a
+/// directory; give a file path"): each caller wraps it in its own error.
+pub(crate) fn check_writable(path: &Path) -> Result<(), String> {
     match fs::metadata(path) {
         Ok(metadata) if metadata.is_dir() => {
-            return fail("is a directory; give a file path".to_owned());
+            return Err("is a directory; give a file path".to_owned());
         }
         Ok(metadata) if !metadata.is_file() => {
-            return fail(format!(
+            return Err(format!(
                 "not a regular file (it is {}); give a file path",
                 file_kind(&metadata.file_type())
             ));
@@ -46,26 +37,23 @@ pub fn check_writable(path: &Path) -> Result<(), IoError> {
         .is_some_and(|&byte| std::path::is_separator(char::from(byte)));
     let name = match path.file_name() {
         Some(name) if !ends_with_separator => name,
-        _ => return fail("names a directory, not a file; give a file path".to_owned()),
+        _ => return Err("names a directory, not a file; give a file path".to_owned()),
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     match fs::metadata(dir) {
         Ok(metadata) if metadata.is_dir() => {}
         Ok(metadata) => {
-            return fail(format!(
+            return Err(format!(
                 "{} is not a directory (it is {})",
                 dir.display(),
                 file_kind(&metadata.file_type())
             ));
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return fail(format!("the directory {} does not exist", dir.display()));
+            return Err(format!("the directory {} does not exist", dir.display()));
         }
         Err(error) => {
-            return fail(match first_non_directory(dir) {
+            return Err(match first_non_directory(dir) {
                 Some((file, what)) => {
                     format!("{} is not a directory (it is {what})", file.display())
                 }
@@ -89,14 +77,14 @@ pub fn check_writable(path: &Path) -> Result<(), IoError> {
             }
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
             Err(error) => {
-                return fail(format!(
+                return Err(format!(
                     "cannot create a file in {}: {error}",
                     dir.display()
                 ));
             }
         }
     }
-    fail(format!("cannot create a file in {}", dir.display()))
+    Err(format!("cannot create a file in {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -104,10 +92,7 @@ mod tests {
     use super::*;
 
     fn reason(path: &Path) -> String {
-        match check_writable(path) {
-            Err(IoError::Unwritable { reason, .. }) => reason,
-            other => panic!("expected Unwritable, got {other:?}"),
-        }
+        check_writable(path).expect_err("the path is not writable")
     }
 
     #[test]
