@@ -8,12 +8,13 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
+use crate::ast::NetworkDecl;
 use crate::catalog::Kind;
-use crate::dims::{Dims, concrete};
-use crate::items::{fallback, field_doc, layer_names, layer_type, struct_header};
-use crate::parse::NetworkDecl;
+use crate::items::{fallback, field_doc, layer_names, struct_header};
+use crate::model::dims::{Dims, concrete};
+use crate::model::{Resolved, RuntimeBoundary};
 use crate::runtime::{runtime_impl, sized_affine};
-use crate::validate::{Resolved, RuntimeBoundary, validate};
+use crate::validate::validate;
 
 /// The whole expansion of one `network!`.
 pub fn expand(decl: &NetworkDecl) -> TokenStream {
@@ -63,15 +64,14 @@ impl<'a> Network<'a> {
         resolved: &'a [Resolved<'a>],
         runtime: &'a [RuntimeBoundary],
     ) -> Self {
-        let is_kind = |l: &Resolved<'_>, kind| l.info.is_some_and(|i| i.kind == kind);
         let (loss, layers) = match resolved.split_last() {
-            Some((last, rest)) if is_kind(last, Kind::Loss) => (Some(last), rest),
+            Some((last, rest)) if last.is(Kind::Loss) => (Some(last), rest),
             _ => (None, resolved),
         };
         Network {
             decl,
-            input: layers.iter().find(|l| is_kind(l, Kind::Input)),
-            layers: layers.iter().filter(|l| !is_kind(l, Kind::Input)).collect(),
+            input: layers.iter().find(|l| l.is(Kind::Input)),
+            layers: layers.iter().filter(|l| !l.is(Kind::Input)).collect(),
             loss,
             declared: resolved,
             runtime,
@@ -81,7 +81,7 @@ impl<'a> Network<'a> {
     fn expand(&self) -> TokenStream {
         let decl = self.decl;
         let fields = self.all().map(|l| {
-            let (field, ty, doc) = (&l.field, layer_type(l), field_doc(l));
+            let (field, ty, doc) = (&l.field, l.ty(), field_doc(l));
             quote!(#[doc = #doc] pub #field: #ty,)
         });
         let first_in = self.first_in();
@@ -156,7 +156,7 @@ impl<'a> Network<'a> {
         match &first.input {
             Some(dims) => dims.shape_type(),
             None => {
-                let ty = layer_type(first);
+                let ty = first.ty();
                 quote_spanned!(first.decl.name.span()=> <#ty as ::staticnet::Layer<T>>::In)
             }
         }
@@ -298,8 +298,8 @@ impl<'a> Network<'a> {
         let last = *self.layers.last().expect("a valid network has a layer");
         let last_field = &last.field;
         let last_output = quote_spanned!(last.decl.name.span()=> ::staticnet::Layer::<T>::output(&self.#last_field));
-        let last_ty = layer_type(last);
-        let first_ty = layer_type(self.layers[0]);
+        let last_ty = last.ty();
+        let first_ty = self.layers[0].ty();
         let out = quote_spanned!(last.decl.name.span()=> <#last_ty as ::staticnet::Layer<T>>::Out);
         let (x, dout, rng, init, training, update, d) = (
             local("x"),
@@ -451,10 +451,10 @@ impl<'a> Network<'a> {
     fn init(&self, extra: Option<TokenStream>, widths: Option<&Ident>) -> TokenStream {
         let (rng, init) = (local("rng"), local("init"));
         let fields = self.layers.iter().enumerate().map(|(k, l)| {
-            let (field, ty) = (&l.field, layer_type(l));
+            let (field, ty) = (&l.field, l.ty());
             let span = l.decl.name.span();
             let after = self.layers[k + 1..].iter().map(|next| {
-                let next = layer_type(next);
+                let next = next.ty();
                 quote!(<#next as ::staticnet::Layer<T>>::INIT_BEFORE)
             });
             let auto = quote!(::staticnet::InitBefore::resolve(&[#(#after),*]));
@@ -474,7 +474,7 @@ impl<'a> Network<'a> {
             quote!(#field: #layer,)
         });
         let loss = self.loss.map(|loss| {
-            let (field, ty) = (&loss.field, layer_type(loss));
+            let (field, ty) = (&loss.field, loss.ty());
             quote_spanned!(loss.decl.name.span()=> #field: <#ty as ::staticnet::LossLayer<T>>::new(),)
         });
         quote!(Self { #(#fields)* #loss #extra })
@@ -487,7 +487,7 @@ impl<'a> Network<'a> {
         if !next.check {
             return None;
         }
-        let next_ty = layer_type(next);
+        let next_ty = next.ty();
         let expected =
             quote_spanned!(next.decl.name.span()=> <#next_ty as ::staticnet::Layer<T>>::In);
         let check = self.check_trait(&k.to_string());
@@ -497,7 +497,7 @@ impl<'a> Network<'a> {
                 Some(shape_fits(next, &input, None, &expected, &check))
             }
             _ => {
-                let prev_ty = layer_type(self.layers[k - 1]);
+                let prev_ty = self.layers[k - 1].ty();
                 let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
                 Some(shape_fits(next, &prev_out, Some("Out"), &expected, &check))
             }
@@ -540,7 +540,7 @@ impl<'a> Network<'a> {
         if !loss.check {
             return None;
         }
-        let (prev_ty, loss_ty) = (layer_type(self.layers.last()?), layer_type(loss));
+        let (prev_ty, loss_ty) = (self.layers.last()?.ty(), loss.ty());
         let prev_out = quote!(<#prev_ty as ::staticnet::Layer<T>>);
         let expected =
             quote_spanned!(loss.decl.name.span()=> <#loss_ty as ::staticnet::LossLayer<T>>::In);

@@ -4,102 +4,14 @@
 use std::collections::HashSet;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Token};
 
+use crate::ast::NetworkDecl;
 use crate::catalog::Kind;
-use crate::dims::{Dims, typenum};
-use crate::parse::NetworkDecl;
-use crate::print::tokens_to_string;
-use crate::validate::Resolved;
-
-/// The layer's type: `::staticnet::Affine<T, 784, 50>`, spanned at its name.
-pub fn layer_type(layer: &Resolved<'_>) -> TokenStream {
-    let name = &layer.decl.name;
-    let info = layer.info.expect("only known layers have types");
-    let shape = |dims: &Option<Dims>| dims.as_ref().expect("valid").shape_type();
-    let width = |dims: &Option<Dims>| dims.as_ref().and_then(Dims::width_arg).expect("valid");
-    match info.kind {
-        Kind::Dense => {
-            let runtime = [&layer.input, &layer.output]
-                .iter()
-                .any(|dims| matches!(dims, Some(Dims::Runtime(_))));
-            if runtime {
-                let side =
-                    |dims: &Option<Dims>| dims.as_ref().and_then(Dims::width_type).expect("valid");
-                let (i, o) = (side(&layer.input), side(&layer.output));
-                return quote_spanned!(name.span()=> ::staticnet::AffineLayer<T, #i, #o>);
-            }
-            let (i, o) = (width(&layer.input), width(&layer.output));
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #i, #o>)
-        }
-        Kind::ShapePreserving if info.takes_width => {
-            let w = width(&layer.input);
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #w>)
-        }
-        Kind::ShapePreserving => {
-            let s = shape(&layer.input);
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #s>)
-        }
-        Kind::Loss => {
-            let (path, w) = (type_path(layer), width(&layer.input));
-            quote_spanned!(name.span()=> #path<T, #w>)
-        }
-        Kind::Conv | Kind::Pool => {
-            let input = shape(&layer.input);
-            let window = layer.window.as_ref().expect("valid");
-            let (size, stride, pad) = (
-                typenum(&window.size),
-                typenum(&window.stride),
-                typenum(&window.pad),
-            );
-            let filters = window.filters.as_ref().map(|f| {
-                let f = typenum(f);
-                quote!(#f,)
-            });
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #input, #filters #size, #size, #stride, #pad>)
-        }
-        Kind::Flatten => {
-            let (input, n) = (shape(&layer.input), width(&layer.output));
-            quote_spanned!(name.span()=> ::staticnet::#name<T, #input, #n>)
-        }
-        // Not a layer: the network's input shape.
-        Kind::Input => shape(&layer.output),
-        Kind::Residual => {
-            let inner = layer_type(layer.inner.as_ref().expect("valid"));
-            quote_spanned!(name.span()=> ::staticnet::Residual<T, #inner>)
-        }
-        Kind::User => {
-            let path = &layer.decl.path;
-            let input = layer.input.as_ref().map(Dims::shape_type);
-            let args: Vec<TokenStream> = match &layer.decl.args {
-                Some(args) => args
-                    .sizes
-                    .iter()
-                    .map(|size| match &input {
-                        Some(input) if tokens_to_string(size) == "_" => input.clone(),
-                        _ => size.clone(),
-                    })
-                    .collect(),
-                None => input.into_iter().collect(),
-            };
-            quote_spanned!(name.span()=> #path #name<T, #(#args),*>)
-        }
-    }
-}
-
-/// `::staticnet::Name` for a layer the macro knows, the path as written for
-/// the user's own.
-fn type_path(layer: &Resolved<'_>) -> TokenStream {
-    let name = &layer.decl.name;
-    if layer.info.is_some_and(|info| info.name.is_empty()) {
-        let path = &layer.decl.path;
-        quote!(#path #name)
-    } else {
-        quote_spanned!(name.span()=> ::staticnet::#name)
-    }
-}
+use crate::model::Resolved;
+use crate::model::dims::Dims;
 
 /// The doc comment of a layer's field: what it is, and its shapes.
 pub fn field_doc(layer: &Resolved<'_>) -> String {
@@ -208,10 +120,7 @@ pub fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStream {
     let guess_out = last.map_or(quote!(1), |s| s.arg.clone());
     let message = format!("`{name}` was declared with errors");
     let where_clause = &decl.where_clause;
-    let has_loss = layers
-        .last()
-        .and_then(|l| l.info)
-        .is_some_and(|info| info.kind == Kind::Loss);
+    let has_loss = layers.last().is_some_and(|l| l.is(Kind::Loss));
     let all: Vec<&Resolved<'_>> = layers.iter().collect();
     let names = layer_names(decl, !has_loss);
     let (header, generics, body) = if has_loss {

@@ -5,20 +5,22 @@
 //! Use it through the `staticnet` crate, which re-exports it; the
 //! expansion names `::staticnet`.
 //!
-//! The crate is laid out like `serde_derive`: `parse` keeps the user's
-//! tokens, `validate` collects every mistake in one pass, and `expand`
-//! generates the code (or, after errors, a fallback item).
+//! The crate is laid out like `serde_derive`: `ast` keeps the user's
+//! tokens, `validate` collects every mistake in one pass and resolves the
+//! layers into the `model`, and `expand` generates the code from the model
+//! (or, after errors, a fallback item). Each builds only on the ones
+//! before it (see `module_graph`).
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 
+mod ast;
 mod catalog;
-mod cursor;
-mod dims;
 mod expand;
 mod items;
-mod layer_list;
-mod parse;
+mod model;
+#[cfg(test)]
+mod module_graph;
 mod print;
 mod runtime;
 mod size;
@@ -274,7 +276,7 @@ mod validate;
 /// its own.
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
-    match syn::parse::<parse::NetworkDecl>(input) {
+    match syn::parse::<ast::NetworkDecl>(input) {
         Ok(decl) => expand::expand(&decl).into(),
         Err(error) => error.to_compile_error().into(),
     }

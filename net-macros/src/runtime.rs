@@ -6,10 +6,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Ident;
 
+use crate::ast::NetworkDecl;
 use crate::catalog::Kind;
-use crate::dims::Dims;
-use crate::parse::NetworkDecl;
-use crate::validate::{Resolved, RuntimeBoundary};
+use crate::model::dims::Dims;
+use crate::model::{Resolved, RuntimeBoundary};
 
 /// `AffineLayer::with_widths(rng, init, inputs, outputs)` for an `Affine`
 /// with a side chosen at run time, the widths read from `widths`; `None`
@@ -21,7 +21,7 @@ pub fn sized_affine(
     rng: &Ident,
     init: &TokenStream,
 ) -> Option<TokenStream> {
-    let is_dense = layer.info.is_some_and(|info| info.kind == Kind::Dense);
+    let is_dense = layer.is(Kind::Dense);
     let (input, output) = (layer.input.as_ref()?, layer.output.as_ref()?);
     let runtime = |d: &Dims| matches!(d, Dims::Runtime(_));
     if !is_dense || !(runtime(input) || runtime(output)) {
@@ -144,7 +144,7 @@ pub fn runtime_impl(
 /// axis that is the width, when the macro can tell the name.
 fn side(layers: &[Resolved<'_>], j: usize, axis: usize) -> TokenStream {
     let layer = format!("`{}` ({})", layers[j].decl.display(), layers[j].field);
-    let is_dense = layers[j].info.is_some_and(|info| info.kind == Kind::Dense);
+    let is_dense = layers[j].is(Kind::Dense);
     let tensor = match weight_number(layers, j) {
         Some(n) if is_dense => {
             let name = format!("W{n}");

@@ -7,49 +7,14 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use syn::{Error, Expr, ExprLit, ExprUnary, Lit, UnOp};
 
-use crate::catalog::{self, Fraction, Kind, LayerInfo};
-use crate::dims::{Dims, OpaqueDims};
-use crate::parse::{LayerDecl, NetworkDecl};
+use crate::ast::{LayerDecl, NetworkDecl};
+use crate::catalog::{self, Fraction, Kind};
+use crate::model::dims::{Dims, OpaqueDims};
+use crate::model::{Checked, Resolved, RuntimeBoundary};
 use crate::print::tokens_to_string;
 use crate::size::{Size, parse_size};
 
 mod images;
-
-pub use images::WindowArgs;
-
-/// A layer with its kind, field and widths worked out.
-pub struct Resolved<'a> {
-    /// The layer as written.
-    pub decl: &'a LayerDecl,
-    /// What it is; `None` for an unknown name.
-    pub info: Option<&'static LayerInfo>,
-    /// Its field in the generated struct: `affine1`, `relu2`, `loss`.
-    pub field: Ident,
-    /// The shape it takes, when known.
-    pub input: Option<Dims>,
-    /// The shape it gives, when known (a loss layer gives none).
-    pub output: Option<Dims>,
-    /// The filter or window of a `Conv2d` or `MaxPool2d`.
-    pub window: Option<WindowArgs>,
-    /// Whether only the compiler can check its input against the output
-    /// of the layer before it (named constants).
-    pub check: bool,
-    /// The fraction written in its angle brackets, such as the `0.3` of
-    /// `Dropout<0.3>`, once checked.
-    pub fraction: Option<TokenStream>,
-    /// The layer a `Residual` wraps.
-    pub inner: Option<Box<Resolved<'a>>>,
-}
-
-/// A width left to run time (`dyn`): between the layer that outputs it
-/// and the layer that takes it, with only layers that keep the width
-/// between them.
-pub struct RuntimeBoundary {
-    /// The index of the `Affine` that outputs it.
-    pub from: usize,
-    /// The index of the layer that takes it, once known.
-    pub to: Option<usize>,
-}
 
 /// What the layers after a layer whose outputs are `dyn` make of its width.
 enum NextWidth {
@@ -61,17 +26,6 @@ enum NextWidth {
     End,
     /// A layer that takes a width chosen at run time.
     Open,
-}
-
-/// The outcome of validation: the layers as far as they could be worked
-/// out, and every error found.
-pub struct Checked<'a> {
-    /// The layers, in order.
-    pub layers: Vec<Resolved<'a>>,
-    /// The widths left to run time, in order.
-    pub runtime: Vec<RuntimeBoundary>,
-    /// All errors, combined; `None` when the network is valid.
-    pub error: Option<Error>,
 }
 
 /// Checks the whole network, collecting every error.
@@ -137,8 +91,7 @@ impl<'a> Validator<'a> {
             // time, only the compiler can tell that it gives that width.
             let after_user = i > 0
                 && layers.last().is_some_and(|prev: &Resolved<'_>| {
-                    prev.info.is_some_and(|info| info.kind == Kind::User)
-                        && matches!(prev.input, Some(Dims::Runtime(_)))
+                    prev.is(Kind::User) && matches!(prev.input, Some(Dims::Runtime(_)))
                 });
             resolved.check |= after_user;
             carried = match (&resolved.info, &resolved.output) {
@@ -154,10 +107,7 @@ impl<'a> Validator<'a> {
             };
             layers.push(resolved);
         }
-        let has_loss = layers
-            .last()
-            .and_then(|l| l.info)
-            .is_some_and(|info| info.kind == Kind::Loss);
+        let has_loss = layers.last().is_some_and(|l| l.is(Kind::Loss));
         if let (Some(boundary), false) = (self.runtime.first(), has_loss) {
             let layer = &decl.layers[boundary.from];
             self.error(
@@ -554,7 +504,7 @@ impl<'a> Validator<'a> {
         if let Some(Dims::Runtime(k)) = resolved.input {
             self.runtime[k].to.get_or_insert(i);
         }
-        let ty = crate::items::layer_type(resolved);
+        let ty = resolved.ty();
         resolved.output = Some(Dims::Opaque(OpaqueDims {
             ty: quote!(<#ty as ::staticnet::Layer<T>>::Out),
             text: format!("the output of `{}`", layer.display()),

@@ -9,39 +9,12 @@
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use quote::quote;
 
-use super::{Carried, Resolved, Validator, is_kind};
+use super::{Carried, Validator, is_kind};
+use crate::ast::LayerDecl;
 use crate::catalog::Kind;
-use crate::dims::{Dims, ImageDims, computed, numel, typenum};
-use crate::parse::LayerDecl;
+use crate::model::dims::{Dims, ImageDims, computed, numel, typenum};
+use crate::model::{Resolved, WindowArgs};
 use crate::size::{Size, parse_size};
-
-/// The sizes of a `Conv2d` or `MaxPool2d`.
-#[derive(Clone)]
-pub struct WindowArgs {
-    /// The number of filters (`Conv2d` only).
-    pub filters: Option<Size>,
-    /// The side of the square filter or window.
-    pub size: Size,
-    /// How far it moves at each step (1 unless given).
-    pub stride: Size,
-    /// Zeros added on each side of the input (0 unless given).
-    pub pad: Size,
-}
-
-impl WindowArgs {
-    /// Whether the macro knows every size, and so has checked the geometry.
-    pub fn all_known(&self) -> bool {
-        [
-            Some(&self.size),
-            Some(&self.stride),
-            Some(&self.pad),
-            self.filters.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .all(|s| s.value.is_some())
-    }
-}
 
 /// The argument names of each window layer, positional order, and how many
 /// must be given.

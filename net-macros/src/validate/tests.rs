@@ -1,7 +1,7 @@
 //! Unit tests of the validator: token streams in, collected messages out.
 
 use super::*;
-use crate::dims::Dims;
+use crate::model::dims::Dims;
 
 /// The messages of every error for `source`, in order.
 fn messages(source: &str) -> Vec<String> {

@@ -8,9 +8,9 @@ use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Error, Ident};
 
+use super::cursor::Cursor;
+use super::{Args, LayerDecl};
 use crate::catalog;
-use crate::cursor::Cursor;
-use crate::parse::{Args, LayerDecl};
 use crate::print::tokens_to_string;
 
 /// What follows the network's name.
