@@ -9,7 +9,7 @@
 //! tokens, `validate` collects every mistake in one pass and resolves the
 //! layers into the `model`, and `expand` generates the code from the model
 //! (or, after errors, a fallback item). Each builds only on the ones
-//! before it (see `module_graph`).
+//! before it (the workspace's `tests/module_graph.rs` checks it).
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
@@ -19,8 +19,6 @@ mod catalog;
 mod expand;
 mod items;
 mod model;
-#[cfg(test)]
-mod module_graph;
 mod print;
 mod runtime;
 mod size;
