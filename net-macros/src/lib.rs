@@ -17,10 +17,8 @@ use proc_macro::TokenStream;
 mod ast;
 mod catalog;
 mod expand;
-mod items;
 mod model;
 mod print;
-mod runtime;
 mod size;
 mod validate;
 

@@ -14,7 +14,7 @@ use crate::model::{Resolved, RuntimeBoundary};
 /// `AffineLayer::with_widths(rng, init, inputs, outputs)` for an `Affine`
 /// with a side chosen at run time, the widths read from `widths`; `None`
 /// for every other layer.
-pub fn sized_affine(
+pub(super) fn sized_affine(
     layer: &Resolved<'_>,
     ty: &TokenStream,
     widths: &Ident,
@@ -41,7 +41,7 @@ pub fn sized_affine(
 /// The inherent functions of a network with widths chosen at run time.
 /// `build` is the struct's initializer, drawing from `rng` with `init` and
 /// reading `widths`.
-pub fn runtime_impl(
+pub(super) fn runtime_impl(
     decl: &NetworkDecl,
     layers: &[Resolved<'_>],
     boundaries: &[RuntimeBoundary],

@@ -1,0 +1,405 @@
+///Declared with `network!` as `TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>`.
+#[derive(Clone, Debug)]
+pub struct TwoLayerNet<T: ::staticnet::Scalar = f32> {
+    ///`Affine<784, 50>`: 784 → 50.
+    pub affine1: ::staticnet::Affine<T, 784, 50>,
+    ///`Relu`: 50 → 50.
+    pub relu1: ::staticnet::Relu<T, ::staticnet::Const<50>>,
+    ///`Affine<50, 10>`: 50 → 10.
+    pub affine2: ::staticnet::Affine<T, 50, 10>,
+    ///The loss layer, `SoftmaxWithLoss`, over 10 scores.
+    pub loss: ::staticnet::SoftmaxWithLoss<T, 10>,
+}
+impl<T: ::staticnet::Scalar> TwoLayerNet<T> {
+    /// The layers as declared in `network!`, in order.
+    #[allow(dead_code)]
+    pub const LAYERS: &'static [&'static str] = &[
+        "Affine<784, 50>",
+        "Relu",
+        "Affine<50, 10>",
+        "SoftmaxWithLoss",
+    ];
+}
+impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for TwoLayerNet<T> {
+    type In = ::staticnet::Const<784>;
+    type Out = ::staticnet::Const<10>;
+    fn init(rng: &mut dyn ::staticnet::rand::RngCore, init: ::staticnet::Init) -> Self {
+        Self {
+            affine1: <::staticnet::Affine<
+                T,
+                784,
+                50,
+            > as ::staticnet::Layer<
+                T,
+            >>::init(
+                rng,
+                ::staticnet::Init::resolve_auto(
+                    init,
+                    ::staticnet::InitBefore::resolve(
+                        &[
+                            <::staticnet::Relu<
+                                T,
+                                ::staticnet::Const<50>,
+                            > as ::staticnet::Layer<T>>::INIT_BEFORE,
+                            <::staticnet::Affine<
+                                T,
+                                50,
+                                10,
+                            > as ::staticnet::Layer<T>>::INIT_BEFORE,
+                        ],
+                    ),
+                ),
+            ),
+            relu1: <::staticnet::Relu<
+                T,
+                ::staticnet::Const<50>,
+            > as ::staticnet::Layer<
+                T,
+            >>::init(
+                rng,
+                ::staticnet::Init::resolve_auto(
+                    init,
+                    ::staticnet::InitBefore::resolve(
+                        &[
+                            <::staticnet::Affine<
+                                T,
+                                50,
+                                10,
+                            > as ::staticnet::Layer<T>>::INIT_BEFORE,
+                        ],
+                    ),
+                ),
+            ),
+            affine2: <::staticnet::Affine<
+                T,
+                50,
+                10,
+            > as ::staticnet::Layer<
+                T,
+            >>::init(
+                rng,
+                ::staticnet::Init::resolve_auto(
+                    init,
+                    ::staticnet::InitBefore::resolve(&[]),
+                ),
+            ),
+            loss: <::staticnet::SoftmaxWithLoss<
+                T,
+                10,
+            > as ::staticnet::LossLayer<T>>::new(),
+        }
+    }
+    fn forward(
+        &mut self,
+        x: &::staticnet::Batch<T, Self::In>,
+    ) -> &::staticnet::Batch<T, Self::Out> {
+        let h1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, x);
+        let h2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, h1);
+        let h3 = ::staticnet::Layer::<T>::forward(&mut self.affine2, h2);
+        h3
+    }
+    fn forward_loss(
+        &mut self,
+        x: &::staticnet::Batch<T, Self::In>,
+        t: ::staticnet::Targets<'_, T, Self::Out>,
+    ) -> T {
+        let h1 = ::staticnet::Layer::<T>::forward(&mut self.affine1, x);
+        let h2 = ::staticnet::Layer::<T>::forward(&mut self.relu1, h1);
+        let h3 = ::staticnet::Layer::<T>::forward(&mut self.affine2, h2);
+        ::staticnet::LossLayer::<T>::forward(&mut self.loss, h3, t)
+    }
+    fn scores(&self) -> &::staticnet::Batch<T, Self::Out> {
+        ::staticnet::Layer::<T>::output(&self.affine2)
+    }
+    fn backward(
+        &mut self,
+        x: &::staticnet::Batch<T, Self::In>,
+        t: ::staticnet::Targets<'_, T, Self::Out>,
+        update: ::staticnet::ParamUpdate<T>,
+    ) {
+        let d = ::staticnet::LossLayer::<T>::backward(&mut self.loss, t);
+        let d = ::staticnet::Layer::<
+            T,
+        >::backward(&mut self.affine2, ::staticnet::Layer::<T>::output(&self.relu1), d);
+        let d = ::staticnet::Layer::<
+            T,
+        >::backward(&mut self.relu1, ::staticnet::Layer::<T>::output(&self.affine1), d);
+        ::staticnet::Layer::<T>::backward_first(&mut self.affine1, x, d, update);
+        ::staticnet::ParamUpdate::apply(update, &mut self.relu1);
+        ::staticnet::ParamUpdate::apply(update, &mut self.affine2);
+    }
+    fn set_training(&mut self, training: bool) {
+        ::staticnet::Layer::<T>::set_training(&mut self.affine1, training);
+        ::staticnet::Layer::<T>::set_training(&mut self.relu1, training);
+        ::staticnet::Layer::<T>::set_training(&mut self.affine2, training);
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(::staticnet::ParamRef<'_, T>)) {
+        let mut names = ::staticnet::__private::Names::new();
+        {
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.affine1,
+                &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.relu1,
+                &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.affine2,
+                &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(::staticnet::ParamMut<'_, T>)) {
+        let mut names = ::staticnet::__private::Names::new();
+        {
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params_mut(
+                &mut self.affine1,
+                &mut |mut p: ::staticnet::ParamMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params_mut(
+                &mut self.relu1,
+                &mut |mut p: ::staticnet::ParamMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params_mut(
+                &mut self.affine2,
+                &mut |mut p: ::staticnet::ParamMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(::staticnet::BufferRef<'_, T>)) {
+        let mut names = ::staticnet::__private::Names::new();
+        {
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.affine1,
+                &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.relu1,
+                &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.affine2,
+                &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+    }
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(::staticnet::BufferMut<'_, T>)) {
+        let mut names = ::staticnet::__private::Names::new();
+        {
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers_mut(
+                &mut self.affine1,
+                &mut |mut p: ::staticnet::BufferMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers_mut(
+                &mut self.relu1,
+                &mut |mut p: ::staticnet::BufferMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+        {
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers_mut(
+                &mut self.affine2,
+                &mut |mut p: ::staticnet::BufferMut<'_, T>| {
+                    p.name = layer.name(p.name);
+                    f(p)
+                },
+            );
+        }
+    }
+}
+impl TwoLayerNet<f32> {
+    /// The network with `f32` scalars, drawn as `init` says:
+    /// [`Network::init`](::staticnet::Network::init) with the
+    /// default scalar.
+    pub fn init(
+        rng: &mut dyn ::staticnet::rand::RngCore,
+        init: ::staticnet::Init,
+    ) -> Self {
+        <Self as ::staticnet::Network<f32>>::init(rng, init)
+    }
+    /// The network with `f32` scalars and the book's
+    /// initialization: [`Network::new`](::staticnet::Network::new)
+    /// with the default scalar.
+    pub fn new<R: ::staticnet::rand::RngCore>(rng: &mut R) -> Self {
+        <Self as ::staticnet::Network<f32>>::new(rng)
+    }
+}
