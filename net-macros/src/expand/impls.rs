@@ -29,16 +29,12 @@ impl Network<'_> {
             local("update"),
             local("d"),
         );
+        let (forward, last) = self.forward_chain();
+        let scores = through(self.loss_path(loss), loss, "forward", quote!(#last));
         let methods = network_methods(|method| match method {
             NetworkMethod::Init => self.init_body(),
-            NetworkMethod::Forward => {
-                let (forward, last) = self.forward_chain();
-                let scores = through(self.loss_path(loss), loss, "forward", quote!(#last));
-                quote!(#forward #scores)
-            }
+            NetworkMethod::Forward => quote!(#forward #scores),
             NetworkMethod::ForwardLoss => {
-                let (forward, last) = self.forward_chain();
-                let scores = through(self.loss_path(loss), loss, "forward", quote!(#last));
                 let loss_forward = self.loss_forward(loss, &scores);
                 quote!(#forward #loss_forward)
             }

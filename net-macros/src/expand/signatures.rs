@@ -97,11 +97,10 @@ pub enum LayerMethod {
 /// Every method of `Network<T>` the generated impl writes, each with the
 /// body `body` gives it. Arguments are named by [`local`]: `x`, `t`,
 /// `rng`, `init`, `update`, `training`, `f`.
-pub fn network_methods(mut body: impl FnMut(NetworkMethod) -> TokenStream) -> TokenStream {
+pub fn network_methods(body: impl FnMut(NetworkMethod) -> TokenStream) -> TokenStream {
     use NetworkMethod as M;
     let (x, t, update) = (local("x"), local("t"), local("update"));
-    let batch_in = quote!(&::staticnet::Batch<T, Self::In>);
-    let batch_out = quote!(&::staticnet::Batch<T, Self::Out>);
+    let (batch_in, batch_out) = (batch_in(), batch_out());
     let targets = quote!(::staticnet::Targets<'_, T, Self::Out>);
     let methods = [
         M::Init,
@@ -113,33 +112,26 @@ pub fn network_methods(mut body: impl FnMut(NetworkMethod) -> TokenStream) -> To
     ]
     .into_iter()
     .chain(Visit::ALL.map(M::Visit));
-    let items = methods.map(|method| {
-        let signature = match method {
-            M::Init => init_signature(),
-            M::Forward => quote!(fn forward(&mut self, #x: #batch_in) -> #batch_out),
-            M::ForwardLoss => {
-                quote!(fn forward_loss(&mut self, #x: #batch_in, #t: #targets) -> T)
-            }
-            M::Scores => quote!(fn scores(&self) -> #batch_out),
-            M::Backward => quote!(
-                fn backward(&mut self, #x: #batch_in, #t: #targets, #update: ::staticnet::ParamUpdate<T>)
-            ),
-            M::SetTraining => set_training_signature(),
-            M::Visit(visit) => visit.signature(),
-        };
-        let body = body(method);
-        quote!(#signature { #body })
-    });
-    quote!(#(#items)*)
+    let signature = |method| match method {
+        M::Init => init_signature(),
+        M::Forward => forward_signature(),
+        M::ForwardLoss => quote!(fn forward_loss(&mut self, #x: #batch_in, #t: #targets) -> T),
+        M::Scores => quote!(fn scores(&self) -> #batch_out),
+        M::Backward => quote!(
+            fn backward(&mut self, #x: #batch_in, #t: #targets, #update: ::staticnet::ParamUpdate<T>)
+        ),
+        M::SetTraining => set_training_signature(),
+        M::Visit(visit) => visit.signature(),
+    };
+    items(methods, signature, body)
 }
 
 /// Every method of `Layer<T>` the generated impl writes, each with the
 /// body `body` gives it; arguments as in [`network_methods`], and `dout`.
-pub fn layer_methods(mut body: impl FnMut(LayerMethod) -> TokenStream) -> TokenStream {
+pub fn layer_methods(body: impl FnMut(LayerMethod) -> TokenStream) -> TokenStream {
     use LayerMethod as M;
     let (x, dout, update) = (local("x"), local("dout"), local("update"));
-    let batch_in = quote!(&::staticnet::Batch<T, Self::In>);
-    let batch_out = quote!(&::staticnet::Batch<T, Self::Out>);
+    let (batch_in, batch_out) = (batch_in(), batch_out());
     let methods = [
         M::Init,
         M::SetTraining,
@@ -150,24 +142,47 @@ pub fn layer_methods(mut body: impl FnMut(LayerMethod) -> TokenStream) -> TokenS
     ]
     .into_iter()
     .chain(Visit::ALL.map(M::Visit));
+    let signature = |method| match method {
+        M::Init => init_signature(),
+        M::SetTraining => set_training_signature(),
+        M::Forward => forward_signature(),
+        M::Output => quote!(fn output(&self) -> #batch_out),
+        M::Backward => {
+            quote!(fn backward(&mut self, #x: #batch_in, #dout: #batch_out) -> #batch_in)
+        }
+        M::BackwardFirst => quote!(
+            fn backward_first(&mut self, #x: #batch_in, #dout: #batch_out, #update: ::staticnet::ParamUpdate<T>)
+        ),
+        M::Visit(visit) => visit.signature(),
+    };
+    items(methods, signature, body)
+}
+
+/// Each of `methods` as an item: its signature, and the body `body` gives.
+fn items<M: Copy>(
+    methods: impl Iterator<Item = M>,
+    signature: impl Fn(M) -> TokenStream,
+    mut body: impl FnMut(M) -> TokenStream,
+) -> TokenStream {
     let items = methods.map(|method| {
-        let signature = match method {
-            M::Init => init_signature(),
-            M::SetTraining => set_training_signature(),
-            M::Forward => quote!(fn forward(&mut self, #x: #batch_in) -> #batch_out),
-            M::Output => quote!(fn output(&self) -> #batch_out),
-            M::Backward => {
-                quote!(fn backward(&mut self, #x: #batch_in, #dout: #batch_out) -> #batch_in)
-            }
-            M::BackwardFirst => quote!(
-                fn backward_first(&mut self, #x: #batch_in, #dout: #batch_out, #update: ::staticnet::ParamUpdate<T>)
-            ),
-            M::Visit(visit) => visit.signature(),
-        };
-        let body = body(method);
+        let (signature, body) = (signature(method), body(method));
         quote!(#signature { #body })
     });
     quote!(#(#items)*)
+}
+
+fn batch_in() -> TokenStream {
+    quote!(&::staticnet::Batch<T, Self::In>)
+}
+
+fn batch_out() -> TokenStream {
+    quote!(&::staticnet::Batch<T, Self::Out>)
+}
+
+/// `forward`, the same in both traits.
+fn forward_signature() -> TokenStream {
+    let (x, batch_in, batch_out) = (local("x"), batch_in(), batch_out());
+    quote!(fn forward(&mut self, #x: #batch_in) -> #batch_out)
 }
 
 fn init_signature() -> TokenStream {
