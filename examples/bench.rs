@@ -10,6 +10,16 @@
 //! cargo run --release --example bench -- --hidden 50 --runtime-width
 //! ```
 //!
+//! With `--infer`, the frozen form of the net (`freeze`) predicts the
+//! 10,000 MNIST test images of `--data DIR` at `--batch B` (1 or 100, as
+//! the references time it), with `--threads T` threads sharing the one
+//! model, and then the training struct's `predict`, for comparison:
+//!
+//! ```text
+//! cargo run --release --example bench -- --infer --net two --batch 1 --data data/mnist
+//! RESULT name=staticnet net=two batch=1 threads=1 us_per_image_p50=1.10 p99=1.60 total_s=0.012
+//! ```
+//!
 //! `--impl both` also times the layers as they were before the kernel work
 //! (matrixmultiply for every product; `benches/common/baseline.rs`), in
 //! alternating blocks of steps in the same run, and prints the ratio.
@@ -28,6 +38,8 @@
 mod baseline;
 #[path = "convnets/nets.rs"]
 mod convnets;
+#[path = "inference/timing.rs"]
+mod inference;
 #[path = "../benches/common/net.rs"]
 mod net;
 
@@ -42,6 +54,7 @@ use baseline::MmScalar;
 use net::Pool;
 
 const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden H] [--dtype f32|f64] [--threads T] [--pool P] [--density D] [--impl staticnet|baseline|both] [--runtime-width]
+       bench --infer [--net NET] [--batch B] [--threads T] [--data DIR]
   --net NET     two-layer (default), simple-convnet (SGD, learning rate
                 0.1) or deep-convnet (Adam, learning rate 0.001); the
                 convolutional nets take neither --density nor --impl,
@@ -62,7 +75,12 @@ const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden 
   --runtime-width
                 time the net with the hidden width chosen at run time
                 against the same width compiled in, alternating, instead of
-                the baseline (two-layer net only)";
+                the baseline (two-layer net only)
+  --infer       time inference instead: the frozen net, with --threads
+                threads sharing it, on the 10,000 test images at --batch,
+                then the training struct's predict (NET may be written two,
+                conv or deep, as the reference programs name them)
+  --data DIR    the MNIST files for --infer (default data/mnist)";
 
 const WARMUP: usize = 50;
 const CONV_WARMUP: usize = 5;
@@ -95,6 +113,8 @@ struct Args {
     density: Option<f64>,
     which: Impl,
     runtime_width: bool,
+    /// `--infer`: time the frozen net on the test images of this directory.
+    infer: Option<std::path::PathBuf>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -109,7 +129,9 @@ fn parse() -> Result<Args, String> {
         density: None,
         which: Impl::Staticnet,
         runtime_width: false,
+        infer: None,
     };
+    let mut infer = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -123,9 +145,9 @@ fn parse() -> Result<Args, String> {
             "--iters" => args.iters = Some(number(value()?)?),
             "--net" => {
                 args.net = match value()?.as_str() {
-                    "two-layer" => Which::TwoLayer,
-                    "simple-convnet" => Which::SimpleConvNet,
-                    "deep-convnet" => Which::DeepConvNet,
+                    "two-layer" | "two" => Which::TwoLayer,
+                    "simple-convnet" | "conv" => Which::SimpleConvNet,
+                    "deep-convnet" | "deep" => Which::DeepConvNet,
                     other => {
                         return Err(format!(
                             "--net is two-layer, simple-convnet or deep-convnet, not {other:?}"
@@ -163,9 +185,21 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--runtime-width" => args.runtime_width = true,
+            "--infer" => infer = true,
+            "--data" => args.infer = Some(value()?.into()),
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other:?}")),
         }
+    }
+    if infer {
+        args.infer.get_or_insert_with(|| "data/mnist".into());
+        if args.density.is_some() || args.which != Impl::Staticnet || args.runtime_width {
+            return Err("--infer takes neither --density, --impl nor --runtime-width".into());
+        }
+        return Ok(args);
+    }
+    if args.infer.is_some() {
+        return Err("--data is the test images of --infer".into());
     }
     if args.net != Which::TwoLayer
         && (args.density.is_some() || args.which != Impl::Staticnet || args.runtime_width)
@@ -407,6 +441,40 @@ macro_rules! dispatch {
     };
 }
 
+/// `--infer`: the frozen net against the training struct, on the test
+/// images of `data`.
+fn run_infer(args: &Args, data: &std::path::Path) -> ExitCode {
+    let options = staticnet::data::LoadOptions::default();
+    let mnist = match staticnet::data::load_mnist(data, &options) {
+        Ok(mnist) => mnist,
+        Err(error) => {
+            eprintln!("bench: --data {}: {error}", data.display());
+            return ExitCode::from(1);
+        }
+    };
+    let pixels = mnist.test.images();
+    let mut rng = weights_rng();
+    let (batch, threads) = (args.batch, args.threads);
+    match args.net {
+        Which::TwoLayer => {
+            let mut net = net::h50::Net::<f32>::init(&mut rng, Init::He);
+            let inputs = inference::batches::<Const<784>>(pixels, batch);
+            inference::compare(&mut net, "two", &inputs, threads);
+        }
+        Which::SimpleConvNet => {
+            let mut net = convnets::SimpleConvNet::<f32>::init(&mut rng, Init::He);
+            let inputs = inference::batches::<Chw<U1, U28, U28>>(pixels, batch);
+            inference::compare(&mut net, "conv", &inputs, threads);
+        }
+        Which::DeepConvNet => {
+            let mut net = convnets::DeepConvNet::<f32>::init(&mut rng, Init::He);
+            let inputs = inference::batches::<Chw<U1, U28, U28>>(pixels, batch);
+            inference::compare(&mut net, "deep", &inputs, threads);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args = match parse() {
         Ok(args) => args,
@@ -418,6 +486,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(data) = &args.infer {
+        return run_infer(&args, data);
+    }
     // Both kernels read their thread count once, at their first product.
     // SAFETY: no other thread runs yet.
     unsafe {

@@ -22,6 +22,8 @@
 //! - `conv/`: the convolution's layouts, `im2col` and the runs of the
 //!   padded image, and the products over those runs;
 //! - `sparse.rs`: the products of a mostly-zero input;
+//! - `row_product.rs`: one sample times a matrix, for inference;
+//! - `softmax.rs`: the softmax of each row of a batch;
 //! - `convert.rs`: bytes into floats, for `data/`;
 //! - `threads.rs`: work cut between the threads of `threads/pool.rs`;
 //! - `exp.rs`, `sum.rs`, `prefetch.rs`: a vectorized `exp`, a sum, a
@@ -37,6 +39,8 @@ mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod loops;
 mod prefetch;
+mod row_product;
+mod softmax;
 pub(crate) mod sparse;
 mod sum;
 mod threads;
@@ -45,6 +49,8 @@ pub(crate) use convert::transpose_bytes;
 pub use dispatch::Kernels;
 pub(crate) use gemm::{gemm, gemm_nt, gemm_tn};
 pub(crate) use prefetch::prefetch;
+pub(crate) use row_product::add_row_product;
+pub(crate) use softmax::SoftmaxRows;
 pub(crate) use sparse::transpose;
 pub(crate) use sum::sum;
-pub(crate) use threads::{Items, for_each_chunk, for_each_part, threads};
+pub(crate) use threads::{Items, alone, for_each_chunk, for_each_part, threads};

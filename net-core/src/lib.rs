@@ -20,6 +20,7 @@ mod digest;
 pub mod files;
 mod gradient_check;
 mod image;
+pub mod infer;
 mod init;
 pub mod io;
 mod kernels;
@@ -42,6 +43,7 @@ pub mod __private;
 
 pub use gradient_check::{GradientCheck, gradient_check};
 pub use image::{Chw, Image, ImageBatch, PoolOut, Slide, SlidingWindow, WindowOut};
+pub use infer::{Freeze, FreezeNetwork, Frozen, Infer, Predictor, Scratch};
 pub use init::{Init, InitBefore};
 pub use layer::{Layer, ParamUpdate};
 pub use layers::{

@@ -70,7 +70,7 @@ impl Width for Dyn {
 pub type Batch<T, S> = <S as Shape>::Batch<T>;
 
 /// What every batch storage offers: its size and its scalars.
-pub trait BatchStorage<T>: Clone + core::fmt::Debug {
+pub trait BatchStorage<T>: Clone + core::fmt::Debug + Send + Sync {
     /// A batch of `batch_size` samples, all zero.
     fn zeros(batch_size: usize) -> Self;
     /// The number of samples.

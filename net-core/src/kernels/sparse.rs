@@ -315,17 +315,12 @@ impl<T: Kernels> SparseAffine<T> {
             return false;
         }
         let (inputs, outputs) = (self.nonzeros.columns(), bias.len());
-        assert!(w.len() == inputs * outputs && y.len() == rows * outputs);
+        assert!(w.len() == inputs * outputs);
         let stride = self.size_rows(outputs);
-        let loops = loops::<T>();
-        for row in self.sample_rows.chunks_exact_mut(stride) {
-            row[..outputs].copy_from_slice(bias);
-        }
-        self.nonzeros.index_rows();
-        // SAFETY: the lengths were checked above and set by the resizes;
+        // SAFETY: the lengths were checked above and set by the resize;
         // `loops` checked the CPU's features.
         unsafe {
-            (loops.transpose)(
+            (loops::<T>().transpose)(
                 w,
                 inputs,
                 &mut self.weight_rows,
@@ -334,16 +329,64 @@ impl<T: Kernels> SparseAffine<T> {
                 inputs,
                 None,
             );
+        }
+        self.forward_rows(x, rows, None, stride, bias, y);
+        true
+    }
+
+    /// As [`try_forward`](Self::try_forward), with `W` already row by row
+    /// ([`weight_rows`]): a frozen layer's, prepared once.
+    pub(crate) fn try_forward_rows(
+        &mut self,
+        x: &[T],
+        rows: usize,
+        weight_rows: &[T],
+        bias: &[T],
+        y: &mut [T],
+    ) -> bool {
+        self.nonzeros.scan(x, rows);
+        if !self.nonzeros.is_sparse() {
+            return false;
+        }
+        let (inputs, outputs) = (self.nonzeros.columns(), bias.len());
+        let stride = outputs.next_multiple_of(PAD);
+        assert!(weight_rows.len() == inputs * stride);
+        self.sample_rows.resize(rows * stride, T::zero());
+        self.forward_rows(x, rows, Some(weight_rows), stride, bias, y);
+        true
+    }
+
+    /// The sparse product over the scanned `x`, with `W` row by row in
+    /// `weight_rows` (or in `self.weight_rows`), and `y` back column-major.
+    fn forward_rows(
+        &mut self,
+        x: &[T],
+        rows: usize,
+        weight_rows: Option<&[T]>,
+        stride: usize,
+        bias: &[T],
+        y: &mut [T],
+    ) {
+        let outputs = bias.len();
+        assert!(y.len() == rows * outputs && self.sample_rows.len() >= rows * stride);
+        let loops = loops::<T>();
+        for row in self.sample_rows.chunks_exact_mut(stride) {
+            row[..outputs].copy_from_slice(bias);
+        }
+        self.nonzeros.index_rows();
+        let weight_rows = weight_rows.unwrap_or(&self.weight_rows);
+        // SAFETY: the callers checked the lengths and sized the rows;
+        // `loops` checked the CPU's features.
+        unsafe {
             (loops.add_product)(
                 &self.nonzeros,
                 x,
-                &self.weight_rows,
+                weight_rows,
                 &mut self.sample_rows,
                 stride,
             );
             (loops.transpose)(&self.sample_rows, stride, y, rows, rows, outputs, None);
         }
-        true
     }
 
     /// `dW ← xᵀ·dout`, or with `added = Some(α)`, `dW ← dW + α·xᵀ·dout`
@@ -396,6 +439,20 @@ impl<T: Kernels> SparseAffine<T> {
         }
         true
     }
+}
+
+/// `W` (column-major, `inputs × outputs`) row by row, each row padded with
+/// zeros to a multiple of [`PAD`]: what the sparse forward product reads.
+pub(crate) fn weight_rows<T: Kernels>(w: &[T], inputs: usize, outputs: usize) -> Vec<T> {
+    let stride = outputs.next_multiple_of(PAD);
+    let mut rows = vec![T::zero(); inputs * stride];
+    transpose(w, inputs, &mut rows, stride, outputs, inputs);
+    rows
+}
+
+/// The length of a row of [`weight_rows`] for `outputs` outputs.
+pub(crate) fn row_stride(outputs: usize) -> usize {
+    outputs.next_multiple_of(PAD)
 }
 
 /// `to[m·to_ld + k] = from[k·from_ld + m]` for `count` runs of `len`

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 mod pool;
 
 pub(super) use pool::run;
-pub(crate) use pool::threads;
+pub(crate) use pool::{alone, threads};
 
 /// Values below which an element-wise pass stays on one thread: waking
 /// the other costs about as much as passing over this many.

@@ -4,7 +4,15 @@ use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
+use core::marker::PhantomData;
+
+use nalgebra::{DMatrixView, DMatrixViewMut};
+
+use super::relu::relu;
+use crate::infer::{Freeze, Infer, Pointwise};
+use crate::kernels::add_row_product;
 use crate::kernels::sparse::SparseAffine;
+use crate::kernels::sparse::{row_stride, weight_rows};
 use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
 use crate::{
     Batch, Init, Layer, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
@@ -222,6 +230,143 @@ impl<T: Scalar, I: Width, O: Width> Layer<T> for AffineLayer<T, I, O> {
             value: self.b.as_mut_slice(),
             grad: self.db.as_mut_slice(),
         });
+    }
+}
+
+/// An `Affine` frozen for inference ([`Freeze`]): `W` stored once row by
+/// row (the layout the sparse product reads, which the training layer
+/// rebuilds on every call), and a ReLU, batch normalization or dropout
+/// scaling after it folded in.
+///
+/// A batch of one is one vector–matrix product over the nonzero inputs,
+/// summed in registers; a larger batch takes the training layer's sparse
+/// product when the input is mostly zeros, else the blocked product.
+#[derive(Clone, Debug)]
+pub struct FrozenAffine<T: Scalar, I: Width, O: Width> {
+    /// `W` row by row, each row `stride` entries (zeros past `outputs`).
+    rows: Vec<T>,
+    /// `b`, padded with zeros as a row of `W`.
+    b: Vec<T>,
+    stride: usize,
+    inputs: usize,
+    outputs: usize,
+    /// Whether a ReLU after the layer was folded in.
+    relu: bool,
+    widths: PhantomData<fn() -> (I, O)>,
+}
+
+/// The buffers of a frozen `Affine`.
+#[derive(Debug)]
+pub struct AffineScratch<T: Scalar, O: Width> {
+    out: OMatrix<T, Dyn, O>,
+    sparse: SparseAffine<T>,
+    /// One sample's sums, padded as a row of `W`.
+    row: Vec<T>,
+}
+
+impl<T: Scalar, O: Width> Default for AffineScratch<T, O> {
+    fn default() -> Self {
+        AffineScratch {
+            out: OMatrix::zeros_generic(Dyn(0), O::from_usize(O::try_to_usize().unwrap_or(0))),
+            sparse: SparseAffine::default(),
+            row: Vec::new(),
+        }
+    }
+}
+
+impl<T: Scalar, I: Width, O: Width> Freeze<T> for AffineLayer<T, I, O> {
+    type Frozen = FrozenAffine<T, I, O>;
+
+    fn freeze(&self) -> Self::Frozen {
+        let (inputs, outputs) = (self.inputs(), self.outputs());
+        let stride = row_stride(outputs);
+        let mut b = self.b.as_slice().to_vec();
+        b.resize(stride, T::zero());
+        FrozenAffine {
+            rows: weight_rows(self.w.as_slice(), inputs, outputs),
+            b,
+            stride,
+            inputs,
+            outputs,
+            relu: false,
+            widths: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, I: Width, O: Width> Infer<T> for FrozenAffine<T, I, O> {
+    type In = I;
+    type Out = O;
+    type Scratch = AffineScratch<T, O>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, I>,
+        scratch: &'a mut AffineScratch<T, O>,
+    ) -> &'a Batch<T, O> {
+        let x = I::matrix(x);
+        let (rows, outputs) = (x.nrows(), self.outputs);
+        let out = &mut scratch.out;
+        if out.shape() != (rows, outputs) {
+            *out = OMatrix::zeros_generic(Dyn(rows), O::from_usize(outputs));
+        }
+        let bias = &self.b[..outputs];
+        if rows == 1 {
+            // y = b + x·W, one row: the sums start as b.
+            scratch.row.clear();
+            scratch.row.extend_from_slice(&self.b);
+            add_row_product(x.as_slice(), &self.rows, self.stride, &mut scratch.row);
+            out.as_mut_slice().copy_from_slice(&scratch.row[..outputs]);
+        } else if !scratch.sparse.try_forward_rows(
+            x.as_slice(),
+            rows,
+            &self.rows,
+            bias,
+            out.as_mut_slice(),
+        ) {
+            // y = x·W + b, as the training layer's dense path.
+            let columns = out.as_mut_slice().chunks_exact_mut(rows.max(1));
+            for (column, &b) in columns.zip(bias) {
+                column.fill(b);
+            }
+            let w = DMatrixView::from_slice_with_strides(
+                &self.rows,
+                self.inputs,
+                outputs,
+                self.stride,
+                1,
+            );
+            let x = DMatrixView::from_slice(x.as_slice(), rows, self.inputs);
+            let mut y = DMatrixViewMut::from_slice(out.as_mut_slice(), rows, outputs);
+            gemm(T::one(), &x, &w, T::one(), &mut y);
+        }
+        if self.relu {
+            out.as_mut_slice().iter_mut().for_each(|y| *y = relu(*y));
+        }
+        O::batch(out)
+    }
+
+    /// A ReLU; a scale and shift per output (`W·diag(s)`, `b·s + c`),
+    /// after a folded ReLU only a positive scale with no shift, which
+    /// commutes with it.
+    fn absorb(&mut self, map: &Pointwise<T>) -> bool {
+        if !map.fits(self.outputs) || (self.relu && !map.commutes_with_relu()) {
+            return false;
+        }
+        if *map == Pointwise::Relu {
+            self.relu = true;
+            return true;
+        }
+        for j in 0..self.outputs {
+            let Some((scale, shift)) = map.scale_shift(j) else {
+                return false;
+            };
+            for row in self.rows.chunks_exact_mut(self.stride) {
+                row[j] *= scale;
+            }
+            self.b[j] = self.b[j] * scale + shift;
+        }
+        true
     }
 }
 

@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use nalgebra::Const;
 use rand::RngCore;
 
+use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, InitBefore, Layer, ParamMut,
     ParamName, ParamRef, ParamShape, Scalar,
@@ -292,6 +293,88 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
             shape,
             value: &mut self.running_var,
         });
+    }
+}
+
+/// Batch normalization frozen for inference ([`Freeze`]): the running
+/// statistics, `y = γ·(x − mean)/√(var + ε) + β`; folded into an `Affine`
+/// directly before it (`W·diag(s)`, `(b − mean)·s + β` with `s = γ/√(var + ε)`).
+#[derive(Clone, Debug)]
+pub struct FrozenBatchNorm<T, S> {
+    gamma: Vec<T>,
+    beta: Vec<T>,
+    mean: Vec<T>,
+    std: Vec<T>,
+    skipped: bool,
+    shape: PhantomData<fn() -> S>,
+}
+
+impl<T: Scalar, const N: usize> Freeze<T> for BatchNorm<T, Const<N>> {
+    type Frozen = FrozenBatchNorm<T, Const<N>>;
+
+    fn freeze(&self) -> Self::Frozen {
+        let epsilon = T::of_f64(EPSILON);
+        FrozenBatchNorm {
+            gamma: self.gamma.clone(),
+            beta: self.beta.clone(),
+            mean: self.running_mean.clone(),
+            std: self
+                .running_var
+                .iter()
+                .map(|&v| (v + epsilon).sqrt())
+                .collect(),
+            skipped: false,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
+    type In = Const<N>;
+    type Out = Const<N>;
+    type Scratch = Output<T, Const<N>>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, Const<N>>,
+        out: &'a mut Output<T, Const<N>>,
+    ) -> &'a Batch<T, Const<N>> {
+        if self.skipped {
+            return x;
+        }
+        // As the training layer's inference mode, feature by feature (each
+        // feature's values are one column).
+        let out = out.sized_like(x);
+        let height = x.batch_size().max(1);
+        let columns = x.as_slice().chunks_exact(height);
+        let outs = out.as_mut_slice().chunks_exact_mut(height);
+        for (j, (column, out)) in columns.zip(outs).enumerate() {
+            let (mean, std, gamma, beta) = (self.mean[j], self.std[j], self.gamma[j], self.beta[j]);
+            for (y, &x) in out.iter_mut().zip(column) {
+                *y = gamma * ((x - mean) / std) + beta;
+            }
+        }
+        out
+    }
+
+    fn pointwise(&self) -> Option<Pointwise<T>> {
+        if self.skipped {
+            return None;
+        }
+        let scale: Vec<T> = self
+            .gamma
+            .iter()
+            .zip(&self.std)
+            .map(|(&g, &s)| g / s)
+            .collect();
+        let shift = (self.beta.iter().zip(&self.mean).zip(&scale))
+            .map(|((&beta, &mean), &s)| beta - mean * s)
+            .collect();
+        Some(Pointwise::ScaleShift { scale, shift })
+    }
+
+    fn skip(&mut self) {
+        self.skipped = true;
     }
 }
 

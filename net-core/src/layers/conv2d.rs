@@ -7,7 +7,9 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 use typenum::{U0, U1, Unsigned};
 
+use super::relu::relu;
 use crate::image::{Sizes, SlidingWindow, WindowOut};
+use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::kernels::conv::Window;
 use crate::kernels::conv::{Shifted, col2im, gemm_shifted, gemm_tn_shifted, im2col};
 use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, sum, threads};
@@ -458,6 +460,127 @@ where
             value: &mut self.b,
             grad: &mut self.db,
         });
+    }
+}
+
+/// A `Conv2d` frozen for inference ([`Freeze`]): the filters read in
+/// place as the training layer reads them, each sample convolved on the
+/// calling thread, and a ReLU or dropout scaling after it folded in.
+#[derive(Clone, Debug)]
+pub struct FrozenConv2d<T: Scalar, In, FN, FH, FW, S = U1, P = U0> {
+    w: Box<[T]>,
+    b: Box<[T]>,
+    shifted: Option<Shifted>,
+    /// Whether a ReLU after the layer was folded in.
+    relu: bool,
+    sizes: Sizes<(In, FN, FH, FW, S, P)>,
+}
+
+/// The buffers of a frozen `Conv2d`.
+#[derive(Debug)]
+pub struct ConvScratch<T: Scalar, Out: crate::Shape> {
+    run: Run<T>,
+    out: Output<T, Out>,
+}
+
+impl<T: Scalar, Out: crate::Shape> Default for ConvScratch<T, Out> {
+    fn default() -> Self {
+        ConvScratch {
+            run: Run::default(),
+            out: Output::default(),
+        }
+    }
+}
+
+impl<T, In, FN, FH, FW, S, P> Freeze<T> for Conv2d<T, In, FN, FH, FW, S, P>
+where
+    T: Scalar,
+    In: SlidingWindow<FN, FH, FW, S, P>,
+    FN: Unsigned,
+    FH: Unsigned,
+    FW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type Frozen = FrozenConv2d<T, In, FN, FH, FW, S, P>;
+
+    fn freeze(&self) -> Self::Frozen {
+        FrozenConv2d {
+            w: self.w.clone(),
+            b: self.b.clone(),
+            shifted: self.shifted.clone(),
+            relu: false,
+            sizes: PhantomData,
+        }
+    }
+}
+
+impl<T, In, FN, FH, FW, S, P> Infer<T> for FrozenConv2d<T, In, FN, FH, FW, S, P>
+where
+    T: Scalar,
+    In: SlidingWindow<FN, FH, FW, S, P>,
+    FN: Unsigned,
+    FH: Unsigned,
+    FW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type In = In;
+    type Out = WindowOut<In, FN, FH, FW, S, P>;
+    type Scratch = ConvScratch<T, Self::Out>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, In>,
+        scratch: &'a mut Self::Scratch,
+    ) -> &'a Batch<T, Self::Out> {
+        let window = Conv2d::<T, In, FN, FH, FW, S, P>::WINDOW;
+        let (batch, in_len) = (x.batch_size(), window.in_len());
+        let out_len = window.out_pixels() * FN::USIZE;
+        let out = scratch.out.sized(batch);
+        let filters = Conv2d::<T, In, FN, FH, FW, S, P>::filters_view(&self.w);
+        let samples = x.as_slice().chunks_exact(in_len);
+        for (x, y) in samples.zip(out.as_mut_slice().chunks_exact_mut(out_len)) {
+            let (shifted, run) = (self.shifted.as_ref(), &mut scratch.run);
+            convolve(&window, shifted, x, &filters, Some(&self.b), run, y);
+            if self.relu {
+                y.iter_mut().for_each(|y| *y = relu(*y));
+            }
+        }
+        out
+    }
+
+    /// A ReLU, or a scale and shift that is one per filter (constant over
+    /// each output channel): `W_f·s_f`, `b_f·s_f + c_f`; after a folded
+    /// ReLU only a positive scale with no shift.
+    fn absorb(&mut self, map: &Pointwise<T>) -> bool {
+        let window = Conv2d::<T, In, FN, FH, FW, S, P>::WINDOW;
+        let (filters, pixels) = (FN::USIZE, window.out_pixels());
+        if !map.fits(filters * pixels) || (self.relu && !map.commutes_with_relu()) {
+            return false;
+        }
+        if *map == Pointwise::Relu {
+            self.relu = true;
+            return true;
+        }
+        let per_filter: Option<Vec<(T, T)>> = (0..filters)
+            .map(|f| {
+                let first = map.scale_shift(f * pixels)?;
+                let same = (1..pixels).all(|k| map.scale_shift(f * pixels + k) == Some(first));
+                same.then_some(first)
+            })
+            .collect();
+        let Some(per_filter) = per_filter else {
+            return false;
+        };
+        let patch = window.patch_len();
+        for (f, (scale, shift)) in per_filter.into_iter().enumerate() {
+            self.w[f * patch..][..patch]
+                .iter_mut()
+                .for_each(|w| *w *= scale);
+            self.b[f] = self.b[f] * scale + shift;
+        }
+        true
     }
 }
 

@@ -3,6 +3,9 @@
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
+use core::marker::PhantomData;
+
+use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// The book's default fraction of units dropped.
@@ -159,6 +162,53 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
             }
         }
         &self.dx
+    }
+}
+
+/// Dropout frozen for inference ([`Freeze`]): `y = x·(1 − ratio)`, folded
+/// into the layer before it when that layer can scale its own weights
+/// (an `Affine`, a `Conv2d`, through a ReLU between them).
+#[derive(Clone, Debug)]
+pub struct FrozenDropout<S> {
+    ratio: f64,
+    skipped: bool,
+    shape: PhantomData<fn() -> S>,
+}
+
+impl<T: Scalar, S: Shape> Freeze<T> for Dropout<T, S> {
+    type Frozen = FrozenDropout<S>;
+
+    fn freeze(&self) -> FrozenDropout<S> {
+        FrozenDropout {
+            ratio: self.ratio,
+            skipped: false,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, S: Shape> Infer<T> for FrozenDropout<S> {
+    type In = S;
+    type Out = S;
+    type Scratch = Output<T, S>;
+
+    fn infer<'a>(&'a self, x: &'a Batch<T, S>, out: &'a mut Output<T, S>) -> &'a Batch<T, S> {
+        if self.skipped {
+            return x;
+        }
+        let scale = T::of_f64(1.0 - self.ratio);
+        out.map(x, |x| x * scale)
+    }
+
+    fn pointwise(&self) -> Option<Pointwise<T>> {
+        (!self.skipped).then(|| Pointwise::ScaleShift {
+            scale: vec![T::of_f64(1.0 - self.ratio)],
+            shift: vec![T::zero()],
+        })
+    }
+
+    fn skip(&mut self) {
+        self.skipped = true;
     }
 }
 

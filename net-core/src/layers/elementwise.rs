@@ -3,6 +3,9 @@
 
 use rand::RngCore;
 
+use core::marker::PhantomData;
+
+use crate::infer::{Freeze, Infer, Output};
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// A function of one value and its derivative: what [`Elementwise`] applies
@@ -112,5 +115,34 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn> Layer<T> for Elementwise<T, S, F> {
             *dx = dout * self.f.derivative(x, y);
         }
         &self.dx
+    }
+}
+
+/// An elementwise function frozen for inference ([`Freeze`]): `F` applied
+/// to each value, with nothing kept for a backward pass.
+#[derive(Clone, Debug)]
+pub struct FrozenElementwise<S, F> {
+    f: F,
+    shape: PhantomData<fn() -> S>,
+}
+
+impl<T: Scalar, S: Shape, F: ElementwiseFn + Send + Sync> Freeze<T> for Elementwise<T, S, F> {
+    type Frozen = FrozenElementwise<S, F>;
+
+    fn freeze(&self) -> FrozenElementwise<S, F> {
+        FrozenElementwise {
+            f: self.f.clone(),
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, S: Shape, F: ElementwiseFn + Send + Sync> Infer<T> for FrozenElementwise<S, F> {
+    type In = S;
+    type Out = S;
+    type Scratch = Output<T, S>;
+
+    fn infer<'a>(&'a self, x: &'a Batch<T, S>, out: &'a mut Output<T, S>) -> &'a Batch<T, S> {
+        out.map(x, |x| self.f.value(x))
     }
 }

@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
+use crate::infer::{Freeze, Infer, Output};
 use crate::kernels::transpose;
 use crate::{Batch, BatchStorage, FixedShape, Init, Layer, Scalar};
 
@@ -89,6 +90,38 @@ impl<T: Scalar, S: FixedShape, const N: usize> Layer<T> for Flatten<T, S, N> {
         self.dx.set_batch_size(batch);
         transpose(dout.as_slice(), batch, self.dx.as_mut_slice(), N, N, batch);
         &self.dx
+    }
+}
+
+/// Flatten frozen for inference ([`Freeze`]): the same transpose into
+/// rows, into a caller's buffer (a copy, for a batch of one).
+#[derive(Clone, Debug)]
+pub struct FrozenFlatten<S, const N: usize> {
+    shape: PhantomData<fn() -> S>,
+}
+
+impl<T: Scalar, S: FixedShape, const N: usize> Freeze<T> for Flatten<T, S, N> {
+    type Frozen = FrozenFlatten<S, N>;
+
+    fn freeze(&self) -> Self::Frozen {
+        FrozenFlatten { shape: PhantomData }
+    }
+}
+
+impl<T: Scalar, S: FixedShape, const N: usize> Infer<T> for FrozenFlatten<S, N> {
+    type In = S;
+    type Out = Const<N>;
+    type Scratch = Output<T, Const<N>>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, S>,
+        out: &'a mut Output<T, Const<N>>,
+    ) -> &'a OMatrix<T, Dyn, Const<N>> {
+        let batch = x.batch_size();
+        let out = out.sized(batch);
+        transpose(x.as_slice(), N, out.as_mut_slice(), batch, batch, N);
+        out
     }
 }
 

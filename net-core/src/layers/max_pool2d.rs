@@ -6,6 +6,7 @@ use rand::RngCore;
 use typenum::{U0, U1, Unsigned};
 
 use crate::image::{PoolOut, Sizes, SlidingWindow};
+use crate::infer::{Freeze, Infer, Output};
 use crate::kernels::conv::Window;
 use crate::kernels::{Items, for_each_chunk};
 use crate::{Batch, BatchStorage, Image, Init, Layer, Scalar};
@@ -212,6 +213,77 @@ fn pool_plane<T: Scalar>(w: &Window, x: &[T], start: usize, out: &mut [T], arg_m
                 }
             }
             (*out, *arg) = best;
+        }
+    }
+}
+
+/// Max pooling frozen for inference ([`Freeze`]): the maxima only, with
+/// no record of where they were.
+#[derive(Clone, Debug)]
+pub struct FrozenMaxPool2d<In, PH, PW, S = U1, P = U0> {
+    sizes: Sizes<(In, PH, PW, S, P)>,
+}
+
+impl<T, In, PH, PW, S, P> Freeze<T> for MaxPool2d<T, In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type Frozen = FrozenMaxPool2d<In, PH, PW, S, P>;
+
+    fn freeze(&self) -> Self::Frozen {
+        FrozenMaxPool2d { sizes: PhantomData }
+    }
+}
+
+impl<T, In, PH, PW, S, P> Infer<T> for FrozenMaxPool2d<In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    type In = In;
+    type Out = PoolOut<In, PH, PW, S, P>;
+    type Scratch = PoolScratch<T, Self::Out>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, In>,
+        scratch: &'a mut Self::Scratch,
+    ) -> &'a Batch<T, Self::Out> {
+        let w = MaxPool2d::<T, In, PH, PW, S, P>::WINDOW;
+        let (batch, plane_in, plane_out) = (x.batch_size(), w.height * w.width, w.out_pixels());
+        let out = scratch.out.sized(batch);
+        scratch.arg_max.resize(plane_out, NO_ARG);
+        let x = x.as_slice();
+        let planes = out.as_mut_slice().chunks_exact_mut(plane_out);
+        for (plane, out) in planes.enumerate() {
+            pool_plane(&w, x, plane * plane_in, out, &mut scratch.arg_max);
+        }
+        out
+    }
+}
+
+/// The buffers of a frozen max pooling.
+#[derive(Debug)]
+pub struct PoolScratch<T: Scalar, Out: crate::Shape> {
+    out: Output<T, Out>,
+    /// Where `pool_plane` writes the maxima's places, one plane's worth.
+    arg_max: Vec<usize>,
+}
+
+impl<T: Scalar, Out: crate::Shape> Default for PoolScratch<T, Out> {
+    fn default() -> Self {
+        PoolScratch {
+            out: Output::default(),
+            arg_max: Vec::new(),
         }
     }
 }

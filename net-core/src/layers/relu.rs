@@ -4,6 +4,7 @@ use core::marker::PhantomData;
 
 use rand::RngCore;
 
+use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::kernels::for_each_chunk;
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
@@ -81,6 +82,53 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
         });
         &self.dx
     }
+}
+
+/// A ReLU frozen for inference ([`Freeze`]): `max(x, 0)` with no mask;
+/// folded into an `Affine` or `Conv2d` before it, which then applies it as
+/// it writes its output.
+#[derive(Clone, Debug)]
+pub struct FrozenRelu<S> {
+    skipped: bool,
+    shape: PhantomData<fn() -> S>,
+}
+
+impl<T: Scalar, S: Shape> Freeze<T> for Relu<T, S> {
+    type Frozen = FrozenRelu<S>;
+
+    fn freeze(&self) -> FrozenRelu<S> {
+        FrozenRelu {
+            skipped: false,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, S: Shape> Infer<T> for FrozenRelu<S> {
+    type In = S;
+    type Out = S;
+    type Scratch = Output<T, S>;
+
+    fn infer<'a>(&'a self, x: &'a Batch<T, S>, out: &'a mut Output<T, S>) -> &'a Batch<T, S> {
+        if self.skipped {
+            return x;
+        }
+        out.map(x, relu)
+    }
+
+    fn pointwise(&self) -> Option<Pointwise<T>> {
+        (!self.skipped).then_some(Pointwise::Relu)
+    }
+
+    fn skip(&mut self) {
+        self.skipped = true;
+    }
+}
+
+/// The book's ReLU of one value, `x <= 0` masked: a NaN passes through.
+#[inline(always)]
+pub(crate) fn relu<T: Scalar>(x: T) -> T {
+    if x <= T::zero() { T::zero() } else { x }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The residual block: `y = x + f(x)`.
 
+use core::marker::PhantomData;
+
 use rand::RngCore;
 
+use crate::infer::{FoldList, Freeze, Infer, Output};
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, Init, Layer, ParamMut, ParamRef, ParamUpdate,
     Scalar, Shape,
@@ -130,6 +133,67 @@ where
 
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
         self.inner.visit_buffers_mut(f);
+    }
+}
+
+/// A residual block frozen for inference ([`Freeze`]): `y = x + f(x)`
+/// with `f` frozen (and folded within itself).
+#[derive(Clone, Debug)]
+pub struct FrozenResidual<F, L> {
+    inner: F,
+    /// The training layer `F` froze from, whose shapes prove the sum fits.
+    layer: PhantomData<fn() -> L>,
+}
+
+/// The buffers of a frozen residual block: the inner layer's, and the sum.
+pub struct ResidualScratch<T: Scalar, F: Infer<T>> {
+    inner: F::Scratch,
+    out: Output<T, F::In>,
+}
+
+impl<T: Scalar, F: Infer<T>> Default for ResidualScratch<T, F> {
+    fn default() -> Self {
+        ResidualScratch {
+            inner: F::Scratch::default(),
+            out: Output::default(),
+        }
+    }
+}
+
+impl<T: Scalar, L: Freeze<T>> Freeze<T> for Residual<T, L>
+where
+    L::Out: KeepsShape<L::In, L>,
+{
+    type Frozen = FrozenResidual<L::Frozen, L>;
+
+    fn freeze(&self) -> Self::Frozen {
+        let mut inner = self.inner.freeze();
+        FoldList::fold(&mut inner);
+        FrozenResidual {
+            inner,
+            layer: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar, F: Infer<T>, L> Infer<T> for FrozenResidual<F, L>
+where
+    F::Out: KeepsShape<F::In, L>,
+{
+    type In = F::In;
+    type Out = F::In;
+    type Scratch = ResidualScratch<T, F>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a Batch<T, F::In>,
+        scratch: &'a mut ResidualScratch<T, F>,
+    ) -> &'a Batch<T, F::In> {
+        let fx = self.inner.infer(x, &mut scratch.inner);
+        let fx = <F::Out as KeepsShape<F::In, L>>::as_input(fx);
+        let out = scratch.out.sized_like(x);
+        sum_into::<T, F::In>(out, x, fx);
+        out
     }
 }
 

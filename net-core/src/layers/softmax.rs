@@ -3,6 +3,8 @@
 use nalgebra::{Const, Dyn, OMatrix};
 use rand::RngCore;
 
+use crate::infer::{Freeze, Infer, Output};
+use crate::kernels::SoftmaxRows;
 use crate::{BatchStorage, Init, Layer, LossLayer, Scalar, SoftmaxWithLoss};
 
 /// `yₙⱼ = exp(xₙⱼ) / Σₖ exp(xₙₖ)` over the `N` entries of each sample (row
@@ -103,6 +105,51 @@ impl<T: Scalar, const N: usize> Layer<T> for Softmax<T, N> {
             }
         }
         &self.dx
+    }
+}
+
+/// Softmax frozen for inference ([`Freeze`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrozenSoftmax<const N: usize>;
+
+/// The buffers of a frozen softmax.
+#[derive(Debug)]
+pub struct SoftmaxScratch<T: Scalar, const N: usize> {
+    out: Output<T, Const<N>>,
+    rows: SoftmaxRows<T>,
+}
+
+impl<T: Scalar, const N: usize> Default for SoftmaxScratch<T, N> {
+    fn default() -> Self {
+        SoftmaxScratch {
+            out: Output::default(),
+            rows: SoftmaxRows::default(),
+        }
+    }
+}
+
+impl<T: Scalar, const N: usize> Freeze<T> for Softmax<T, N> {
+    type Frozen = FrozenSoftmax<N>;
+
+    fn freeze(&self) -> FrozenSoftmax<N> {
+        FrozenSoftmax
+    }
+}
+
+impl<T: Scalar, const N: usize> Infer<T> for FrozenSoftmax<N> {
+    type In = Const<N>;
+    type Out = Const<N>;
+    type Scratch = SoftmaxScratch<T, N>;
+
+    fn infer<'a>(
+        &'a self,
+        x: &'a OMatrix<T, Dyn, Const<N>>,
+        scratch: &'a mut SoftmaxScratch<T, N>,
+    ) -> &'a OMatrix<T, Dyn, Const<N>> {
+        let rows = x.nrows();
+        let out = scratch.out.sized(rows);
+        scratch.rows.softmax(x.as_slice(), rows, out.as_mut_slice());
+        out
     }
 }
 

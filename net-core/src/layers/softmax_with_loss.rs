@@ -2,6 +2,7 @@
 
 use nalgebra::{Const, Dyn, OMatrix};
 
+use crate::kernels::SoftmaxRows;
 use crate::loss::mean_residual;
 use crate::{BatchStorage, LossLayer, Scalar, Targets};
 
@@ -21,9 +22,7 @@ use crate::{BatchStorage, LossLayer, Scalar, Targets};
 pub struct SoftmaxWithLoss<T: Scalar, const N: usize> {
     y: OMatrix<T, Dyn, Const<N>>,
     dx: OMatrix<T, Dyn, Const<N>>,
-    row_max: Vec<T>,
-    row_sum: Vec<T>,
-    row_inverse: Vec<T>,
+    rows: SoftmaxRows<T>,
 }
 
 impl<T: Scalar, const N: usize> Default for SoftmaxWithLoss<T, N> {
@@ -38,9 +37,7 @@ impl<T: Scalar, const N: usize> SoftmaxWithLoss<T, N> {
         SoftmaxWithLoss {
             y: BatchStorage::zeros(0),
             dx: BatchStorage::zeros(0),
-            row_max: Vec::new(),
-            row_sum: Vec::new(),
-            row_inverse: Vec::new(),
+            rows: SoftmaxRows::default(),
         }
     }
 
@@ -49,50 +46,7 @@ impl<T: Scalar, const N: usize> SoftmaxWithLoss<T, N> {
     pub(crate) fn softmax(&mut self, x: &OMatrix<T, Dyn, Const<N>>) {
         let rows = x.nrows();
         self.y.set_batch_size(rows);
-        // Columns are contiguous, so each step walks whole columns and keeps
-        // one running value per row.
-        let (row_max, row_sum) = (&mut self.row_max, &mut self.row_sum);
-        row_max.clear();
-        row_max.resize(rows, T::NEG_INFINITY);
-        row_sum.clear();
-        row_sum.resize(rows, T::zero());
-        // Columns have `rows` entries (chunks of at least 1 entry, for the
-        // empty batch).
-        let rows = rows.max(1);
-        for column in x.as_slice().chunks_exact(rows) {
-            for (max, &v) in row_max.iter_mut().zip(column) {
-                if v > *max {
-                    *max = v;
-                }
-            }
-        }
-        // y = exp(x − max), all entries at once (a vectorized exp for f32),
-        // then the row sums.
-        let y = self.y.as_mut_slice();
-        for (y_col, x_col) in y
-            .chunks_exact_mut(rows)
-            .zip(x.as_slice().chunks_exact(rows))
-        {
-            for ((y, &x), &max) in y_col.iter_mut().zip(x_col).zip(row_max.iter()) {
-                *y = x - max;
-            }
-        }
-        T::exp_in_place(y);
-        for y_col in y.chunks_exact(rows) {
-            for (sum, &y) in row_sum.iter_mut().zip(y_col) {
-                *sum += y;
-            }
-        }
-        // y /= sum, as a product by 1/sum: one division per row, not per
-        // entry (the row sums stay for the loss).
-        let inverse = &mut self.row_inverse;
-        inverse.clear();
-        inverse.extend(row_sum.iter().map(|&sum| T::one() / sum));
-        for y_col in self.y.as_mut_slice().chunks_exact_mut(rows) {
-            for (y, &inverse) in y_col.iter_mut().zip(inverse.iter()) {
-                *y *= inverse;
-            }
-        }
+        self.rows.softmax(x.as_slice(), rows, self.y.as_mut_slice());
     }
 }
 
@@ -109,7 +63,7 @@ impl<T: Scalar, const N: usize> LossLayer<T> for SoftmaxWithLoss<T, N> {
         self.softmax(x);
         // log yₙⱼ = (xₙⱼ − maxₙ) − log Σⱼ exp(xₙⱼ − maxₙ), and the sum is at
         // least 1: the logarithm never sees zero.
-        let log_y = |n: usize, x: T| x - self.row_max[n] - self.row_sum[n].ln();
+        let log_y = |n: usize, x: T| x - self.rows.row_max[n] - self.rows.row_sum[n].ln();
         let mut total = T::zero();
         match t {
             Targets::Classes(classes) => {

@@ -4,11 +4,13 @@
 //! through the layers ([`passes`], [`visits`]), the checks the compiler
 //! makes ([`checks`]), the functions of runtime widths ([`runtime`]), and,
 //! after errors, a fallback item ([`fallback`]) so that later uses of the
-//! type add no errors of their own. [`signatures`] spells each trait
-//! method once, for the impls and the fallback alike.
+//! type add no errors of their own, and the inference form ([`freeze`]).
+//! [`signatures`] spells each trait method once, for the impls and the
+//! fallback alike.
 
 mod checks;
 mod fallback;
+mod freeze;
 mod impls;
 mod passes;
 mod runtime;
@@ -106,6 +108,7 @@ impl<'a> Network<'a> {
         let nonzero = self.nonzero_checks();
         let windows = self.window_checks();
         let checks = self.check_traits();
+        let freeze = self.freeze_impl();
         quote! {
             #header {
                 #(#fields)*
@@ -118,6 +121,7 @@ impl<'a> Network<'a> {
             #windows
             #checks
             #body
+            #freeze
         }
     }
 

@@ -403,3 +403,74 @@ impl TwoLayerNet<f32> {
         <Self as ::staticnet::Network<f32>>::new(rng)
     }
 }
+impl<T: ::staticnet::Scalar> ::staticnet::FreezeNetwork<T> for TwoLayerNet<T>
+where
+    ::staticnet::Affine<
+        T,
+        784,
+        50,
+    >: ::staticnet::infer::FreezeAs<
+        T,
+        <::staticnet::Affine<T, 784, 50> as ::staticnet::Layer<T>>::In,
+        <::staticnet::Affine<T, 784, 50> as ::staticnet::Layer<T>>::Out,
+    >,
+    ::staticnet::Relu<
+        T,
+        ::staticnet::Const<50>,
+    >: ::staticnet::infer::FreezeAs<
+        T,
+        <::staticnet::Relu<T, ::staticnet::Const<50>> as ::staticnet::Layer<T>>::In,
+        <::staticnet::Relu<T, ::staticnet::Const<50>> as ::staticnet::Layer<T>>::Out,
+    >,
+    ::staticnet::Affine<
+        T,
+        50,
+        10,
+    >: ::staticnet::infer::FreezeAs<
+        T,
+        <::staticnet::Affine<T, 50, 10> as ::staticnet::Layer<T>>::In,
+        <::staticnet::Affine<T, 50, 10> as ::staticnet::Layer<T>>::Out,
+    >,
+    <::staticnet::Affine<
+        T,
+        784,
+        50,
+    > as ::staticnet::Layer<
+        T,
+    >>::Out: ::staticnet::infer::Feeds<
+        <::staticnet::Relu<T, ::staticnet::Const<50>> as ::staticnet::Layer<T>>::In,
+    >,
+    <::staticnet::Relu<
+        T,
+        ::staticnet::Const<50>,
+    > as ::staticnet::Layer<
+        T,
+    >>::Out: ::staticnet::infer::Feeds<
+        <::staticnet::Affine<T, 50, 10> as ::staticnet::Layer<T>>::In,
+    >,
+{
+    type Frozen = ::staticnet::Predictor<
+        T,
+        ::staticnet::infer::Then<
+            ::staticnet::infer::FrozenLayer<T, ::staticnet::Affine<T, 784, 50>>,
+            ::staticnet::infer::Then<
+                ::staticnet::infer::FrozenLayer<
+                    T,
+                    ::staticnet::Relu<T, ::staticnet::Const<50>>,
+                >,
+                ::staticnet::infer::FrozenLayer<T, ::staticnet::Affine<T, 50, 10>>,
+            >,
+        >,
+    >;
+    fn freeze(&self) -> Self::Frozen {
+        ::staticnet::Predictor::new(
+            ::staticnet::infer::Then::new(
+                ::staticnet::infer::FreezeAs::freeze_as(&self.affine1),
+                ::staticnet::infer::Then::new(
+                    ::staticnet::infer::FreezeAs::freeze_as(&self.relu1),
+                    ::staticnet::infer::FreezeAs::freeze_as(&self.affine2),
+                ),
+            ),
+        )
+    }
+}

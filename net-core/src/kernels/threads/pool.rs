@@ -74,8 +74,31 @@ impl Pool {
     }
 }
 
-/// The number of threads the products use.
+std::thread_local! {
+    /// Set while this thread runs its products alone ([`alone`]).
+    static ALONE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every product of this thread on this thread alone: a
+/// frozen network's call, whose callers are the threads (each thread
+/// waking the shared pool would make them wait on each other).
+pub(crate) fn alone<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ALONE.set(self.0);
+        }
+    }
+    let _restore = Restore(ALONE.replace(true));
+    f()
+}
+
+/// The number of threads the products use: `STATICNET_NUM_THREADS`, or 1
+/// inside [`alone`].
 pub(crate) fn threads() -> usize {
+    if ALONE.get() {
+        return 1;
+    }
     static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
         std::env::var("STATICNET_NUM_THREADS")

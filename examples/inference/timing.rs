@@ -1,0 +1,109 @@
+//! `bench --infer`: a frozen net's predictions over the 10,000 MNIST test
+//! images, timed call by call as `infer_peers.py`-style references time
+//! theirs (50 calls of warm-up, then one call per batch; the median and
+//! 99th percentile of the per-call times, divided by the batch size), with
+//! `--threads` threads sharing the one model, each taking its share of the
+//! batches; and, for comparison, the training struct's own `predict`.
+
+use std::time::Instant;
+
+use staticnet::infer::Infer;
+use staticnet::{Batch, BatchStorage, FixedShape, FreezeNetwork, Network, Predictor};
+
+/// Calls before the timed ones.
+const WARMUP: usize = 50;
+
+/// The 10,000 test images, `784` values each in `[0, 1]`, cut into batches
+/// of `batch` samples of the shape `S`.
+pub fn batches<S: FixedShape>(pixels: &[u8], batch: usize) -> Vec<Batch<f32, S>> {
+    let values: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
+    values
+        .chunks_exact(batch * S::NUMEL)
+        .map(|chunk| {
+            let mut x = Batch::<f32, S>::zeros(batch);
+            for (n, sample) in chunk.chunks_exact(S::NUMEL).enumerate() {
+                x.set_sample(n, sample);
+            }
+            x
+        })
+        .collect()
+}
+
+/// Times the frozen form of `net` and its training struct over `inputs`,
+/// printing one `RESULT` line for each.
+pub fn compare<N, B>(net: &mut N, name: &str, inputs: &[Batch<f32, B::In>], threads: usize)
+where
+    N: Network<f32, In = B::In, Out = B::Out> + FreezeNetwork<f32, Frozen = Predictor<f32, B>>,
+    B: Infer<f32>,
+    B::In: FixedShape,
+    B::Out: FixedShape,
+{
+    let batch = inputs.first().map_or(0, |x| x.batch_size());
+    let model = net.freeze();
+    let (times, total) = time_shared(&model, inputs, threads);
+    print_result("staticnet", name, batch, threads, &times, total);
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(inputs.len());
+    for x in inputs.iter().cycle().take(WARMUP) {
+        std::hint::black_box(net.predict(x));
+    }
+    for x in inputs {
+        let call = Instant::now();
+        std::hint::black_box(net.predict(x));
+        times.push(call.elapsed().as_secs_f64());
+    }
+    let total = start.elapsed().as_secs_f64();
+    print_result("staticnet-training-struct", name, batch, 1, &times, total);
+}
+
+/// Per-call times of `threads` threads sharing `model`, and the wall time
+/// of the whole pass.
+fn time_shared<B>(
+    model: &Predictor<f32, B>,
+    inputs: &[Batch<f32, B::In>],
+    threads: usize,
+) -> (Vec<f64>, f64)
+where
+    B: Infer<f32>,
+    B::In: FixedShape,
+    B::Out: FixedShape,
+{
+    let share = inputs.len().div_ceil(threads);
+    let start = Instant::now();
+    let times = std::thread::scope(|scope| {
+        let workers: Vec<_> = inputs
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut scratch = model.scratch();
+                    for x in part.iter().cycle().take(WARMUP) {
+                        std::hint::black_box(model.predict(x, &mut scratch));
+                    }
+                    part.iter()
+                        .map(|x| {
+                            let call = Instant::now();
+                            std::hint::black_box(model.predict(x, &mut scratch));
+                            call.elapsed().as_secs_f64()
+                        })
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a timing thread panicked"))
+            .collect()
+    });
+    (times, start.elapsed().as_secs_f64())
+}
+
+fn print_result(who: &str, net: &str, batch: usize, threads: usize, times: &[f64], total: f64) {
+    let mut per_image: Vec<f64> = times.iter().map(|t| t * 1e6 / batch as f64).collect();
+    per_image.sort_by(f64::total_cmp);
+    let at = |q: f64| per_image[((per_image.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "RESULT name={who} net={net} batch={batch} threads={threads} us_per_image_p50={:.2} p99={:.2} total_s={total:.3}",
+        at(0.5),
+        at(0.99)
+    );
+}
