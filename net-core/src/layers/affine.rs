@@ -262,6 +262,8 @@ pub struct AffineScratch<T: Scalar, O: Width> {
     sparse: SparseAffine<T>,
     /// One sample's sums, padded as a row of `W`.
     row: Vec<T>,
+    /// The places of one sample's nonzero inputs.
+    nonzeros: Vec<u32>,
 }
 
 impl<T: Scalar, O: Width> Default for AffineScratch<T, O> {
@@ -270,6 +272,7 @@ impl<T: Scalar, O: Width> Default for AffineScratch<T, O> {
             out: OMatrix::zeros_generic(Dyn(0), O::from_usize(O::try_to_usize().unwrap_or(0))),
             sparse: SparseAffine::default(),
             row: Vec::new(),
+            nonzeros: Vec::new(),
         }
     }
 }
@@ -315,7 +318,14 @@ impl<T: Scalar, I: Width, O: Width> Infer<T> for FrozenAffine<T, I, O> {
             // y = b + x·W, one row: the sums start as b.
             scratch.row.clear();
             scratch.row.extend_from_slice(&self.b);
-            add_row_product(x.as_slice(), &self.rows, self.stride, &mut scratch.row);
+            let nonzeros = &mut scratch.nonzeros;
+            add_row_product(
+                x.as_slice(),
+                &self.rows,
+                self.stride,
+                &mut scratch.row,
+                nonzeros,
+            );
             out.as_mut_slice().copy_from_slice(&scratch.row[..outputs]);
         } else if !scratch.sparse.try_forward_rows(
             x.as_slice(),

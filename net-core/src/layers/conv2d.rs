@@ -7,7 +7,6 @@ use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 use typenum::{U0, U1, Unsigned};
 
-use super::relu::relu;
 use crate::image::{Sizes, SlidingWindow, WindowOut};
 use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::kernels::conv::Window;
@@ -237,7 +236,7 @@ where
                             turned_shifted,
                             dout,
                             &filters,
-                            None,
+                            (None, false),
                             run,
                             dx,
                         );
@@ -284,7 +283,8 @@ where
 }
 
 /// `y ←` the sample `x` convolved with `filters` (`(C·FH·FW) × FN`,
-/// `W_col`ᵀ), plus `bias` when given: `FN` channels of `OH·OW` pixels. At
+/// `W_col`ᵀ), plus `bias` when given, and through a ReLU with `relu` (a
+/// frozen layer's, folded in): `FN` channels of `OH·OW` pixels. At
 /// stride 1, over the runs of the padded image ([`Shifted`]); otherwise as
 /// the book does, `im2col`'s `col` times the filters.
 fn convolve<T: Scalar>(
@@ -292,7 +292,7 @@ fn convolve<T: Scalar>(
     shifted: Option<&Shifted>,
     x: &[T],
     filters: &DMatrixView<'_, T>,
-    bias: Option<&[T]>,
+    (bias, relu): (Option<&[T]>, bool),
     run: &mut Run<T>,
     y: &mut [T],
 ) {
@@ -310,7 +310,7 @@ fn convolve<T: Scalar>(
             &mut run.product,
             &mut run.col,
         );
-        shifted.unpad(&run.product, bias, y);
+        shifted.unpad(&run.product, bias, relu, y);
         return;
     }
     let (pixels, patch) = (window.out_pixels(), window.patch_len());
@@ -328,6 +328,9 @@ fn convolve<T: Scalar>(
     let col = DMatrixView::from_slice(&run.col, pixels, patch);
     let mut y = DMatrixViewMut::from_slice(y, pixels, filters.ncols());
     gemm(T::one(), &col, filters, beta, &mut y);
+    if relu {
+        y.iter_mut().for_each(|y| *y = super::relu::relu(*y));
+    }
 }
 
 /// `turned[c, f, i, j] = w[f, c, FH − 1 − i, FW − 1 − j]`: the filters of
@@ -405,7 +408,15 @@ where
             &|run, samples, mut out| {
                 for (n, y) in samples.zip(out.chunks_exact_mut(pixels * filters)) {
                     let x = &x[n * in_len..][..in_len];
-                    convolve(&window, shifted, x, &Self::filters_view(w), Some(b), run, y);
+                    convolve(
+                        &window,
+                        shifted,
+                        x,
+                        &Self::filters_view(w),
+                        (Some(b), false),
+                        run,
+                        y,
+                    );
                 }
             },
         );
@@ -542,10 +553,8 @@ where
         let samples = x.as_slice().chunks_exact(in_len);
         for (x, y) in samples.zip(out.as_mut_slice().chunks_exact_mut(out_len)) {
             let (shifted, run) = (self.shifted.as_ref(), &mut scratch.run);
-            convolve(&window, shifted, x, &filters, Some(&self.b), run, y);
-            if self.relu {
-                y.iter_mut().for_each(|y| *y = relu(*y));
-            }
+            let epilogue = (Some(&*self.b), self.relu);
+            convolve(&window, shifted, x, &filters, epilogue, run, y);
         }
         out
     }

@@ -120,7 +120,12 @@ impl<T: Scalar, S: FixedShape, const N: usize> Infer<T> for FrozenFlatten<S, N> 
     ) -> &'a OMatrix<T, Dyn, Const<N>> {
         let batch = x.batch_size();
         let out = out.sized(batch);
-        transpose(x.as_slice(), N, out.as_mut_slice(), batch, batch, N);
+        if batch == 1 {
+            // One sample's row is its values in order.
+            out.as_mut_slice().copy_from_slice(x.as_slice());
+        } else {
+            transpose(x.as_slice(), N, out.as_mut_slice(), batch, batch, N);
+        }
         out
     }
 }

@@ -133,7 +133,9 @@ where
                 .chunks_exact_mut(plane_out)
                 .zip(arg_max.chunks_exact_mut(plane_out));
             for (plane, (out, arg_max)) in planes.zip(outputs) {
-                pool_plane(&Self::WINDOW, x, plane * plane_in, out, arg_max);
+                pool_plane(&Self::WINDOW, x, plane * plane_in, out, |k, at| {
+                    arg_max[k] = at
+                });
             }
         });
         &self.out
@@ -165,14 +167,21 @@ where
 }
 
 /// The maxima of one plane of `x` (starting at `start`) into `out`, and
-/// where each was into `arg_max`. Inlined, so that the sizes of a
-/// layer's window are constants in its copy.
+/// where each was to `record` (output `k`, input place), which inference
+/// leaves out. Inlined, so that the sizes of a layer's window are
+/// constants in its copy.
 #[inline(always)]
-fn pool_plane<T: Scalar>(w: &Window, x: &[T], start: usize, out: &mut [T], arg_max: &mut [usize]) {
-    let mut outputs = out.iter_mut().zip(arg_max);
+fn pool_plane<T: Scalar>(
+    w: &Window,
+    x: &[T],
+    start: usize,
+    out: &mut [T],
+    mut record: impl FnMut(usize, usize),
+) {
+    let mut outputs = out.iter_mut().enumerate();
     for oy in 0..w.out_h {
         for ox in 0..w.out_w {
-            let Some((out, arg)) = outputs.next() else {
+            let Some((k, out)) = outputs.next() else {
                 return;
             };
             if w.pad == 0 {
@@ -187,7 +196,8 @@ fn pool_plane<T: Scalar>(w: &Window, x: &[T], start: usize, out: &mut [T], arg_m
                         }
                     }
                 }
-                (*out, *arg) = best;
+                *out = best.0;
+                record(k, best.1);
                 continue;
             }
             // Padding counts as a zero, as `np.pad` makes it.
@@ -212,7 +222,8 @@ fn pool_plane<T: Scalar>(w: &Window, x: &[T], start: usize, out: &mut [T], arg_m
                     }
                 }
             }
-            (*out, *arg) = best;
+            *out = best.0;
+            record(k, best.1);
         }
     }
 }
@@ -251,40 +262,22 @@ where
 {
     type In = In;
     type Out = PoolOut<In, PH, PW, S, P>;
-    type Scratch = PoolScratch<T, Self::Out>;
+    type Scratch = Output<T, Self::Out>;
 
     fn infer<'a>(
         &'a self,
         x: &'a Batch<T, In>,
         scratch: &'a mut Self::Scratch,
     ) -> &'a Batch<T, Self::Out> {
-        let w = MaxPool2d::<T, In, PH, PW, S, P>::WINDOW;
+        let w = &MaxPool2d::<T, In, PH, PW, S, P>::WINDOW;
         let (batch, plane_in, plane_out) = (x.batch_size(), w.height * w.width, w.out_pixels());
-        let out = scratch.out.sized(batch);
-        scratch.arg_max.resize(plane_out, NO_ARG);
+        let out = scratch.sized(batch);
         let x = x.as_slice();
         let planes = out.as_mut_slice().chunks_exact_mut(plane_out);
         for (plane, out) in planes.enumerate() {
-            pool_plane(&w, x, plane * plane_in, out, &mut scratch.arg_max);
+            pool_plane(w, x, plane * plane_in, out, |_, _| {});
         }
         out
-    }
-}
-
-/// The buffers of a frozen max pooling.
-#[derive(Debug)]
-pub struct PoolScratch<T: Scalar, Out: crate::Shape> {
-    out: Output<T, Out>,
-    /// Where `pool_plane` writes the maxima's places, one plane's worth.
-    arg_max: Vec<usize>,
-}
-
-impl<T: Scalar, Out: crate::Shape> Default for PoolScratch<T, Out> {
-    fn default() -> Self {
-        PoolScratch {
-            out: Output::default(),
-            arg_max: Vec::new(),
-        }
     }
 }
 

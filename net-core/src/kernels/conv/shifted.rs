@@ -103,17 +103,26 @@ impl Shifted {
     }
 
     /// `y ←` the product's outputs without the ones between rows, plus the
-    /// bias of each channel when given. The product is column-major,
+    /// bias of each channel when given, and through a ReLU with `relu` (a
+    /// frozen layer's, folded in). The product is column-major,
     /// [`rows`](Self::rows) by the `y`'s channels.
-    pub fn unpad<T: Kernels>(&self, product: &[T], bias: Option<&[T]>, y: &mut [T]) {
+    pub fn unpad<T: Kernels>(&self, product: &[T], bias: Option<&[T]>, relu: bool, y: &mut [T]) {
         let w = &self.window;
         let (width, rows) = (Self::padded_width(w), self.rows());
         let channels = y.chunks_exact_mut(w.out_h * w.out_w);
         for (f, (channel, column)) in channels.zip(product.chunks_exact(rows)).enumerate() {
             let b = bias.map_or(T::zero(), |b| b[f]);
             for (out, row) in channel.chunks_exact_mut(w.out_w).zip(column.chunks(width)) {
-                for (out, &v) in out.iter_mut().zip(row) {
-                    *out = v + b;
+                if relu {
+                    // As the book's mask, `x <= 0`: a NaN passes through.
+                    for (out, &v) in out.iter_mut().zip(row) {
+                        let v = v + b;
+                        *out = if v <= T::zero() { T::zero() } else { v };
+                    }
+                } else {
+                    for (out, &v) in out.iter_mut().zip(row) {
+                        *out = v + b;
+                    }
                 }
             }
         }
@@ -164,7 +173,7 @@ mod tests {
                 &mut scratch,
             );
             let mut y = vec![f64::NAN; window.out_pixels() * filters];
-            shifted.unpad(&product, None, &mut y);
+            shifted.unpad(&product, None, false, &mut y);
             for (got, want) in y.iter().zip(expected.as_slice()) {
                 assert!((got - want).abs() < 1e-12, "{window:?}: {got} vs {want}");
             }
