@@ -44,6 +44,7 @@ struct ReadmeDoctests;
 /// layer of one's own is written with.
 pub mod prelude {
     pub use net_core::data::{LoadOptions, Mnist, load_mnist};
+    pub use net_core::infer::Output;
     pub use net_core::io::{load_checkpoint, load_weights, save_checkpoint, save_weights};
     pub use net_core::optim::{Method, Optimizer};
     pub use net_core::rand::rngs::StdRng;
@@ -53,10 +54,11 @@ pub mod prelude {
     };
     pub use net_core::{
         Affine, AffineLayer, Batch, BatchNorm, BatchStorage, BufferMut, BufferRef, Chw, Const,
-        Conv2d, Dropout, Dyn, FixedShape, Flatten, HeapMatrix, IdentityWithSquaredLoss, ImageBatch,
-        Init, InitBefore, Layer, LeakyRelu, LossLayer, MaxPool2d, Network, ParamMut, ParamName,
-        ParamRef, ParamShape, ParamUpdate, Relu, Residual, Scalar, Shape, Sigmoid, Softmax,
-        SoftmaxWithLoss, Tanh, Targets, WidthError,
+        Conv2d, Dropout, Dyn, FixedShape, Flatten, Freeze, FreezeNetwork, Frozen, HeapMatrix,
+        IdentityWithSquaredLoss, ImageBatch, Infer, Init, InitBefore, Layer, LeakyRelu, LossLayer,
+        MaxPool2d, Network, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate, Predictor,
+        Relu, Residual, Scalar, Shape, Sigmoid, Softmax, SoftmaxWithLoss, Tanh, Targets,
+        WidthError,
     };
     pub use net_macros::network;
 }

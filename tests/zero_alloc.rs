@@ -25,7 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use staticnet::optim::{Method, Optimizer};
 use staticnet::rand::SeedableRng;
 use staticnet::rand::rngs::StdRng;
-use staticnet::{Const, ImageBatch, Init, Network, Scalar, Targets, network};
+use staticnet::{
+    Batch, BatchStorage, Const, FreezeNetwork, ImageBatch, Init, Network, Scalar, Targets, network,
+};
 
 use baseline::MmScalar;
 use net::{Pool, h50, h100, h128};
@@ -197,6 +199,67 @@ fn train_runtime_width(hidden: usize) -> usize {
     allocations
 }
 
+/// Predicts with frozen nets, at batch 1 (a sample's slice and a batch of
+/// one) and at `batch`, a scratch for each size: the two-layer net on
+/// sparse and dense batches, the runtime-width net, the net with batch
+/// normalization and dropout (folded) and the small convolutional net;
+/// returns the allocations counted during the last `STEPS` calls of each.
+fn infer_frozen(batch: usize) -> usize {
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut allocations = 0;
+    let dense = Pool::<f32>::new(200, batch, 17);
+    let sparse = Pool::<f32>::with_density(200, batch, 19, 0.19);
+    let model = h50::Net::<f32>::init(&mut rng, Init::He).freeze();
+    let runtime = net::runtime::Net::<f32>::with_widths(&mut rng, Init::He, [77])
+        .expect("a width")
+        .freeze();
+    let (mut scratch, mut batch_scratch) = (model.scratch(), model.scratch());
+    let (mut runtime_scratch, mut runtime_batch) = (runtime.scratch(), runtime.scratch());
+    for pool in [&dense, &sparse] {
+        let one = Batch::<f32, Const<784>>::from_row_slice(pool.x[0].row(0).transpose().as_slice());
+        let sample = one.as_slice().to_vec();
+        allocations += counted(|count| {
+            COUNTING.store(count, Ordering::SeqCst);
+            let class = model
+                .classify_sample(&sample, &mut scratch)
+                .expect("784 values");
+            let p = model.probabilities(&one, &mut scratch)[(0, class)];
+            let classes = model.classify(&pool.x[1], &mut batch_scratch).len();
+            let scores = runtime.predict(&pool.x[1], &mut runtime_batch).nrows();
+            let one = runtime
+                .predict_sample(&sample, &mut runtime_scratch)
+                .expect("784")
+                .len();
+            COUNTING.store(false, Ordering::SeqCst);
+            assert!(p > 0.0 && classes == batch && scores == batch && one == 10);
+        });
+    }
+    let regularized = Regularized::<f32>::new(&mut rng).freeze();
+    let mut scratch = regularized.scratch();
+    let x = &sparse.x[2];
+    allocations += counted(|count| {
+        COUNTING.store(count, Ordering::SeqCst);
+        let classes = regularized.classify(x, &mut scratch).len();
+        COUNTING.store(false, Ordering::SeqCst);
+        assert_eq!(classes, batch);
+    });
+    let conv = ConvNet::<f32>::new(&mut rng).freeze();
+    let (mut scratch, mut batch_scratch) = (conv.scratch(), conv.scratch());
+    let pixels = (0..batch * 144).map(|k| ((k * 37) % 101) as f32 / 101.0);
+    let x = ImageBatch::from_vec(pixels.collect()).expect("whole images");
+    let sample = x.as_slice()[..144].to_vec();
+    allocations += counted(|count| {
+        COUNTING.store(count, Ordering::SeqCst);
+        let classes = conv.classify(&x, &mut batch_scratch).len();
+        let class = conv
+            .classify_sample(&sample, &mut scratch)
+            .expect("144 values");
+        COUNTING.store(false, Ordering::SeqCst);
+        assert!(classes == batch && class < 10);
+    });
+    allocations
+}
+
 /// The allocations of `STEPS` calls of `step(true)`, after `WARMUP` calls
 /// of `step(false)`: `step` counts only when it is given `true`.
 fn counted(mut step: impl FnMut(bool)) -> usize {
@@ -334,6 +397,10 @@ fn main() {
             iterate_batches(),
         ),
         ("deep conv f32, Adam, B=30", train_deep_conv(30)),
+        (
+            "frozen nets (two-layer, runtime width, BatchNorm+Dropout, conv), batch 1 and 40",
+            infer_frozen(40),
+        ),
     ] {
         assert_eq!(allocations, 0, "{name}: {allocations} allocations");
         println!("{name}: no allocation");

@@ -109,14 +109,17 @@ pub fn classify<T: Scalar>(
         }
         None
     };
-    let mut x: Batch<T, Const<PIXELS>> = BatchStorage::zeros(1);
-    // One row: the column-major storage is the row itself.
-    for (dst, &p) in BatchStorage::as_mut_slice(&mut x).iter_mut().zip(pixels) {
-        *dst = T::of_f64(p / 255.0);
-    }
-    let y = net.predict(&x);
+    // Frozen for inference: one image, as a slice, on the batch-of-one path.
+    let (model, image): (_, Vec<T>) = (
+        net.freeze(),
+        pixels.iter().map(|&p| T::of_f64(p / 255.0)).collect(),
+    );
+    let mut scratch = model.scratch();
+    let y = model
+        .predict_sample(&image, &mut scratch)
+        .map_err(|e| e.to_string())?;
     let mut scores = [0.0; CLASSES];
-    for (dst, &s) in scores.iter_mut().zip(BatchStorage::as_slice(y)) {
+    for (dst, &s) in scores.iter_mut().zip(y) {
         *dst = s.as_f64();
     }
     Ok(Loaded { scores, iteration })

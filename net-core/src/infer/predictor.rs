@@ -27,8 +27,10 @@ pub struct Predictor<T: Scalar, B: Infer<T>> {
 
 /// The buffers of one caller of a [`Predictor`]: every layer's output, the
 /// probabilities, the classes and a sample's batch. Sized by the first
-/// call at a batch size and reused, so that the calls after it allocate
-/// nothing. Make one per thread with [`Predictor::scratch`].
+/// call at a batch size and reused, so that the calls after it at that
+/// size allocate nothing (a call at another size sizes it anew: keep one
+/// per batch size that alternates). Make one per thread with
+/// [`Predictor::scratch`].
 pub struct Scratch<T: Scalar, B: Infer<T>> {
     layers: B::Scratch,
     probabilities: Batch<T, B::Out>,
