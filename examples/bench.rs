@@ -17,7 +17,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench -- --infer --net two --batch 1 --data data/mnist
-//! RESULT name=staticnet net=two batch=1 threads=1 us_per_image_p50=1.10 p99=1.60 total_s=0.012
+//! RESULT name=staticnet net=two batch=1 threads=1 us_per_image_p50=1.10 p99=1.70 total_s=0.012
 //! ```
 //!
 //! `--impl both` also times the layers as they were before the kernel work
@@ -80,7 +80,9 @@ const USAGE: &str = "usage: bench [--net NET] [--iters N] [--batch B] [--hidden 
                 threads sharing it, on the 10,000 test images at --batch,
                 then the training struct's predict (NET may be written two,
                 conv or deep, as the reference programs name them)
-  --data DIR    the MNIST files for --infer (default data/mnist)";
+  --data DIR    the MNIST files for --infer (default data/mnist)
+  --passes P    times --infer goes over the test images with the frozen
+                net (default 1; more, for the throughput of --threads)";
 
 const WARMUP: usize = 50;
 const CONV_WARMUP: usize = 5;
@@ -115,6 +117,8 @@ struct Args {
     runtime_width: bool,
     /// `--infer`: time the frozen net on the test images of this directory.
     infer: Option<std::path::PathBuf>,
+    /// `--passes`: how many times `--infer` goes over the test images.
+    passes: usize,
 }
 
 fn parse() -> Result<Args, String> {
@@ -130,6 +134,7 @@ fn parse() -> Result<Args, String> {
         which: Impl::Staticnet,
         runtime_width: false,
         infer: None,
+        passes: 1,
     };
     let mut infer = false;
     let mut it = std::env::args().skip(1);
@@ -187,6 +192,7 @@ fn parse() -> Result<Args, String> {
             "--runtime-width" => args.runtime_width = true,
             "--infer" => infer = true,
             "--data" => args.infer = Some(value()?.into()),
+            "--passes" => args.passes = number(value()?)?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown flag {other:?}")),
         }
@@ -454,7 +460,7 @@ fn run_infer(args: &Args, data: &std::path::Path) -> ExitCode {
     };
     let pixels = mnist.test.images();
     let mut rng = weights_rng();
-    let (batch, threads) = (args.batch, args.threads);
+    let (batch, threads) = (args.batch, (args.threads, args.passes));
     match args.net {
         Which::TwoLayer => {
             let mut net = net::h50::Net::<f32>::init(&mut rng, Init::He);

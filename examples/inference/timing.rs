@@ -30,9 +30,14 @@ pub fn batches<S: FixedShape>(pixels: &[u8], batch: usize) -> Vec<Batch<f32, S>>
 }
 
 /// Times the frozen form of `net` and its training struct over `inputs`,
-/// printing one `RESULT` line for each.
-pub fn compare<N, B>(net: &mut N, name: &str, inputs: &[Batch<f32, B::In>], threads: usize)
-where
+/// `passes` times over (the frozen one), printing one `RESULT` line for
+/// each.
+pub fn compare<N, B>(
+    net: &mut N,
+    name: &str,
+    inputs: &[Batch<f32, B::In>],
+    (threads, passes): (usize, usize),
+) where
     N: Network<f32, In = B::In, Out = B::Out> + FreezeNetwork<f32, Frozen = Predictor<f32, B>>,
     B: Infer<f32>,
     B::In: FixedShape,
@@ -40,7 +45,7 @@ where
 {
     let batch = inputs.first().map_or(0, |x| x.batch_size());
     let model = net.freeze();
-    let (times, total) = time_shared(&model, inputs, threads);
+    let (times, total) = time_shared(&model, inputs, threads, passes);
     print_result("staticnet", name, batch, threads, &times, total);
     let start = Instant::now();
     let mut times = Vec::with_capacity(inputs.len());
@@ -56,12 +61,13 @@ where
     print_result("staticnet-training-struct", name, batch, 1, &times, total);
 }
 
-/// Per-call times of `threads` threads sharing `model`, and the wall time
-/// of the whole pass.
+/// Per-call times of `threads` threads sharing `model`, each over its share
+/// of `inputs` `passes` times, and the wall time of it all.
 fn time_shared<B>(
     model: &Predictor<f32, B>,
     inputs: &[Batch<f32, B::In>],
     threads: usize,
+    passes: usize,
 ) -> (Vec<f64>, f64)
 where
     B: Infer<f32>,
@@ -79,13 +85,13 @@ where
                     for x in part.iter().cycle().take(WARMUP) {
                         std::hint::black_box(model.predict(x, &mut scratch));
                     }
-                    part.iter()
-                        .map(|x| {
-                            let call = Instant::now();
-                            std::hint::black_box(model.predict(x, &mut scratch));
-                            call.elapsed().as_secs_f64()
-                        })
-                        .collect::<Vec<f64>>()
+                    let all = part.iter().cycle().take(part.len() * passes);
+                    all.map(|x| {
+                        let call = Instant::now();
+                        std::hint::black_box(model.predict(x, &mut scratch));
+                        call.elapsed().as_secs_f64()
+                    })
+                    .collect::<Vec<f64>>()
                 })
             })
             .collect();

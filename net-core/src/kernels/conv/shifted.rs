@@ -113,19 +113,22 @@ impl Shifted {
         for (f, (channel, column)) in channels.zip(product.chunks_exact(rows)).enumerate() {
             let b = bias.map_or(T::zero(), |b| b[f]);
             for (out, row) in channel.chunks_exact_mut(w.out_w).zip(column.chunks(width)) {
-                if relu {
-                    // As the book's mask, `x <= 0`: a NaN passes through.
-                    for (out, &v) in out.iter_mut().zip(row) {
-                        let v = v + b;
-                        *out = if v <= T::zero() { T::zero() } else { v };
-                    }
-                } else {
-                    for (out, &v) in out.iter_mut().zip(row) {
-                        *out = v + b;
-                    }
+                for (out, &v) in out.iter_mut().zip(row) {
+                    *out = v + b;
                 }
             }
+            if relu {
+                relu_in_place(channel);
+            }
         }
+    }
+}
+
+/// `max(x, 0)` as the book's mask, `x <= 0`: a NaN passes through. A loop
+/// of its own over a contiguous run, which the compiler vectorizes.
+fn relu_in_place<T: Kernels>(values: &mut [T]) {
+    for v in values {
+        *v = if *v <= T::zero() { T::zero() } else { *v };
     }
 }
 
