@@ -1,31 +1,52 @@
 //! The inference form of a valid network: `FreezeNetwork<T>` for a network
 //! with a loss layer (a `Predictor` over its frozen layers), `Freeze<T>`
 //! for one without, so that it freezes inside another. Each layer is bound
-//! by `Freeze<T>` (as `FreezeAs`, with its shapes) at its own tokens: a network holding a layer without an
-//! inference form still trains, and `freeze` names that layer.
+//! by `Freeze<T>` (as `FreezeAs`, with its shapes) at its own tokens: a
+//! network holding a layer without an inference form still trains, and
+//! `freeze` names that layer.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 use super::Network;
+use crate::catalog::Kind;
+use crate::model::Resolved;
+
+/// A layer's input and output shapes as the bounds name them. A
+/// `Residual`'s are its inner layer's input: a `Residual` around a layer
+/// that changes the shape is no layer, and naming its shapes would repeat
+/// that error.
+fn shapes(layer: &Resolved<'_>) -> (TokenStream, TokenStream) {
+    let of = |ty: TokenStream| {
+        (
+            quote!(<#ty as ::staticnet::Layer<T>>::In),
+            quote!(<#ty as ::staticnet::Layer<T>>::Out),
+        )
+    };
+    match layer.inner.as_deref() {
+        Some(inner) if layer.is(Kind::Residual) => {
+            let (input, _) = of(inner.ty());
+            (input.clone(), input)
+        }
+        _ => of(layer.ty()),
+    }
+}
 
 impl Network<'_> {
     pub(super) fn freeze_impl(&self) -> TokenStream {
         let name = &self.decl.name;
-        let bounds = self.layers.iter().map(|l| {
+        let shapes: Vec<_> = self.layers.iter().copied().map(shapes).collect();
+        let freeze_as = |(input, output): &(TokenStream, TokenStream)| quote!(::staticnet::infer::FreezeAs<T, #input, #output>);
+        let bounds = self.layers.iter().zip(&shapes).map(|(l, (input, output))| {
             let ty = l.ty();
-            quote_spanned!(l.decl.name.span()=> #ty: ::staticnet::infer::FreezeAs<
-                T,
-                <#ty as ::staticnet::Layer<T>>::In,
-                <#ty as ::staticnet::Layer<T>>::Out,
-            >)
+            quote_spanned!(l.decl.name.span()=> #ty: ::staticnet::infer::FreezeAs<T, #input, #output>)
         });
         // Each output is the next input: when two layers disagree (the
         // compiler's check has said so, at the layer), the network has no
         // frozen form, and no second error about it.
-        let pairs = self.layers.windows(2).map(|pair| {
-            let (out, next) = (pair[0].ty(), pair[1].ty());
-            quote!(<#out as ::staticnet::Layer<T>>::Out: ::staticnet::infer::Feeds<<#next as ::staticnet::Layer<T>>::In>)
+        let pairs = shapes.windows(2).map(|pair| {
+            let ((_, out), (next, _)) = (&pair[0], &pair[1]);
+            quote!(#out: ::staticnet::infer::Feeds<#next>)
         });
         let where_clause = &self.decl.where_clause;
         let where_clause = if where_clause.is_empty() {
@@ -34,14 +55,17 @@ impl Network<'_> {
             quote!(#where_clause, #(#bounds,)* #(#pairs,)*)
         };
         // Then<A, Then<B, C>>, from the last layer back.
-        let mut layers = self.layers.iter().rev();
-        let last = layers.next().expect("a valid network has a layer");
-        let frozen = |ty: TokenStream| quote!(::staticnet::infer::FrozenLayer<T, #ty>);
+        let mut layers = self.layers.iter().zip(&shapes).rev();
+        let (last, last_shapes) = layers.next().expect("a valid network has a layer");
+        let frozen = |layer: &Resolved<'_>, shape: &(TokenStream, TokenStream)| {
+            let (ty, trait_) = (layer.ty(), freeze_as(shape));
+            quote!(<#ty as #trait_>::Frozen)
+        };
         let freeze =
             |field: &syn::Ident| quote!(::staticnet::infer::FreezeAs::freeze_as(&self.#field));
-        let (mut chain, mut build) = (frozen(last.ty()), freeze(&last.field));
-        for layer in layers {
-            let (ty, layer) = (frozen(layer.ty()), freeze(&layer.field));
+        let (mut chain, mut build) = (frozen(last, last_shapes), freeze(&last.field));
+        for (layer, shape) in layers {
+            let (ty, layer) = (frozen(layer, shape), freeze(&layer.field));
             chain = quote!(::staticnet::infer::Then<#ty, #chain>);
             build = quote!(::staticnet::infer::Then::new(#layer, #build));
         }

@@ -452,13 +452,39 @@ where
     type Frozen = ::staticnet::Predictor<
         T,
         ::staticnet::infer::Then<
-            ::staticnet::infer::FrozenLayer<T, ::staticnet::Affine<T, 784, 50>>,
+            <::staticnet::Affine<
+                T,
+                784,
+                50,
+            > as ::staticnet::infer::FreezeAs<
+                T,
+                <::staticnet::Affine<T, 784, 50> as ::staticnet::Layer<T>>::In,
+                <::staticnet::Affine<T, 784, 50> as ::staticnet::Layer<T>>::Out,
+            >>::Frozen,
             ::staticnet::infer::Then<
-                ::staticnet::infer::FrozenLayer<
+                <::staticnet::Relu<
                     T,
-                    ::staticnet::Relu<T, ::staticnet::Const<50>>,
-                >,
-                ::staticnet::infer::FrozenLayer<T, ::staticnet::Affine<T, 50, 10>>,
+                    ::staticnet::Const<50>,
+                > as ::staticnet::infer::FreezeAs<
+                    T,
+                    <::staticnet::Relu<
+                        T,
+                        ::staticnet::Const<50>,
+                    > as ::staticnet::Layer<T>>::In,
+                    <::staticnet::Relu<
+                        T,
+                        ::staticnet::Const<50>,
+                    > as ::staticnet::Layer<T>>::Out,
+                >>::Frozen,
+                <::staticnet::Affine<
+                    T,
+                    50,
+                    10,
+                > as ::staticnet::infer::FreezeAs<
+                    T,
+                    <::staticnet::Affine<T, 50, 10> as ::staticnet::Layer<T>>::In,
+                    <::staticnet::Affine<T, 50, 10> as ::staticnet::Layer<T>>::Out,
+                >>::Frozen,
             >,
         >,
     >;
