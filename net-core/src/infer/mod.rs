@@ -12,7 +12,7 @@
 //! first call at a batch size, predicting allocates nothing.
 //!
 //! Every layer takes part through [`Freeze`], the companion of
-//! [`Layer`](crate::Layer): its frozen form is an [`Infer`]. The built-in
+//! [`Layer`]: its frozen form is an [`Infer`]. The built-in
 //! layers, `Residual` and every network `network!` declares have one; a
 //! layer of one's own writes its two impls (the README's "Serving a
 //! trained net"), and a network holding a layer without them still trains,
@@ -68,10 +68,6 @@ impl<T: Scalar, L: Freeze<T>> FreezeAs<T, L::In, L::Out> for L {
         self.freeze()
     }
 }
-
-/// A layer's frozen form, as `network!` names it.
-#[doc(hidden)]
-pub type FrozenLayer<T, L> = <L as FreezeAs<T, <L as Layer<T>>::In, <L as Layer<T>>::Out>>::Frozen;
 
 /// A frozen layer: the forward pass of inference through `&self`, writing
 /// into a scratch of the caller's.
