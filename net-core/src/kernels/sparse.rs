@@ -300,6 +300,13 @@ impl<T: Kernels> SparseAffine<T> {
         stride
     }
 
+    /// Scans `x` (column-major, `rows` rows): its number of inputs when it
+    /// is sparse enough for these loops.
+    fn sparse_inputs(&mut self, x: &[T], rows: usize) -> Option<usize> {
+        self.nonzeros.scan(x, rows);
+        self.nonzeros.is_sparse().then(|| self.nonzeros.columns())
+    }
+
     /// `y ← x·W + b`, when `x` (column-major, `rows` rows) is sparse enough;
     /// `w` and `y` are column-major. Returns whether it was.
     pub(crate) fn try_forward(
@@ -310,11 +317,10 @@ impl<T: Kernels> SparseAffine<T> {
         bias: &[T],
         y: &mut [T],
     ) -> bool {
-        self.nonzeros.scan(x, rows);
-        if !self.nonzeros.is_sparse() {
+        let Some(inputs) = self.sparse_inputs(x, rows) else {
             return false;
-        }
-        let (inputs, outputs) = (self.nonzeros.columns(), bias.len());
+        };
+        let outputs = bias.len();
         assert!(w.len() == inputs * outputs);
         let stride = self.size_rows(outputs);
         // SAFETY: the lengths were checked above and set by the resize;
@@ -344,12 +350,10 @@ impl<T: Kernels> SparseAffine<T> {
         bias: &[T],
         y: &mut [T],
     ) -> bool {
-        self.nonzeros.scan(x, rows);
-        if !self.nonzeros.is_sparse() {
+        let Some(inputs) = self.sparse_inputs(x, rows) else {
             return false;
-        }
-        let (inputs, outputs) = (self.nonzeros.columns(), bias.len());
-        let stride = outputs.next_multiple_of(PAD);
+        };
+        let stride = row_stride(bias.len());
         assert!(weight_rows.len() == inputs * stride);
         self.sample_rows.resize(rows * stride, T::zero());
         self.forward_rows(x, rows, Some(weight_rows), stride, bias, y);
