@@ -53,9 +53,7 @@ impl<T: Scalar, B: Infer<T>> Default for Scratch<T, B> {
 
 impl<T: Scalar, B: Infer<T>> core::fmt::Debug for Scratch<T, B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Scratch")
-            .field("batch_size", &self.classes.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Scratch").finish_non_exhaustive()
     }
 }
 
