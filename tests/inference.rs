@@ -217,6 +217,34 @@ fn one_model_shared_by_threads_predicts_as_one_thread_does() {
     assert_eq!(halves.concat(), alone);
 }
 
+#[test]
+fn an_empty_batch_gives_no_classes_and_a_nan_sample_no_panic() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let net = TwoLayerNet::init(&mut rng, Init::He);
+    let model = net.freeze();
+    let mut scratch = model.scratch();
+    let empty = Batch::<f32, Const<784>>::zeros(0);
+    assert!(model.classify(&empty, &mut scratch).is_empty());
+    assert_eq!(model.probabilities(&empty, &mut scratch).nrows(), 0);
+    let conv = SmallConvNet::<f32>::init(&mut rng, Init::He).freeze();
+    let mut conv_scratch = conv.scratch();
+    assert!(
+        conv.classify(
+            &ImageBatch::<f32, Chw<_, _, _>>::zeros(0),
+            &mut conv_scratch
+        )
+        .is_empty()
+    );
+    let mut sample = vec![0.5f32; 784];
+    sample[3] = f32::NAN;
+    let scores = model.predict_sample(&sample, &mut scratch).unwrap();
+    assert!(
+        scores.iter().all(|s| s.is_nan()),
+        "a NaN input gives NaN scores, as training does"
+    );
+    assert!(model.classify_sample(&sample, &mut scratch).unwrap() < 10);
+}
+
 /// The frozen type can be named, for a field.
 struct Service {
     model: Frozen<TwoLayerNet>,
