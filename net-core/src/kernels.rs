@@ -26,8 +26,8 @@
 //! - `softmax.rs`: the softmax of each row of a batch;
 //! - `convert.rs`: bytes into floats, for `data/`;
 //! - `threads.rs`: work cut between the threads of `threads/pool.rs`;
-//! - `exp.rs`, `sum.rs`, `prefetch.rs`: a vectorized `exp`, a sum, a
-//!   cache hint.
+//! - `exp.rs`, `sum.rs`, `prefetch.rs`, `relu.rs`: a vectorized `exp`, a
+//!   sum, a cache hint, the ReLU.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -39,6 +39,7 @@ mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod loops;
 mod prefetch;
+mod relu;
 mod row_product;
 mod softmax;
 pub(crate) mod sparse;
@@ -49,6 +50,7 @@ pub(crate) use convert::transpose_bytes;
 pub use dispatch::Kernels;
 pub(crate) use gemm::{gemm, gemm_nt, gemm_tn};
 pub(crate) use prefetch::prefetch;
+pub(crate) use relu::{relu, relu_in_place};
 pub(crate) use row_product::add_row_product;
 pub(crate) use softmax::SoftmaxRows;
 pub(crate) use sparse::transpose;

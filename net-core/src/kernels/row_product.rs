@@ -42,8 +42,8 @@ pub(crate) fn add_row_product<T: Kernels>(
     }
     let nonzeros = &nonzeros[..count];
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features.
+    if T::avx2().is_some() {
+        // SAFETY: the CPU has AVX2 and FMA, which `avx2` checked.
         return unsafe { fused(x, nonzeros, rows, stride, sums) };
     }
     add(x, nonzeros, rows, stride, sums, |sum, w, x| sum + w * x);

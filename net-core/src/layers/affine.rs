@@ -8,12 +8,10 @@ use core::marker::PhantomData;
 
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
-use super::relu::relu;
 use crate::infer::{Freeze, Infer, Pointwise};
-use crate::kernels::add_row_product;
 use crate::kernels::sparse::SparseAffine;
 use crate::kernels::sparse::{row_stride, weight_rows};
-use crate::kernels::{gemm, gemm_nt, gemm_tn, sum};
+use crate::kernels::{add_row_product, gemm, gemm_nt, gemm_tn, relu_in_place, sum};
 use crate::{
     Batch, Init, Layer, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar, Width,
@@ -351,7 +349,7 @@ impl<T: Scalar, I: Width, O: Width> Infer<T> for FrozenAffine<T, I, O> {
             gemm(T::one(), &x, &w, T::one(), &mut y);
         }
         if self.relu {
-            out.as_mut_slice().iter_mut().for_each(|y| *y = relu(*y));
+            relu_in_place(out.as_mut_slice());
         }
         O::batch(out)
     }

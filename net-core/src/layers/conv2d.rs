@@ -11,7 +11,7 @@ use crate::image::{Sizes, SlidingWindow, WindowOut};
 use crate::infer::{Freeze, Infer, Output, Pointwise};
 use crate::kernels::conv::Window;
 use crate::kernels::conv::{Shifted, col2im, gemm_shifted, gemm_tn_shifted, im2col};
-use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, sum, threads};
+use crate::kernels::{Items, for_each_part, gemm, gemm_nt, gemm_tn, relu_in_place, sum, threads};
 use crate::{
     Batch, BatchStorage, Init, Layer, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
     Scalar,
@@ -326,10 +326,10 @@ fn convolve<T: Scalar>(
     run.col.resize(pixels * patch, T::zero());
     im2col(window, 1, x, &mut run.col);
     let col = DMatrixView::from_slice(&run.col, pixels, patch);
-    let mut y = DMatrixViewMut::from_slice(y, pixels, filters.ncols());
-    gemm(T::one(), &col, filters, beta, &mut y);
+    let mut product = DMatrixViewMut::from_slice(y, pixels, filters.ncols());
+    gemm(T::one(), &col, filters, beta, &mut product);
     if relu {
-        y.iter_mut().for_each(|y| *y = super::relu::relu(*y));
+        relu_in_place(y);
     }
 }
 

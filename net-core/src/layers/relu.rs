@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use rand::RngCore;
 
 use crate::infer::{Freeze, Infer, Output, Pointwise};
-use crate::kernels::for_each_chunk;
+use crate::kernels::{for_each_chunk, relu};
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// `y = max(x, 0)`, element by element, for any sample shape `S`.
@@ -61,8 +61,7 @@ impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
         let x = x.as_slice();
         for_each_chunk(x.len(), 1, self.out.as_mut_slice(), &|range, out| {
             for (y, &x) in out.iter_mut().zip(&x[range]) {
-                // As the book's mask, `x <= 0`: a NaN passes through.
-                *y = if x <= T::zero() { T::zero() } else { x };
+                *y = relu(x);
             }
         });
         &self.out
@@ -123,12 +122,6 @@ impl<T: Scalar, S: Shape> Infer<T> for FrozenRelu<S> {
     fn skip(&mut self) {
         self.skipped = true;
     }
-}
-
-/// The book's ReLU of one value, `x <= 0` masked: a NaN passes through.
-#[inline(always)]
-pub(crate) fn relu<T: Scalar>(x: T) -> T {
-    if x <= T::zero() { T::zero() } else { x }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 use super::runs::shifted_slack;
 use super::window::Window;
 use crate::kernels::dispatch::Kernels;
+use crate::kernels::relu_in_place;
 
 /// A stride-1 window over a padded copy of the image.
 #[derive(Clone, Debug)]
@@ -108,8 +109,8 @@ impl Shifted {
     /// [`rows`](Self::rows) by the `y`'s channels.
     pub fn unpad<T: Kernels>(&self, product: &[T], bias: Option<&[T]>, relu: bool, y: &mut [T]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has the feature.
+        if T::avx2().is_some() {
+            // SAFETY: the CPU has AVX2 (and FMA), which `avx2` checked.
             return unsafe { self.unpad_avx2(product, bias, relu, y) };
         }
         self.unpad_each(product, bias, relu, y);
@@ -145,10 +146,7 @@ impl Shifted {
                 }
             }
             if relu {
-                // As the book's mask, `x <= 0`: a NaN passes through.
-                for v in channel {
-                    *v = if *v <= T::zero() { T::zero() } else { *v };
-                }
+                relu_in_place(channel);
             }
         }
     }
