@@ -144,19 +144,23 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
         // Column-major: each feature's values over the batch are one
         // contiguous column.
         let height = rows.max(1);
-        let columns = x.as_slice().chunks_exact(height);
-        let outs = self.out.as_mut_slice().chunks_exact_mut(height);
         if !self.training {
-            let epsilon = T::of_f64(EPSILON);
-            for (j, (column, out)) in columns.zip(outs).enumerate() {
-                let std = (self.running_var[j] + epsilon).sqrt();
-                let (mean, gamma, beta) = (self.running_mean[j], self.gamma[j], self.beta[j]);
-                for (y, &x) in out.iter_mut().zip(column) {
-                    *y = gamma * ((x - mean) / std) + beta;
-                }
-            }
+            let stats = [
+                &self.gamma,
+                &self.beta,
+                &self.running_mean,
+                &self.running_var,
+            ];
+            normalize(
+                x.as_slice(),
+                height,
+                self.out.as_mut_slice(),
+                stats.map(|s| &s[..]),
+            );
             return &self.out;
         }
+        let columns = x.as_slice().chunks_exact(height);
+        let outs = self.out.as_mut_slice().chunks_exact_mut(height);
         self.xc.set_batch_size(rows);
         self.xn.set_batch_size(rows);
         let (epsilon, momentum) = (T::of_f64(EPSILON), T::of_f64(MOMENTUM));
@@ -296,6 +300,26 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
     }
 }
 
+/// Inference mode, `y = γ·(x − mean)/√(var + ε) + β` with the running
+/// statistics, feature by feature over a column-major batch of `height`
+/// rows (each feature's values one contiguous column): the training
+/// layer's and the frozen one's.
+fn normalize<T: Scalar>(x: &[T], height: usize, out: &mut [T], stats: [&[T]; 4]) {
+    let [gamma, beta, mean, var] = stats;
+    let columns = x.chunks_exact(height).zip(out.chunks_exact_mut(height));
+    for (j, (column, out)) in columns.enumerate() {
+        let (mean, std, gamma, beta) = (mean[j], inference_std(var[j]), gamma[j], beta[j]);
+        for (y, &x) in out.iter_mut().zip(column) {
+            *y = gamma * ((x - mean) / std) + beta;
+        }
+    }
+}
+
+/// `√(var + ε)`, inference mode's divisor.
+fn inference_std<T: Scalar>(var: T) -> T {
+    (var + T::of_f64(EPSILON)).sqrt()
+}
+
 /// Batch normalization frozen for inference ([`Freeze`]): the running
 /// statistics, `y = γ·(x − mean)/√(var + ε) + β`; folded into an `Affine`
 /// directly before it (`W·diag(s)`, `(b − mean)·s + β` with `s = γ/√(var + ε)`).
@@ -304,7 +328,7 @@ pub struct FrozenBatchNorm<T, S> {
     gamma: Vec<T>,
     beta: Vec<T>,
     mean: Vec<T>,
-    std: Vec<T>,
+    var: Vec<T>,
     skipped: bool,
     shape: PhantomData<fn() -> S>,
 }
@@ -313,16 +337,11 @@ impl<T: Scalar, const N: usize> Freeze<T> for BatchNorm<T, Const<N>> {
     type Frozen = FrozenBatchNorm<T, Const<N>>;
 
     fn freeze(&self) -> Self::Frozen {
-        let epsilon = T::of_f64(EPSILON);
         FrozenBatchNorm {
             gamma: self.gamma.clone(),
             beta: self.beta.clone(),
             mean: self.running_mean.clone(),
-            std: self
-                .running_var
-                .iter()
-                .map(|&v| (v + epsilon).sqrt())
-                .collect(),
+            var: self.running_var.clone(),
             skipped: false,
             shape: PhantomData,
         }
@@ -342,18 +361,14 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
         if self.skipped {
             return x;
         }
-        // As the training layer's inference mode, feature by feature (each
-        // feature's values are one column).
         let out = out.sized_like(x);
-        let height = x.batch_size().max(1);
-        let columns = x.as_slice().chunks_exact(height);
-        let outs = out.as_mut_slice().chunks_exact_mut(height);
-        for (j, (column, out)) in columns.zip(outs).enumerate() {
-            let (mean, std, gamma, beta) = (self.mean[j], self.std[j], self.gamma[j], self.beta[j]);
-            for (y, &x) in out.iter_mut().zip(column) {
-                *y = gamma * ((x - mean) / std) + beta;
-            }
-        }
+        let stats = [&self.gamma, &self.beta, &self.mean, &self.var];
+        normalize(
+            x.as_slice(),
+            x.batch_size().max(1),
+            out.as_mut_slice(),
+            stats.map(|s| &s[..]),
+        );
         out
     }
 
@@ -364,8 +379,8 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
         let scale: Vec<T> = self
             .gamma
             .iter()
-            .zip(&self.std)
-            .map(|(&g, &s)| g / s)
+            .zip(&self.var)
+            .map(|(&g, &v)| g / inference_std(v))
             .collect();
         let shift = (self.beta.iter().zip(&self.mean).zip(&scale))
             .map(|((&beta, &mean), &s)| beta - mean * s)
