@@ -3,7 +3,7 @@
 
 use rand::RngCore;
 
-use crate::targets::argmax_row;
+use crate::targets::{argmax_row, classes_of};
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, ParamMut, ParamName, ParamRef,
     ParamShape, ParamUpdate, Scalar, Shape, Targets, TargetsError,
@@ -200,11 +200,7 @@ pub trait Network<T: Scalar>: Sized {
 
     /// The class of each sample of `x`: the index of its highest score.
     fn classify(&mut self, x: &Batch<T, Self::In>) -> Vec<usize> {
-        let y = self.predict(x);
-        let rows = y.batch_size();
-        (0..rows)
-            .map(|n| argmax_row(y.as_slice(), rows, n))
-            .collect()
+        classes_of::<T, Self::Out>(self.predict(x)).collect()
     }
 
     /// [`loss`](Network::loss), with the targets checked first: an empty

@@ -132,6 +132,13 @@ pub enum TargetsError {
     },
 }
 
+/// The class of each sample of the scores `y`: the index of its highest
+/// score ([`argmax_row`]).
+pub(crate) fn classes_of<T: Scalar, S: Shape>(y: &Batch<T, S>) -> impl Iterator<Item = usize> + '_ {
+    let rows = y.batch_size();
+    (0..rows).map(move |n| argmax_row(y.as_slice(), rows, n))
+}
+
 /// The column of the largest entry of row `n` of a column-major matrix with
 /// `rows` rows (the first one on ties, as NumPy's `argmax`).
 pub(crate) fn argmax_row<T: Scalar>(values: &[T], rows: usize, n: usize) -> usize {

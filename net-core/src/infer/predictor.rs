@@ -2,8 +2,8 @@
 
 use super::{FoldList, Infer};
 use crate::kernels::{SoftmaxRows, alone};
-use crate::targets::argmax_row;
-use crate::{Batch, BatchStorage, FixedShape, Scalar};
+use crate::targets::{argmax_row, classes_of};
+use crate::{Batch, BatchStorage, FixedShape, Scalar, Shape};
 
 /// A trained network frozen for inference ([`FreezeNetwork::freeze`]):
 /// its layers `B` (a chain of [`Infer`]s, folded), read through `&self`.
@@ -110,12 +110,13 @@ where
         x: &'s Batch<T, B::In>,
         scratch: &'s mut Scratch<T, B>,
     ) -> &'s Batch<T, B::Out> {
-        let y = self.run(x, &mut scratch.layers);
-        let rows = y.batch_size();
-        scratch.probabilities.set_batch_size(rows);
-        let probabilities = scratch.probabilities.as_mut_slice();
-        scratch.softmax.softmax(y.as_slice(), rows, probabilities);
-        &scratch.probabilities
+        let Scratch {
+            layers,
+            probabilities,
+            softmax,
+            ..
+        } = scratch;
+        softmax_into::<T, B::Out>(self.run(x, layers), probabilities, softmax)
     }
 
     /// The class of each sample of `x`: the index of its highest score.
@@ -125,11 +126,8 @@ where
         scratch: &'s mut Scratch<T, B>,
     ) -> &'s [usize] {
         let y = self.run(x, &mut scratch.layers);
-        let rows = y.batch_size();
         scratch.classes.clear();
-        scratch
-            .classes
-            .extend((0..rows).map(|n| argmax_row(y.as_slice(), rows, n)));
+        scratch.classes.extend(classes_of::<T, B::Out>(y));
         &scratch.classes
     }
 
@@ -167,10 +165,7 @@ where
             ..
         } = scratch;
         load_sample::<T, B::In>(x, sample)?;
-        let y = self.run(x, layers);
-        probabilities.set_batch_size(1);
-        softmax.softmax(y.as_slice(), 1, probabilities.as_mut_slice());
-        Ok(probabilities.as_slice())
+        Ok(softmax_into::<T, B::Out>(self.run(x, layers), probabilities, softmax).as_slice())
     }
 
     /// The class of one sample: the index of its highest score.
@@ -185,6 +180,18 @@ where
         let scores = self.predict_sample(sample, scratch)?;
         Ok(argmax_row(scores, 1, 0))
     }
+}
+
+/// `probabilities ←` the row-wise softmax of the scores `y`.
+fn softmax_into<'p, T: Scalar, S: Shape>(
+    y: &Batch<T, S>,
+    probabilities: &'p mut Batch<T, S>,
+    softmax: &mut SoftmaxRows<T>,
+) -> &'p Batch<T, S> {
+    let rows = y.batch_size();
+    probabilities.set_batch_size(rows);
+    softmax.softmax(y.as_slice(), rows, probabilities.as_mut_slice());
+    probabilities
 }
 
 /// `batch ←` one sample of `values`.
