@@ -347,8 +347,6 @@ mod tests {
         ]);
     }
 
-    /// With padding, a window of negative pixels has the padding's zero as
-    /// its maximum, and passes no gradient.
     /// The frozen layer's 2×2 path gives the training layer's maxima bit
     /// for bit, NaN and odd sizes (the last row and column left out)
     /// included.
@@ -367,6 +365,8 @@ mod tests {
         assert_eq!(bits(got), bits(&expected));
     }
 
+    /// With padding, a window of negative pixels has the padding's zero as
+    /// its maximum, and passes no gradient.
     #[test]
     fn padding_is_a_zero_without_gradient() {
         let mut pool = MaxPool2d::<f64, Chw<U1, U2, U2>, U2, U2, U2, U1>::new();
