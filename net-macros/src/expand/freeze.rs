@@ -8,7 +8,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::Network;
+use super::{Network, where_and};
 use crate::catalog::Kind;
 use crate::model::Resolved;
 
@@ -36,10 +36,12 @@ impl Network<'_> {
     pub(super) fn freeze_impl(&self) -> TokenStream {
         let name = &self.decl.name;
         let shapes: Vec<_> = self.layers.iter().copied().map(shapes).collect();
-        let freeze_as = |(input, output): &(TokenStream, TokenStream)| quote!(::staticnet::infer::FreezeAs<T, #input, #output>);
-        let bounds = self.layers.iter().zip(&shapes).map(|(l, (input, output))| {
-            let ty = l.ty();
-            quote_spanned!(l.decl.name.span()=> #ty: ::staticnet::infer::FreezeAs<T, #input, #output>)
+        // Spanned at the layer, so that a layer without `Freeze` is named
+        // at its tokens.
+        let freeze_as = |layer: &Resolved<'_>, (input, output): &(TokenStream, TokenStream)| quote_spanned!(layer.decl.name.span()=> ::staticnet::infer::FreezeAs<T, #input, #output>);
+        let bounds = self.layers.iter().zip(&shapes).map(|(l, shape)| {
+            let (ty, trait_) = (l.ty(), freeze_as(l, shape));
+            quote_spanned!(l.decl.name.span()=> #ty: #trait_)
         });
         // Each output is the next input: when two layers disagree (the
         // compiler's check has said so, at the layer), the network has no
@@ -48,17 +50,13 @@ impl Network<'_> {
             let ((_, out), (next, _)) = (&pair[0], &pair[1]);
             quote!(#out: ::staticnet::infer::Feeds<#next>)
         });
-        let where_clause = &self.decl.where_clause;
-        let where_clause = if where_clause.is_empty() {
-            quote!(where #(#bounds,)* #(#pairs,)*)
-        } else {
-            quote!(#where_clause, #(#bounds,)* #(#pairs,)*)
-        };
+        let where_clause = where_and(self.decl);
+        let where_clause = quote!(#where_clause #(#bounds,)* #(#pairs,)*);
         // Then<A, Then<B, C>>, from the last layer back.
         let mut layers = self.layers.iter().zip(&shapes).rev();
         let (last, last_shapes) = layers.next().expect("a valid network has a layer");
         let frozen = |layer: &Resolved<'_>, shape: &(TokenStream, TokenStream)| {
-            let (ty, trait_) = (layer.ty(), freeze_as(shape));
+            let (ty, trait_) = (layer.ty(), freeze_as(layer, shape));
             quote!(<#ty as #trait_>::Frozen)
         };
         let freeze =

@@ -9,7 +9,7 @@ use super::checks::through;
 use super::passes::First;
 use super::runtime::runtime_impl;
 use super::signatures::{LayerMethod, NetworkMethod, layer_methods, network_methods};
-use super::{Network, local};
+use super::{Network, local, where_and};
 use crate::model::Resolved;
 use crate::model::dims::Dims;
 
@@ -190,11 +190,7 @@ impl Network<'_> {
     pub(super) fn untrainable(&self) -> TokenStream {
         let name = &self.decl.name;
         let where_clause = &self.decl.where_clause;
-        let bound = if where_clause.is_empty() {
-            quote!(where)
-        } else {
-            quote!(#where_clause,)
-        };
+        let bound = where_and(self.decl);
         let rng = local("rng");
         quote! {
             impl<T: ::staticnet::Scalar, S> #name<T, S> #where_clause {

@@ -59,6 +59,17 @@ struct Network<'a> {
     runtime: &'a [RuntimeBoundary],
 }
 
+/// The declaration's `where` clause, open for more bounds after it: `where`
+/// alone, or the clause and a comma.
+fn where_and(decl: &NetworkDecl) -> TokenStream {
+    let where_clause = &decl.where_clause;
+    if where_clause.is_empty() {
+        quote!(where)
+    } else {
+        quote!(#where_clause,)
+    }
+}
+
 /// A name the user's code cannot see or shadow.
 fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
