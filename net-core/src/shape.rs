@@ -186,6 +186,19 @@ pub struct PartialSample {
     pub per_sample: usize,
 }
 
+/// `out ← f(x)` value by value, `out` sized as `x`: an elementwise layer's
+/// forward pass, in training and frozen.
+pub(crate) fn map_batch<T: Scalar, S: Shape>(
+    out: &mut Batch<T, S>,
+    x: &Batch<T, S>,
+    f: impl Fn(T) -> T,
+) {
+    out.set_size_like(x);
+    for (y, &x) in out.as_mut_slice().iter_mut().zip(x.as_slice()) {
+        *y = f(x);
+    }
+}
+
 /// A batch built from its samples, one array per row, as the book writes
 /// `np.array([[1.0, -0.5], [-2.0, 3.0]])`.
 ///

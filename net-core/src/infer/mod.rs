@@ -22,6 +22,7 @@
 mod fold;
 mod predictor;
 
+use crate::shape::map_batch;
 use crate::{Batch, BatchStorage, Layer, Scalar, Shape};
 
 pub use fold::{FoldList, Pointwise};
@@ -227,11 +228,8 @@ impl<T: Scalar, S: Shape> Output<T, S> {
 
     /// `f(x)` value by value, into the buffer sized as `x`.
     pub fn map(&mut self, x: &Batch<T, S>, f: impl Fn(T) -> T) -> &Batch<T, S> {
-        let out = self.sized_like(x);
-        for (y, &x) in out.as_mut_slice().iter_mut().zip(x.as_slice()) {
-            *y = f(x);
-        }
-        out
+        map_batch::<T, S>(&mut self.0, x, f);
+        &self.0
     }
 }
 

@@ -6,6 +6,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use core::marker::PhantomData;
 
 use crate::infer::{Freeze, Infer, Output, Pointwise};
+use crate::shape::map_batch;
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// The book's default fraction of units dropped.
@@ -120,15 +121,13 @@ impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_size_like(x);
-        let x = x.as_slice();
         if !self.training {
             let scale = T::of_f64(1.0 - self.ratio);
-            for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x) {
-                *y = x * scale;
-            }
+            map_batch::<T, S>(&mut self.out, x, |x| x * scale);
             return &self.out;
         }
+        self.out.set_size_like(x);
+        let x = x.as_slice();
         if !(self.hold_mask && self.mask.len() == x.len()) {
             self.mask.resize(x.len(), T::zero());
             for keep in &mut self.mask {

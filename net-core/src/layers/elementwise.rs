@@ -6,6 +6,7 @@ use rand::RngCore;
 use core::marker::PhantomData;
 
 use crate::infer::{Freeze, Infer, Output};
+use crate::shape::map_batch;
 use crate::{Batch, BatchStorage, Init, InitBefore, Layer, Scalar, Shape};
 
 /// A function of one value and its derivative: what [`Elementwise`] applies
@@ -96,10 +97,7 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn> Layer<T> for Elementwise<T, S, F> {
     }
 
     fn forward(&mut self, x: &Batch<T, S>) -> &Batch<T, S> {
-        self.out.set_size_like(x);
-        for (y, &x) in self.out.as_mut_slice().iter_mut().zip(x.as_slice()) {
-            *y = self.f.value(x);
-        }
+        map_batch::<T, S>(&mut self.out, x, |x| self.f.value(x));
         &self.out
     }
 
