@@ -48,15 +48,9 @@ pub fn compare<N, B>(
     let (times, total) = time_shared(&model, inputs, threads, passes);
     print_result("staticnet", name, batch, threads, &times, total);
     let start = Instant::now();
-    let mut times = Vec::with_capacity(inputs.len());
-    for x in inputs.iter().cycle().take(WARMUP) {
+    let times = time_calls(inputs, 1, |x| {
         std::hint::black_box(net.predict(x));
-    }
-    for x in inputs {
-        let call = Instant::now();
-        std::hint::black_box(net.predict(x));
-        times.push(call.elapsed().as_secs_f64());
-    }
+    });
     let total = start.elapsed().as_secs_f64();
     print_result("staticnet-training-struct", name, batch, 1, &times, total);
 }
@@ -82,16 +76,9 @@ where
             .map(|part| {
                 scope.spawn(move || {
                     let mut scratch = model.scratch();
-                    for x in part.iter().cycle().take(WARMUP) {
+                    time_calls(part, passes, |x| {
                         std::hint::black_box(model.predict(x, &mut scratch));
-                    }
-                    let all = part.iter().cycle().take(part.len() * passes);
-                    all.map(|x| {
-                        let call = Instant::now();
-                        std::hint::black_box(model.predict(x, &mut scratch));
-                        call.elapsed().as_secs_f64()
                     })
-                    .collect::<Vec<f64>>()
                 })
             })
             .collect();
@@ -103,6 +90,23 @@ where
     (times, start.elapsed().as_secs_f64())
 }
 
+/// `call` on [`WARMUP`] inputs, then timed on each of `inputs`, `passes`
+/// times over: the seconds of each timed call.
+fn time_calls<X>(inputs: &[X], passes: usize, mut call: impl FnMut(&X)) -> Vec<f64> {
+    for x in inputs.iter().cycle().take(WARMUP) {
+        call(x);
+    }
+    let all = inputs.iter().cycle().take(inputs.len() * passes);
+    all.map(|x| {
+        let start = Instant::now();
+        call(x);
+        start.elapsed().as_secs_f64()
+    })
+    .collect()
+}
+
+/// One `RESULT` line: the median and 99th percentile of the per-call
+/// times, per image, and the wall time.
 fn print_result(who: &str, net: &str, batch: usize, threads: usize, times: &[f64], total: f64) {
     let mut per_image: Vec<f64> = times.iter().map(|t| t * 1e6 / batch as f64).collect();
     per_image.sort_by(f64::total_cmp);
