@@ -9,7 +9,7 @@
 //!
 //! - The hidden size is read from the file (the shape of `W1` is
 //!   `[784, H]`, any `H`), as is the scalar type (`F32` or `F64`);
-//!   `--hidden` overrides the size.
+//!   `--hidden H` says which size the file must have.
 //! - A PNG (grayscale, gray + alpha, RGB, RGBA or palette; 8 or 16 bits)
 //!   is turned into what the network was trained on: grayscale, white on
 //!   black (a mostly light image is inverted), 28×28 (any other size is
@@ -69,7 +69,7 @@ struct Args {
     /// Which image of the IDX file, from 0.
     #[arg(long, value_name = "I", requires = "idx")]
     index: Option<usize>,
-    /// The hidden size, instead of the one read from the weights.
+    /// The hidden size the weights must have (any, when not given).
     #[arg(long, value_name = "H", value_parser = parse_hidden)]
     hidden: Option<usize>,
     /// Also print the 28×28 image the network sees, as text.
@@ -113,7 +113,13 @@ fn main() -> ExitCode {
 /// Classifies the image the arguments name; returns the report to print.
 fn run(args: &Args) -> Result<String, Failure> {
     let weights = inspect_weights(&args.weights)?;
-    let hidden = args.hidden.unwrap_or(weights.hidden);
+    let hidden = weights.hidden;
+    if let Some(expected) = args.hidden.filter(|&h| h != hidden) {
+        return Err(Failure::Runtime(format!(
+            "`W1` has shape [784, {hidden}] in `{}`, but --hidden {expected} asks for [784, {expected}]",
+            args.weights.display()
+        )));
+    }
     let (pixels, source, truth) = match (&args.png, &args.idx, args.index) {
         (Some(png), _, _) => (read_png(png)?, format!("{}", png.display()), None),
         (None, Some(idx), Some(index)) => {
@@ -127,9 +133,9 @@ fn run(args: &Args) -> Result<String, Failure> {
             ));
         }
     };
-    let loaded = match weights.dtype {
-        Dtype::F32 => classify::<f32>(hidden, &args.weights, weights.checkpoint, &pixels)?,
-        Dtype::F64 => classify::<f64>(hidden, &args.weights, weights.checkpoint, &pixels)?,
+    let scores = match weights.dtype {
+        Dtype::F32 => classify::<f32>(&args.weights, &pixels)?,
+        Dtype::F64 => classify::<f64>(&args.weights, &pixels)?,
     };
 
     let mut out = String::new();
@@ -140,13 +146,14 @@ fn run(args: &Args) -> Result<String, Failure> {
         args.weights.display(),
         weights.dtype.name()
     );
-    let _ = match loaded.iteration {
-        Some(iteration) => writeln!(out, ", checkpoint at iteration {iteration})"),
-        None => writeln!(out, ")"),
+    let _ = match (weights.checkpoint, weights.iteration) {
+        (true, Some(iteration)) => writeln!(out, ", checkpoint at iteration {iteration})"),
+        (true, None) => writeln!(out, ", checkpoint)"),
+        (false, _) => writeln!(out, ")"),
     };
     if args.show {
         out.push_str(&show::ascii_art(&pixels));
     }
-    show::write_prediction(&mut out, &loaded.scores, truth);
+    show::write_prediction(&mut out, &scores, truth);
     Ok(out)
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use staticnet::io::{load_checkpoint, load_weights, read_header};
+use staticnet::io::read_header;
 use staticnet::prelude::*;
 
 use crate::Failure;
@@ -36,8 +36,10 @@ pub struct WeightsInfo {
     /// The dtype of `W1`.
     pub dtype: Dtype,
     /// Whether the file is a checkpoint (weights plus metadata and maybe
-    /// optimizer state), to be read with `load_checkpoint`.
+    /// optimizer state).
     pub checkpoint: bool,
+    /// A checkpoint's iteration.
+    pub iteration: Option<u64>,
 }
 
 /// Reads the header of the weight file: the hidden size, the dtype, and
@@ -75,45 +77,16 @@ pub fn inspect_weights(path: &Path) -> Result<WeightsInfo, Failure> {
         hidden,
         dtype,
         checkpoint: header.checkpoint,
+        iteration: header.iteration,
     })
 }
 
-/// The network's scores for one image, and the checkpoint's iteration.
-pub struct Loaded {
-    pub scores: [f64; CLASSES],
-    pub iteration: Option<u64>,
-}
-
-/// Loads the weights into the two-layer net of `hidden` units and scores
-/// the image.
-pub fn classify<T: Scalar>(
-    hidden: usize,
-    path: &Path,
-    checkpoint: bool,
-    pixels: &Pixels,
-) -> Result<Loaded, Failure> {
-    // Every parameter is overwritten by the load; the draw does not matter.
-    let mut net =
-        TwoLayerNet::<T>::with_widths(&mut StdRng::seed_from_u64(0), Init::Auto, [hidden])
-            .map_err(|e| e.to_string())?;
-    let iteration = if checkpoint {
-        Some(
-            load_checkpoint(&mut net, path)
-                .map_err(|e| e.to_string())?
-                .iteration,
-        )
-    } else {
-        let loaded = load_weights(&mut net, path).map_err(|e| e.to_string())?;
-        if let Some(note) = loaded.note() {
-            eprintln!("note: {note}");
-        }
-        None
-    };
-    // Frozen for inference: one image, as a slice, on the batch-of-one path.
-    let (model, image): (_, Vec<T>) = (
-        net.freeze(),
-        pixels.iter().map(|&p| T::of_f64(p / 255.0)).collect(),
-    );
+/// The scores of the two-layer net the file holds (a weight file or a
+/// checkpoint, its hidden size read from it) for one image.
+pub fn classify<T: Scalar>(path: &Path, pixels: &Pixels) -> Result<[f64; CLASSES], Failure> {
+    let model = TwoLayerNet::<T>::load_frozen(path).map_err(|e| e.to_string())?;
+    // One image, as a slice, on the batch-of-one path.
+    let image: Vec<T> = pixels.iter().map(|&p| T::of_f64(p / 255.0)).collect();
     let mut scratch = model.scratch();
     let y = model
         .predict_sample(&image, &mut scratch)
@@ -122,5 +95,5 @@ pub fn classify<T: Scalar>(
     for (dst, &s) in scores.iter_mut().zip(y) {
         *dst = s.as_f64();
     }
-    Ok(Loaded { scores, iteration })
+    Ok(scores)
 }

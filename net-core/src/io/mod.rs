@@ -29,6 +29,8 @@
 //! optimizer's name in the file's `__metadata__` map. [`load_checkpoint`]
 //! loads the weights all-or-nothing, as [`load_weights`] does, and hands
 //! back a [`Checkpoint`] with the metadata and the state tensors.
+//! [`load_weights`] reads a checkpoint's weights alone, for a program that
+//! only predicts.
 //!
 //! # Choices
 //!

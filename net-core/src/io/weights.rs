@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::checkpoint::is_checkpoint;
+use super::checkpoint::{STATE_PREFIX, is_checkpoint};
 use super::format::{
     commit, encode_params, header_limit, parse, read_file, serialize, specs, stage_params,
 };
@@ -78,7 +78,10 @@ impl Loaded {
     }
 }
 
-/// Loads the weights of `net` from the bytes of a safetensors file.
+/// Loads the weights of `net` from the bytes of a safetensors file: a
+/// weights file, or a checkpoint, whose optimizer state and metadata are
+/// left aside (to resume training, [`load_checkpoint`](super::load_checkpoint)
+/// reads them).
 ///
 /// The file must hold exactly the network's parameters and buffers, by
 /// name, with the network's shapes and dtype, and finite values; a file
@@ -104,8 +107,11 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<Loaded, IoError> {
-    let parsed = parse(bytes, header_limit(specs(net, path)?.len()), path)?;
-    let staged = stage_params(net, &parsed, |_| false, path)?;
+    // A checkpoint holds up to three optimizer states per parameter.
+    let parsed = parse(bytes, header_limit(4 * specs(net, path)?.len()), path)?;
+    let checkpoint = is_checkpoint(&parsed.metadata);
+    let is_state = |name: &str| checkpoint && name.starts_with(STATE_PREFIX);
+    let staged = stage_params(net, &parsed, is_state, path)?;
     let loaded = Loaded {
         missing_buffers: staged.missing_buffers.clone(),
     };
@@ -153,8 +159,11 @@ pub struct FileHeader {
     pub tensors: BTreeMap<String, TensorHeader>,
     /// Whether the file is a staticnet checkpoint (weights, metadata and
     /// optimizer state), to be read with
-    /// [`load_checkpoint`](super::load_checkpoint), rather than weights.
+    /// [`load_checkpoint`](super::load_checkpoint) to resume training
+    /// (its weights alone load as a weights file's do).
     pub checkpoint: bool,
+    /// A checkpoint's iteration, when its metadata states one.
+    pub iteration: Option<u64>,
 }
 
 /// One tensor of a [`FileHeader`].
@@ -182,6 +191,9 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<FileHeader, IoError> {
     let parsed = parse(&bytes, u64::MAX, path)?;
     Ok(FileHeader {
         checkpoint: is_checkpoint(&parsed.metadata),
+        iteration: is_checkpoint(&parsed.metadata)
+            .then(|| parsed.metadata.get("iteration")?.parse().ok())
+            .flatten(),
         tensors: parsed
             .tensors
             .into_iter()

@@ -4,7 +4,8 @@
 //! through the layers ([`passes`], [`visits`]), the checks the compiler
 //! makes ([`checks`]), the functions of runtime widths ([`runtime`]), and,
 //! after errors, a fallback item ([`fallback`]) so that later uses of the
-//! type add no errors of their own, and the inference form ([`freeze`]).
+//! type add no errors of their own, the inference form ([`freeze`]), and
+//! the network read from a file ([`load`]).
 //! [`signatures`] spells each trait method once, for the impls and the
 //! fallback alike.
 
@@ -12,6 +13,7 @@ mod checks;
 mod fallback;
 mod freeze;
 mod impls;
+mod load;
 mod passes;
 mod runtime;
 mod signatures;
@@ -120,6 +122,7 @@ impl<'a> Network<'a> {
         let windows = self.window_checks();
         let checks = self.check_traits();
         let freeze = self.freeze_impl();
+        let load = self.loss.is_some().then(|| self.load_impl());
         quote! {
             #header {
                 #(#fields)*
@@ -133,6 +136,7 @@ impl<'a> Network<'a> {
             #checks
             #body
             #freeze
+            #load
         }
     }
 

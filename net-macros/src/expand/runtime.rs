@@ -107,10 +107,10 @@ pub(super) fn runtime_impl(
                 [#(#read),*]
             }
 
-            /// The network a weight file holds: the widths it leaves to run
-            /// time read from the file's tensors, then every parameter and
-            /// buffer loaded as [`load_weights`](::staticnet::io::load_weights)
-            /// does.
+            /// The network a weight file or a checkpoint holds: the widths
+            /// it leaves to run time read from the file's tensors, then
+            /// every parameter and buffer loaded as
+            /// [`load_weights`](::staticnet::io::load_weights) loads them.
             ///
             /// # Errors
             /// Those of `load_weights`, and
