@@ -55,7 +55,8 @@ pub use loss::LossLayer;
 pub use nalgebra::{self, Const, Dyn, OMatrix};
 pub use network::{Gradient, Gradients, Network};
 pub use param::{
-    BufferMut, BufferRef, HeapMatrix, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, Scope,
+    BufferMut, BufferRef, HeapMatrix, LayerTensors, ParamMatrix, ParamMut, ParamName, ParamRef,
+    ParamShape, Scope, TensorSpec,
 };
 pub use rand;
 pub use scalar::Scalar;

@@ -5,8 +5,8 @@ use rand::RngCore;
 
 use crate::targets::{argmax_row, classes_of};
 use crate::{
-    Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, ParamMut, ParamName, ParamRef,
-    ParamShape, ParamUpdate, Scalar, Shape, Targets, TargetsError,
+    Batch, BatchStorage, BufferMut, BufferRef, FixedShape, Init, LayerTensors, ParamMut, ParamName,
+    ParamRef, ParamShape, ParamUpdate, Scalar, Shape, Targets, TargetsError,
 };
 
 /// A stack of layers ending in a loss layer, as `network!` declares it.
@@ -106,6 +106,15 @@ pub trait Network<T: Scalar>: Sized {
     /// Calls `f` on each persistent buffer, mutably.
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
         let _ = f;
+    }
+
+    /// The layers that keep tensors in a file (parameters or buffers), in
+    /// the order they are declared, each with its tensors: what an
+    /// importer of another framework's weights matches layer by layer, and
+    /// names in its messages. `network!` writes it; a network written by
+    /// hand lists none, and an importer then has nothing to match.
+    fn tensor_layers(&self) -> Vec<LayerTensors> {
+        Vec::new()
     }
 
     /// A network with the book's initialization: weights `0.01·N(0, 1)`,

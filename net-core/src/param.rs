@@ -254,6 +254,32 @@ impl fmt::Display for ParamShape {
     }
 }
 
+/// One layer of a network with the tensors it keeps in a file, as
+/// [`Network::tensor_layers`](crate::Network::tensor_layers) lists them:
+/// what an importer of another framework's file matches, layer by layer,
+/// and names in its messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerTensors {
+    /// The layer as declared, such as `Affine<784, 50>`.
+    pub declared: &'static str,
+    /// Its field in the network's struct, such as `affine1`.
+    pub field: &'static str,
+    /// Its parameters, then its buffers, named as in a file (`W1`).
+    pub tensors: Vec<TensorSpec>,
+}
+
+/// A tensor of a layer: a parameter or a buffer, by name and shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// Its name in the network (`W1`, `running_mean1`, `block1.W1`).
+    pub name: ParamName,
+    /// Its shape.
+    pub shape: ParamShape,
+    /// Whether it is a buffer (state such as a running mean), not a
+    /// parameter.
+    pub buffer: bool,
+}
+
 /// A parameter and its gradient, read-only.
 #[derive(Debug)]
 pub struct ParamRef<'a, T> {

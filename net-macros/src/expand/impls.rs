@@ -71,12 +71,14 @@ impl Network<'_> {
             )
         });
         let default_scalar = self.default_scalar();
+        let tensor_layers = self.tensor_layers();
         quote! {
             impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for #name<T> #where_clause {
                 type In = #first_in;
                 type Out = ::staticnet::Const<#width>;
 
                 #methods
+                #tensor_layers
             }
 
             #default_scalar

@@ -44,3 +44,54 @@ impl Network<'_> {
         }
     }
 }
+
+impl Network<'_> {
+    /// The body of `Network::tensor_layers`: each layer as declared, with
+    /// the names its parameters and its buffers get from the visits above
+    /// (numbered apart, as each visit numbers them).
+    pub(super) fn tensor_layers(&self) -> TokenStream {
+        let (layers, names, layer_names, each, p) = (
+            local("layers"),
+            local("names"),
+            local("layer"),
+            local("each"),
+            local("p"),
+        );
+        let listed = self.layers.iter().map(|layer| {
+            let (field, declared) = (layer.field.to_string(), layer.decl.display());
+            quote!(::staticnet::LayerTensors { declared: #declared, field: #field, tensors: ::std::vec::Vec::new() })
+        });
+        let pass = |visit: Visit, buffer: bool| {
+            let (method, item) = (visit.method(), visit.item());
+            let calls = self.layers.iter().enumerate().map(|(k, layer)| {
+                let (field, field_name) = (&layer.field, layer.field.to_string());
+                quote! {
+                    let mut #layer_names = #names.layer(#field_name, &|#each| {
+                        ::staticnet::Layer::<T>::#method(&self.#field, &mut |#p| #each(#p.name))
+                    });
+                    ::staticnet::Layer::<T>::#method(&self.#field, &mut |#p: ::staticnet::#item<'_, T>| {
+                        #layers[#k].tensors.push(::staticnet::TensorSpec {
+                            name: #layer_names.name(#p.name),
+                            shape: #p.shape,
+                            buffer: #buffer,
+                        });
+                    });
+                }
+            });
+            quote! {
+                let mut #names = ::staticnet::__private::Names::new();
+                #(#calls)*
+            }
+        };
+        let (params, buffers) = (pass(Visit::Params, false), pass(Visit::Buffers, true));
+        quote! {
+            fn tensor_layers(&self) -> ::std::vec::Vec<::staticnet::LayerTensors> {
+                let mut #layers = ::std::vec![#(#listed),*];
+                { #params }
+                { #buffers }
+                #layers.retain(|l| !l.tensors.is_empty());
+                #layers
+            }
+        }
+    }
+}

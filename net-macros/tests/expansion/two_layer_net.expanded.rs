@@ -385,6 +385,161 @@ impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for TwoLayerNet<T> {
             );
         }
     }
+    fn tensor_layers(&self) -> ::std::vec::Vec<::staticnet::LayerTensors> {
+        let mut layers = ::std::vec![
+            ::staticnet::LayerTensors { declared : "Affine<784, 50>", field : "affine1",
+            tensors : ::std::vec::Vec::new() }, ::staticnet::LayerTensors { declared :
+            "Relu", field : "relu1", tensors : ::std::vec::Vec::new() },
+            ::staticnet::LayerTensors { declared : "Affine<50, 10>", field : "affine2",
+            tensors : ::std::vec::Vec::new() }
+        ];
+        {
+            let mut names = ::staticnet::__private::Names::new();
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.affine1,
+                &mut |p: ::staticnet::ParamRef<'_, T>| {
+                    layers[0usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: false,
+                        });
+                },
+            );
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.relu1,
+                &mut |p: ::staticnet::ParamRef<'_, T>| {
+                    layers[1usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: false,
+                        });
+                },
+            );
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_params(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_params(
+                &self.affine2,
+                &mut |p: ::staticnet::ParamRef<'_, T>| {
+                    layers[2usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: false,
+                        });
+                },
+            );
+        }
+        {
+            let mut names = ::staticnet::__private::Names::new();
+            let mut layer = names
+                .layer(
+                    "affine1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.affine1,
+                &mut |p: ::staticnet::BufferRef<'_, T>| {
+                    layers[0usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: true,
+                        });
+                },
+            );
+            let mut layer = names
+                .layer(
+                    "relu1",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.relu1, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.relu1,
+                &mut |p: ::staticnet::BufferRef<'_, T>| {
+                    layers[1usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: true,
+                        });
+                },
+            );
+            let mut layer = names
+                .layer(
+                    "affine2",
+                    &|each| {
+                        ::staticnet::Layer::<
+                            T,
+                        >::visit_buffers(&self.affine2, &mut |p| each(p.name))
+                    },
+                );
+            ::staticnet::Layer::<
+                T,
+            >::visit_buffers(
+                &self.affine2,
+                &mut |p: ::staticnet::BufferRef<'_, T>| {
+                    layers[2usize]
+                        .tensors
+                        .push(::staticnet::TensorSpec {
+                            name: layer.name(p.name),
+                            shape: p.shape,
+                            buffer: true,
+                        });
+                },
+            );
+        }
+        layers.retain(|l| !l.tensors.is_empty());
+        layers
+    }
 }
 impl TwoLayerNet<f32> {
     /// The network with `f32` scalars, drawn as `init` says:
