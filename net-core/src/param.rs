@@ -264,6 +264,9 @@ pub struct LayerTensors {
     pub declared: &'static str,
     /// Its field in the network's struct, such as `affine1`.
     pub field: &'static str,
+    /// Its place among the network's layers, from 0 (`Input` and the loss
+    /// not counted): the index of the same layer in an `nn.Sequential`.
+    pub position: usize,
     /// Its parameters, then its buffers, named as in a file (`W1`).
     pub tensors: Vec<TensorSpec>,
 }

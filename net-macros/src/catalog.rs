@@ -62,6 +62,8 @@ pub struct Fraction {
     pub meaning: &'static str,
     /// The layer's method that takes it: `with_ratio`.
     pub method: &'static str,
+    /// A value to show in messages: `0.5`.
+    pub example: &'static str,
 }
 
 /// A layer without an `Init::Auto` hint, a fraction or weights.
@@ -150,6 +152,7 @@ pub const LAYERS: &[LayerInfo] = &[
             what: "slope",
             meaning: "the slope of the negative side",
             method: "with_slope",
+            example: "0.01",
         }),
         usage: "`LeakyRelu` (or `LeakyRelu<slope>`)",
         ..PLAIN
@@ -165,7 +168,13 @@ pub const LAYERS: &[LayerInfo] = &[
         name: "BatchNorm",
         field: "batchnorm",
         fixed_width: true,
-        usage: "`BatchNorm`",
+        fraction: Some(Fraction {
+            what: "epsilon",
+            meaning: "added to the variance before its square root",
+            method: "with_epsilon",
+            example: "1e-5",
+        }),
+        usage: "`BatchNorm` (or `BatchNorm<epsilon>`)",
         ..PLAIN
     },
     LayerInfo {
@@ -175,6 +184,7 @@ pub const LAYERS: &[LayerInfo] = &[
             what: "drop ratio",
             meaning: "the fraction of units dropped in training",
             method: "with_ratio",
+            example: "0.5",
         }),
         usage: "`Dropout` (or `Dropout<ratio>`)",
         ..PLAIN

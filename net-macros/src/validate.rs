@@ -245,7 +245,7 @@ impl<'a> Validator<'a> {
     /// decimal literal. Returns its tokens when it is one.
     fn resolve_fraction(&mut self, layer: &LayerDecl, fraction: &Fraction) -> Option<TokenStream> {
         let name = &layer.name;
-        let what = fraction.what;
+        let (what, example) = (fraction.what, fraction.example);
         let args = layer.args.as_ref()?;
         let [tokens] = args.sizes.as_slice() else {
             let given = match args.sizes.len() {
@@ -254,7 +254,7 @@ impl<'a> Validator<'a> {
             };
             self.error(
                 &args.tokens,
-                format!("`{name}` takes one {what}, as in `{name}<0.5>`, but {given} given"),
+                format!("`{name}` takes one {what}, as in `{name}<{example}>`, but {given} given"),
             );
             return None;
         };
@@ -269,7 +269,7 @@ impl<'a> Validator<'a> {
             })) => {
                 self.error(
                     tokens,
-                    format!("`{text}` is not a fraction: the {what} of `{name}` is {}, a number from 0 up to 1, such as `{name}<0.5>`", fraction.meaning),
+                    format!("`{text}` is not a fraction: the {what} of `{name}` is {}, a number from 0 up to 1, such as `{name}<{example}>` (it keeps the width of the layer before it, so it takes no size)", fraction.meaning),
                 );
                 return None;
             }
@@ -283,7 +283,7 @@ impl<'a> Validator<'a> {
         let Some(value) = value else {
             self.error(
                 tokens,
-                format!("the {what} of `{name}` must be written as a decimal number, such as `{name}<0.5>`, not `{text}`"),
+                format!("the {what} of `{name}` must be written as a decimal number, such as `{name}<{example}>`, not `{text}`"),
             );
             return None;
         };

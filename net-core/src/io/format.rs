@@ -238,7 +238,7 @@ pub(crate) fn dtype_name<T: Scalar>() -> &'static str {
 
 /// Where the `k`-th value of a tensor of `shape` sits, in the book's
 /// row-major order.
-fn book_position(shape: ParamShape, k: usize) -> Vec<usize> {
+pub(crate) fn book_position(shape: ParamShape, k: usize) -> Vec<usize> {
     let dims = shape.dims();
     let mut position = vec![0; dims.len()];
     let mut rest = k;
@@ -267,7 +267,7 @@ pub(crate) fn param_shape(dims: &[usize]) -> Option<ParamShape> {
 /// A tensor ready to be written.
 pub(crate) struct OwnedTensor {
     dtype: Dtype,
-    shape: Vec<usize>,
+    pub shape: Vec<usize>,
     data: Vec<u8>,
 }
 
@@ -467,7 +467,7 @@ pub(crate) fn encode_params<T: Scalar, N: Network<T>>(
 
 /// The network's tensors decoded from a file, ready to be copied in.
 pub(crate) struct Staged<T> {
-    values: Vec<(String, Vec<T>)>,
+    pub values: Vec<(String, Vec<T>)>,
     /// The buffers the file lacks (it was written before buffers were
     /// saved); they keep their values.
     pub missing_buffers: Vec<String>,

@@ -75,6 +75,9 @@
 
 mod checkpoint;
 mod format;
+mod import;
+mod npz;
+mod pytorch;
 mod weights;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +89,9 @@ pub use checkpoint::{
 // Where they always were for programs that save networks; they live in
 // `files`, which `data` uses too.
 pub use crate::files::{AtomicFile, WriteError, write_atomically};
+pub use import::ImportOptions;
+pub use npz::load_npz;
+pub use pytorch::{load_pytorch, load_pytorch_from_bytes, pytorch_to_bytes, save_pytorch};
 pub use weights::{
     FileHeader, Loaded, TensorHeader, load_weights, load_weights_from_bytes, read_header,
     save_weights, tensor_shapes, to_safetensors_bytes,
@@ -136,6 +142,34 @@ pub enum IoError {
         recorded: String,
         /// The digest of its tensor data.
         actual: String,
+    },
+    /// The network cannot be written in the format asked for.
+    #[error("`{}` cannot be written: {problem}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: String,
+    },
+    /// A file of another framework does not fit the network: every
+    /// disagreement found, each naming the layer as declared, the file's
+    /// tensor and both shapes (or dtypes).
+    #[error("`{}` does not fit the network ({} {}):\n  - {}", path.display(), problems.len(), if problems.len() == 1 { "disagreement" } else { "disagreements" }, problems.join("\n  - "))]
+    Disagreements {
+        /// The file.
+        path: PathBuf,
+        /// What disagrees, one sentence each.
+        problems: Vec<String>,
+    },
+    /// The bytes are not a NumPy `.npz` archive: the zip structure is
+    /// broken, an entry is not a `.npy` array, or an array's header is
+    /// malformed.
+    #[error("`{}` is not a NumPy .npz archive: {problem}", path.display())]
+    NotNpz {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
     },
     /// The file could not be read.
     #[error("could not read `{}`: {source}", path.display())]

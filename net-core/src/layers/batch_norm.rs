@@ -11,7 +11,8 @@ use crate::{
     ParamName, ParamRef, ParamShape, Scalar,
 };
 
-/// Added to the variance before its square root. The book writes `10e-7`,
+/// Added to the variance before its square root, unless the declaration
+/// says otherwise (`BatchNorm<1e-5>`, PyTorch's). The book writes `10e-7`,
 /// which is `1e-6`; the same value keeps the layer's numbers the book's.
 pub const EPSILON: f64 = 10e-7;
 
@@ -55,6 +56,7 @@ pub struct BatchNorm<T: Scalar, S: FixedShape> {
     dbeta: Vec<T>,
     running_mean: Vec<T>,
     running_var: Vec<T>,
+    epsilon: f64,
     training: bool,
     /// `x − μ` and `x̂` of the last training forward, and each feature's
     /// `√(σ² + ε)`: what backward needs.
@@ -79,6 +81,7 @@ impl<T: Scalar, S: FixedShape> BatchNorm<T, S> {
             dbeta: vec![T::zero(); features],
             running_mean: vec![T::zero(); features],
             running_var: vec![T::zero(); features],
+            epsilon: EPSILON,
             training: true,
             xc: BatchStorage::zeros(0),
             xn: BatchStorage::zeros(0),
@@ -87,6 +90,26 @@ impl<T: Scalar, S: FixedShape> BatchNorm<T, S> {
             dx: BatchStorage::zeros(0),
             shape: PhantomData,
         }
+    }
+
+    /// The same layer adding `epsilon` to the variance before its square
+    /// root (the declaration's `BatchNorm<1e-5>`; PyTorch's default).
+    ///
+    /// # Panics
+    /// When `epsilon` is not in `[0, 1)`: `network!` checks the value it
+    /// is given at compile time.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        assert!(
+            (0.0..1.0).contains(&epsilon),
+            "a batch normalization epsilon is in [0, 1), not {epsilon}"
+        );
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// What is added to the variance before its square root.
+    pub fn epsilon(&self) -> f64 {
+        self.epsilon
     }
 
     /// `γ`, one per feature.
@@ -156,6 +179,7 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
                 height,
                 self.out.as_mut_slice(),
                 stats.map(|s| &s[..]),
+                self.epsilon,
             );
             return &self.out;
         }
@@ -163,7 +187,7 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
         let outs = self.out.as_mut_slice().chunks_exact_mut(height);
         self.xc.set_batch_size(rows);
         self.xn.set_batch_size(rows);
-        let (epsilon, momentum) = (T::of_f64(EPSILON), T::of_f64(MOMENTUM));
+        let (epsilon, momentum) = (T::of_f64(self.epsilon), T::of_f64(MOMENTUM));
         let count = T::of_f64(rows as f64);
         let xcs = self.xc.as_mut_slice().chunks_exact_mut(height);
         let xns = self.xn.as_mut_slice().chunks_exact_mut(height);
@@ -304,11 +328,11 @@ impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
 /// statistics, feature by feature over a column-major batch of `height`
 /// rows (each feature's values one contiguous column): the training
 /// layer's and the frozen one's.
-fn normalize<T: Scalar>(x: &[T], height: usize, out: &mut [T], stats: [&[T]; 4]) {
+fn normalize<T: Scalar>(x: &[T], height: usize, out: &mut [T], stats: [&[T]; 4], epsilon: f64) {
     let [gamma, beta, mean, var] = stats;
     let columns = x.chunks_exact(height).zip(out.chunks_exact_mut(height));
     for (j, (column, out)) in columns.enumerate() {
-        let (mean, std, gamma, beta) = (mean[j], inference_std(var[j]), gamma[j], beta[j]);
+        let (mean, std, gamma, beta) = (mean[j], inference_std(var[j], epsilon), gamma[j], beta[j]);
         for (y, &x) in out.iter_mut().zip(column) {
             *y = gamma * ((x - mean) / std) + beta;
         }
@@ -316,8 +340,8 @@ fn normalize<T: Scalar>(x: &[T], height: usize, out: &mut [T], stats: [&[T]; 4])
 }
 
 /// `√(var + ε)`, inference mode's divisor.
-fn inference_std<T: Scalar>(var: T) -> T {
-    (var + T::of_f64(EPSILON)).sqrt()
+fn inference_std<T: Scalar>(var: T, epsilon: f64) -> T {
+    (var + T::of_f64(epsilon)).sqrt()
 }
 
 /// Batch normalization frozen for inference ([`Freeze`]): the running
@@ -329,6 +353,7 @@ pub struct FrozenBatchNorm<T, S> {
     beta: Vec<T>,
     mean: Vec<T>,
     var: Vec<T>,
+    epsilon: f64,
     skipped: bool,
     shape: PhantomData<fn() -> S>,
 }
@@ -342,6 +367,7 @@ impl<T: Scalar, const N: usize> Freeze<T> for BatchNorm<T, Const<N>> {
             beta: self.beta.clone(),
             mean: self.running_mean.clone(),
             var: self.running_var.clone(),
+            epsilon: self.epsilon,
             skipped: false,
             shape: PhantomData,
         }
@@ -368,6 +394,7 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
             x.batch_size().max(1),
             out.as_mut_slice(),
             stats.map(|s| &s[..]),
+            self.epsilon,
         );
         out
     }
@@ -380,7 +407,7 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
             .gamma
             .iter()
             .zip(&self.var)
-            .map(|(&g, &v)| g / inference_std(v))
+            .map(|(&g, &v)| g / inference_std(v, self.epsilon))
             .collect();
         let shift = (self.beta.iter().zip(&self.mean).zip(&scale))
             .map(|((&beta, &mean), &s)| beta - mean * s)
@@ -473,5 +500,25 @@ mod tests {
         let before = bn.running_mean().to_vec();
         bn.forward(&x);
         assert_eq!(bn.running_mean(), before, "inference leaves them alone");
+    }
+
+    #[test]
+    fn the_epsilon_is_the_declarations() {
+        // Running variance 0 (the start), mean 0, γ = 1, β = 0: inference
+        // divides by √ε alone, which shows which ε is used.
+        let x = batch_from_rows(&[[1.0, -2.0]]);
+        for (epsilon, bn) in [
+            (EPSILON, BatchNorm::<f64, Const<2>>::new()),
+            (1e-5, BatchNorm::new().with_epsilon(1e-5)),
+        ] {
+            let mut bn = bn;
+            assert_eq!(bn.epsilon(), epsilon);
+            bn.set_training(false);
+            let y = bn.forward(&x).clone();
+            assert_rows(&y, &[[1.0 / epsilon.sqrt(), -2.0 / epsilon.sqrt()]]);
+            let mut out = Output::default();
+            let frozen = bn.freeze();
+            assert_eq!(frozen.infer(&x, &mut out), &y, "frozen, ε = {epsilon}");
+        }
     }
 }

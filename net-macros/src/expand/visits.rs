@@ -57,15 +57,18 @@ impl Network<'_> {
             local("each"),
             local("p"),
         );
-        let listed = self.layers.iter().map(|layer| {
+        let listed = self.layers.iter().enumerate().map(|(position, layer)| {
             let (field, declared) = (layer.field.to_string(), layer.decl.display());
-            quote!(::staticnet::LayerTensors { declared: #declared, field: #field, tensors: ::std::vec::Vec::new() })
+            quote!(::staticnet::LayerTensors { declared: #declared, field: #field, position: #position, tensors: ::std::vec::Vec::new() })
         });
         let pass = |visit: Visit, buffer: bool| {
             let (method, item) = (visit.method(), visit.item());
             let calls = self.layers.iter().enumerate().map(|(k, layer)| {
                 let (field, field_name) = (&layer.field, layer.field.to_string());
-                quote! {
+                // At the layer, as the visits are: a layer that is no
+                // layer is reported once, there.
+                let span = layer.decl.name.span();
+                quote_spanned! {span=>
                     let mut #layer_names = #names.layer(#field_name, &|#each| {
                         ::staticnet::Layer::<T>::#method(&self.#field, &mut |#p| #each(#p.name))
                     });

@@ -39,7 +39,7 @@ fn a_valid_network_has_no_errors() {
 }
 
 #[test]
-fn dropout_takes_one_fraction_and_batch_norm_none() {
+fn dropout_and_batch_norm_take_one_fraction() {
     let net = |layer: &str| {
         messages(&format!(
             "struct Net<Affine<784, 50>, {layer}, Affine<50, 10>, SoftmaxWithLoss>"
@@ -61,7 +61,7 @@ fn dropout_takes_one_fraction_and_batch_norm_none() {
     assert_eq!(
         net("Dropout<50>"),
         [
-            "`50` is not a fraction: the drop ratio of `Dropout` is the fraction of units dropped in training, a number from 0 up to 1, such as `Dropout<0.5>`"
+            "`50` is not a fraction: the drop ratio of `Dropout` is the fraction of units dropped in training, a number from 0 up to 1, such as `Dropout<0.5>` (it keeps the width of the layer before it, so it takes no size)"
         ]
     );
     assert_eq!(
@@ -83,9 +83,10 @@ fn dropout_takes_one_fraction_and_batch_norm_none() {
     assert_eq!(
         net("BatchNorm<50>"),
         [
-            "`BatchNorm` takes no sizes: it keeps the width of the layer before it, which is 50 here; write `BatchNorm`"
+            "`50` is not a fraction: the epsilon of `BatchNorm` is added to the variance before its square root, a number from 0 up to 1, such as `BatchNorm<1e-5>` (it keeps the width of the layer before it, so it takes no size)"
         ]
     );
+    assert_eq!(net("BatchNorm<1e-5>"), Vec::<String>::new());
 }
 
 #[test]

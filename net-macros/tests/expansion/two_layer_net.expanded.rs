@@ -388,10 +388,11 @@ impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for TwoLayerNet<T> {
     fn tensor_layers(&self) -> ::std::vec::Vec<::staticnet::LayerTensors> {
         let mut layers = ::std::vec![
             ::staticnet::LayerTensors { declared : "Affine<784, 50>", field : "affine1",
-            tensors : ::std::vec::Vec::new() }, ::staticnet::LayerTensors { declared :
-            "Relu", field : "relu1", tensors : ::std::vec::Vec::new() },
-            ::staticnet::LayerTensors { declared : "Affine<50, 10>", field : "affine2",
-            tensors : ::std::vec::Vec::new() }
+            position : 0usize, tensors : ::std::vec::Vec::new() },
+            ::staticnet::LayerTensors { declared : "Relu", field : "relu1", position :
+            1usize, tensors : ::std::vec::Vec::new() }, ::staticnet::LayerTensors {
+            declared : "Affine<50, 10>", field : "affine2", position : 2usize, tensors :
+            ::std::vec::Vec::new() }
         ];
         {
             let mut names = ::staticnet::__private::Names::new();
