@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use staticnet::io::save_weights;
+use staticnet::io::{save_pytorch, save_weights};
 use staticnet::prelude::*;
 
 network! {
     struct TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>
+}
+network! {
+    struct DynNet<Affine<784, dyn>, Relu, Affine<dyn, 10>, SoftmaxWithLoss>
+}
+network! {
+    struct TwelveClasses<Affine<784, 50>, Relu, Affine<50, 12>, SoftmaxWithLoss>
 }
 network! {
     struct TwoLayerNet77<Affine<784, 77>, Relu, Affine<77, 10>, SoftmaxWithLoss>
@@ -331,5 +337,250 @@ fn unbounded_inputs_are_refused_before_reading() {
         1,
         "it is 12000×12000 pixels, more than this program decodes",
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `values` (row-major) of `shape` as a `.npy` array of float64, format
+/// 1.0, as `np.save` writes it.
+fn npy(shape: &[usize], values: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    // Padded with spaces to a multiple of 64 bytes, ending in a newline.
+    let unpadded = 10 + dict.len() + 1;
+    let header = format!("{dict}{}\n", " ".repeat((64 - unpadded % 64) % 64));
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    for v in values {
+        out.extend(v.to_le_bytes());
+    }
+    out
+}
+
+/// CRC-32 (IEEE), as zip records it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A zip archive of `entries`, stored (not compressed), as `np.savez`
+/// writes one (without its zip64 records, which small arrays need not).
+fn stored_zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = out.len() as u32;
+        // Version, flags, method (stored), time, date, CRC, sizes, name
+        // length, extra length.
+        let mut fields = Vec::new();
+        fields.extend(20u16.to_le_bytes());
+        fields.extend(0u16.to_le_bytes());
+        fields.extend(0u16.to_le_bytes());
+        fields.extend(0u16.to_le_bytes());
+        fields.extend(0x21u16.to_le_bytes());
+        fields.extend(crc32(data).to_le_bytes());
+        fields.extend((data.len() as u32).to_le_bytes());
+        fields.extend((data.len() as u32).to_le_bytes());
+        fields.extend((name.len() as u16).to_le_bytes());
+        fields.extend(0u16.to_le_bytes());
+        out.extend(b"PK\x03\x04");
+        out.extend(&fields);
+        out.extend(name.as_bytes());
+        out.extend(data);
+
+        central.extend(b"PK\x01\x02");
+        central.extend(20u16.to_le_bytes());
+        central.extend(&fields);
+        // Comment length, disk, internal and external attributes, offset.
+        central.extend(0u16.to_le_bytes());
+        central.extend(0u16.to_le_bytes());
+        central.extend(0u16.to_le_bytes());
+        central.extend(0u32.to_le_bytes());
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let start = out.len() as u32;
+    out.extend(&central);
+    out.extend(b"PK\x05\x06");
+    out.extend(0u16.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// The book's `params` of `net` as `np.savez` writes them: `W1 (784, H)`,
+/// `b1`, `W2`, `b2`, row-major float64.
+fn npz_of<N: Network<f32>>(net: &N) -> Vec<u8> {
+    let mut entries = Vec::new();
+    net.visit_params(&mut |p| {
+        let (shape, values): (Vec<usize>, Vec<f64>) = match p.shape {
+            // Column-major in memory.
+            ParamShape::Matrix { rows, cols } => (
+                vec![rows, cols],
+                (0..rows * cols)
+                    .map(|k| f64::from(p.value[(k % cols) * rows + k / cols]))
+                    .collect(),
+            ),
+            _ => (
+                vec![p.value.len()],
+                p.value.iter().map(|&v| f64::from(v)).collect(),
+            ),
+        };
+        entries.push((format!("{}.npy", p.name), npy(&shape, &values)));
+    });
+    stored_zip(&entries)
+}
+
+/// The predicted digit of a run that must succeed, and its stdout.
+fn predicted(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (String, String) {
+    let output = run(args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("predicted digit: "))
+        .unwrap_or_else(|| panic!("no prediction in {stdout}"));
+    (line["predicted digit: ".len()..].to_owned(), stdout)
+}
+
+#[test]
+fn pytorch_and_npz_files_predict_as_the_staticnet_file_does() {
+    let dir = scratch("formats");
+    // A trained-looking net: random weights of every sign, so that the
+    // image and each weight count.
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut net = DynNet::<f32>::with_widths(&mut rng, Init::He, [37]).unwrap();
+    net.visit_params_mut(&mut |p| {
+        for v in p.value.iter_mut() {
+            *v = rng.random_range(-1.0..1.0);
+        }
+    });
+    let native = dir.join("net.safetensors");
+    save_weights(&net, &native).unwrap();
+    let pytorch = dir.join("mlp.safetensors");
+    save_pytorch(&net, &pytorch).unwrap();
+    let npz = dir.join("params.npz");
+    std::fs::write(&npz, npz_of(&net)).unwrap();
+
+    let image = dir.join("digit.png");
+    let pixels: Vec<u8> = (0..784u32).map(|k| (k * 37 % 256) as u8).collect();
+    write_png(&image, 28, 28, &pixels);
+
+    let (expected, stdout) = predicted(&[&"--weights", &native, &"--png", &image]);
+    assert!(stdout.contains("(hidden 37, f32)"), "{stdout}");
+    let (digit, stdout) = predicted(&[
+        &"--weights",
+        &pytorch,
+        &"--format",
+        &"pytorch",
+        &"--png",
+        &image,
+    ]);
+    assert_eq!(digit, expected, "{stdout}");
+    assert!(
+        stdout.contains("(hidden 37, f32, PyTorch state_dict)"),
+        "{stdout}"
+    );
+    // An archive by its name, then by the flag; float64 arrays.
+    for format in [None, Some("npz")] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"--weights", &npz, &"--png", &image];
+        if let Some(format) = &format {
+            args.extend([&"--format" as &dyn AsRef<std::ffi::OsStr>, format]);
+        }
+        let (digit, stdout) = predicted(&args);
+        assert_eq!(digit, expected, "{stdout}");
+        assert!(
+            stdout.contains("(hidden 37, f64, NumPy archive)"),
+            "{stdout}"
+        );
+    }
+    // The same probabilities, to the digits printed.
+    let probability = |s: &str| s[s.find("probability").unwrap()..].to_owned();
+    let (_, native_out) = predicted(&[&"--weights", &native, &"--png", &image]);
+    let (_, npz_out) = predicted(&[&"--weights", &npz, &"--png", &image]);
+    assert_eq!(probability(&native_out), probability(&npz_out));
+
+    // `--hidden` in the file's own layout.
+    let output = run(&[
+        &"--weights",
+        &pytorch,
+        &"--format",
+        &"pytorch",
+        &"--png",
+        &image,
+        &"--hidden",
+        &"50",
+    ]);
+    assert_fails(&output, 1, "`0.weight` has shape [37, 784]");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_pytorch_file_of_another_net_gets_the_loaders_disagreement() {
+    let dir = scratch("pytorch-other");
+    let image = dir.join("digit.png");
+    write_png(&image, 28, 28, &[0; 784]);
+    let path = dir.join("twelve.safetensors");
+    save_pytorch(
+        &TwelveClasses::<f32>::new(&mut StdRng::seed_from_u64(0)),
+        &path,
+    )
+    .unwrap();
+    let output = run(&[
+        &"--weights",
+        &path,
+        &"--format",
+        &"pytorch",
+        &"--png",
+        &image,
+    ]);
+    let stderr = assert_fails(&output, 1, "does not fit the network");
+    assert!(stderr.contains("`2.weight` has shape [12, 50]"), "{stderr}");
+    assert!(stderr.contains("twelve.safetensors"), "{stderr}");
+
+    // staticnet's own file read as a PyTorch one, and the other way round.
+    let native = weights_answering(&dir, 1);
+    let output = run(&[
+        &"--weights",
+        &native,
+        &"--format",
+        &"pytorch",
+        &"--png",
+        &image,
+    ]);
+    assert_fails(&output, 1, "has no `weight` tensor");
+    let output = run(&[&"--weights", &path, &"--png", &image]);
+    assert_fails(&output, 1, "has no tensor `W1`");
+    let output = run(&[
+        &"--weights",
+        &native,
+        &"--format",
+        &"onnx",
+        &"--png",
+        &image,
+    ]);
+    assert_fails(&output, 2, "--format");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -10,6 +10,11 @@
 //! - The hidden size is read from the file (the shape of `W1` is
 //!   `[784, H]`, any `H`), as is the scalar type (`F32` or `F64`);
 //!   `--hidden H` says which size the file must have.
+//! - `--format pytorch` reads a PyTorch `state_dict` of
+//!   `nn.Sequential(Linear(784, H), ReLU(), Linear(H, 10))` saved with
+//!   safetensors (`0.weight` is `[H, 784]`), `--format npz` (the default
+//!   for a path ending in `.npz`) the book's `np.savez` archive of `W1`
+//!   `(784, H)`, `b1`, `W2`, `b2`, float64 or float32.
 //! - A PNG (grayscale, gray + alpha, RGB, RGBA or palette; 8 or 16 bits)
 //!   is turned into what the network was trained on: grayscale, white on
 //!   black (a mostly light image is inverted), 28×28 (any other size is
@@ -45,7 +50,7 @@ use clap::{ArgGroup, Parser};
 
 use inputs::{read_idx_image, read_png};
 use two_layer_nets::parse_hidden;
-use weights::{Dtype, classify, inspect_weights};
+use weights::{Format, classify, inspect_weights};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,9 +60,16 @@ use weights::{Dtype, classify, inspect_weights};
 )]
 struct Args {
     /// The weights: a safetensors file written by `mnist --save` (a
-    /// checkpoint) or by `staticnet::io::save_weights`.
+    /// checkpoint) or by `staticnet::io::save_weights`; with --format, a
+    /// PyTorch state_dict or the book's NumPy archive.
     #[arg(long, value_name = "PATH")]
     weights: PathBuf,
+    /// The format of the weights: staticnet's, a PyTorch state_dict of
+    /// nn.Sequential(Linear(784, H), ReLU(), Linear(H, 10)) saved with
+    /// safetensors, or a NumPy archive of the book's W1, b1, W2, b2
+    /// [default: staticnet, or npz for a path ending in .npz].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<Format>,
     /// Classify this PNG image (a light digit on a dark background, like
     /// MNIST; a dark-on-light image is inverted).
     #[arg(long, value_name = "FILE")]
@@ -112,12 +124,16 @@ fn main() -> ExitCode {
 
 /// Classifies the image the arguments name; returns the report to print.
 fn run(args: &Args) -> Result<String, Failure> {
-    let weights = inspect_weights(&args.weights)?;
+    let format = Format::of(args.format, &args.weights);
+    let weights = inspect_weights(&args.weights, format)?;
     let hidden = weights.hidden;
     if let Some(expected) = args.hidden.filter(|&h| h != hidden) {
         return Err(Failure::Runtime(format!(
-            "`W1` has shape [784, {hidden}] in `{}`, but --hidden {expected} asks for [784, {expected}]",
-            args.weights.display()
+            "`{}` has shape {:?} in `{}`, but --hidden {expected} asks for {:?}",
+            weights.first,
+            weights.shape_for(hidden),
+            args.weights.display(),
+            weights.shape_for(expected)
         )));
     }
     let (pixels, source, truth) = match (&args.png, &args.idx, args.index) {
@@ -133,10 +149,7 @@ fn run(args: &Args) -> Result<String, Failure> {
             ));
         }
     };
-    let scores = match weights.dtype {
-        Dtype::F32 => classify::<f32>(&args.weights, &pixels)?,
-        Dtype::F64 => classify::<f64>(&args.weights, &pixels)?,
-    };
+    let (scores, dtype) = classify(&args.weights, &weights, &pixels)?;
 
     let mut out = String::new();
     let _ = writeln!(out, "image:   {source}");
@@ -144,8 +157,11 @@ fn run(args: &Args) -> Result<String, Failure> {
         out,
         "weights: {} (hidden {hidden}, {}",
         args.weights.display(),
-        weights.dtype.name()
+        dtype.name()
     );
+    if let Some(note) = format.note() {
+        let _ = write!(out, ", {note}");
+    }
     let _ = match (weights.checkpoint, weights.iteration) {
         (true, Some(iteration)) => writeln!(out, ", checkpoint at iteration {iteration})"),
         (true, None) => writeln!(out, ", checkpoint)"),

@@ -75,6 +75,10 @@ where
     W: Unsigned + 'static,
 {
     const NUMEL: usize = C::USIZE * H::USIZE * W::USIZE;
+
+    fn dims() -> Vec<usize> {
+        vec![C::USIZE, H::USIZE, W::USIZE]
+    }
 }
 
 impl<C, H, W> Image for Chw<C, H, W>

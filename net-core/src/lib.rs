@@ -28,6 +28,7 @@ mod layer;
 pub mod layers;
 mod loss;
 mod network;
+pub mod onnx;
 pub mod optim;
 mod param;
 mod scalar;

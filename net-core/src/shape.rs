@@ -21,6 +21,12 @@ pub trait Shape: 'static {
 pub trait FixedShape: Shape {
     /// The number of scalars in one sample.
     const NUMEL: usize;
+
+    /// The axes of one sample: `[F]` for a flat vector, `[C, H, W]` for an
+    /// image (what an exported graph's value shapes say).
+    fn dims() -> Vec<usize> {
+        vec![Self::NUMEL]
+    }
 }
 
 impl<const N: usize> Shape for Const<N> {

@@ -89,8 +89,9 @@ pub use checkpoint::{
 // Where they always were for programs that save networks; they live in
 // `files`, which `data` uses too.
 pub use crate::files::{AtomicFile, WriteError, write_atomically};
+pub use crate::onnx::{OnnxOptions, export_onnx, onnx_to_bytes};
 pub use import::ImportOptions;
-pub use npz::load_npz;
+pub use npz::{load_npz, load_npz_from_bytes, npz_shapes};
 pub use pytorch::{load_pytorch, load_pytorch_from_bytes, pytorch_to_bytes, save_pytorch};
 pub use weights::{
     FileHeader, Loaded, TensorHeader, load_weights, load_weights_from_bytes, read_header,

@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
+use zip::read::ZipFile;
 use zip::{CompressionMethod, ZipArchive};
 
 use super::import::{ForeignDtype, ForeignTensor, Wanted, describe, import};
-use super::{ImportOptions, IoError};
+use super::{ImportOptions, IoError, MEMORY};
 use crate::{Network, Scalar};
 
 /// The first bytes of every `.npy` array.
@@ -34,6 +35,10 @@ const MAX_DEPTH: usize = 32;
 /// tensors (counted as `f64`), plus [`SLACK`].
 const FACTOR: u64 = 16;
 const SLACK: u64 = 1 << 20;
+
+/// The longest `.npy` header [`npz_shapes`] reads: NumPy's are a few
+/// hundred bytes (format 1.0 allows at most 65,535).
+const MAX_HEADER: usize = 1 << 20;
 
 /// Loads `net` from a NumPy `.npz` archive, such as `np.savez(path,
 /// **params)` writes from the book's `params` dictionary (or
@@ -71,12 +76,60 @@ pub fn load_npz<T: Scalar, N: Network<T>>(
     options: ImportOptions,
 ) -> Result<(), IoError> {
     let path = path.as_ref();
+    load_bytes(net, &read(path)?, options, path)
+}
+
+/// Loads `net` from the bytes of a NumPy `.npz` archive (see
+/// [`load_npz`]).
+///
+/// # Errors
+/// Those of [`load_npz`] but `Read`; the path in the error is [`MEMORY`].
+pub fn load_npz_from_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+    options: ImportOptions,
+) -> Result<(), IoError> {
+    load_bytes(net, bytes, options, Path::new(MEMORY))
+}
+
+/// The shape of every array of the `.npz` archive at `path`, by name
+/// (without `.npy`), as its header states it (`(784, 50)` is `[784,
+/// 50]`): what a network with widths chosen at run time reads its widths
+/// from, as [`tensor_shapes`](super::tensor_shapes) for a safetensors
+/// file.
+///
+/// Only each entry's `.npy` header is inflated, not its data, so any
+/// archive is read in little memory; the data are checked when the
+/// archive is loaded.
+///
+/// # Errors
+/// [`IoError::Read`] if the file cannot be read; [`IoError::NotNpz`] if it
+/// is not a zip archive of `.npy` arrays or a header is malformed.
+pub fn npz_shapes(path: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<usize>>, IoError> {
+    let path = path.as_ref();
+    let bytes = read(path)?;
+    read_shapes(&bytes).map_err(|problem| IoError::NotNpz {
+        path: path.to_path_buf(),
+        problem,
+    })
+}
+
+/// The whole file at `path`.
+fn read(path: &Path) -> Result<Vec<u8>, IoError> {
     // Whole files in memory, as the other loaders read them (the
     // safetensors reader's look at the first bytes does not apply here).
-    let bytes = crate::files::read_bounded(path, u64::MAX).map_err(|source| IoError::Read {
+    crate::files::read_bounded(path, u64::MAX).map_err(|source| IoError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    })
+}
+
+fn load_bytes<T: Scalar, N: Network<T>>(
+    net: &mut N,
+    bytes: &[u8],
+    options: ImportOptions,
+    path: &Path,
+) -> Result<(), IoError> {
     let wanted: Vec<Wanted> = net
         .tensor_layers()
         .iter()
@@ -95,23 +148,19 @@ pub fn load_npz<T: Scalar, N: Network<T>>(
         .map(|w| (w.spec.shape.len() as u64).saturating_mul(8))
         .fold(0u64, u64::saturating_add);
     let limit = needed.saturating_mul(FACTOR).saturating_add(SLACK);
-    let tensors = read_archive(&bytes, limit).map_err(|problem| IoError::NotNpz {
+    let tensors = read_archive(bytes, limit).map_err(|problem| IoError::NotNpz {
         path: path.to_path_buf(),
         problem,
     })?;
     import(net, &tensors, &wanted, Vec::new(), |_| false, options, path)
 }
 
-/// The arrays of an archive, by name (without `.npy`), inflating at most
-/// `limit` bytes in all; or what is wrong with it.
-fn read_archive(
-    bytes: &[u8],
-    limit: u64,
-) -> Result<BTreeMap<String, ForeignTensor<'static>>, String> {
+/// The zip archive of `bytes`; or what is wrong with it.
+fn open_archive(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, String> {
     if bytes.is_empty() {
         return Err("it is empty".into());
     }
-    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+    ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         let kind = if bytes.starts_with(NPY_MAGIC) {
             "; it is a single .npy array, as `np.save` writes, not an archive of them"
         } else if matches!(bytes, [0x80, 2..=5, ..]) {
@@ -120,32 +169,88 @@ fn read_archive(
             ""
         };
         format!("it is not a readable zip archive ({e}){kind}")
-    })?;
+    })
+}
+
+/// The array name of an entry (its name without `.npy`), checked: a
+/// `.npy` entry, stored or deflated, not a second of its name.
+fn entry_key<V>(
+    entry: &ZipFile<'_, impl Read>,
+    seen: &BTreeMap<String, V>,
+) -> Result<(String, String), String> {
+    let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+    let Some(key) = name.strip_suffix(".npy") else {
+        return Err(format!(
+            "it holds `{name}`, which is not a `.npy` array (an .npz archive holds only \
+             `NAME.npy` entries)"
+        ));
+    };
+    if seen.contains_key(key) {
+        return Err(format!("it holds two entries named `{name}`"));
+    }
+    match entry.compression() {
+        CompressionMethod::Stored | CompressionMethod::Deflated => {}
+        method => {
+            return Err(format!(
+                "`{name}` is compressed with {method}; NumPy stores or deflates its entries, \
+                 and only those can be read"
+            ));
+        }
+    }
+    let key = key.to_owned();
+    Ok((name, key))
+}
+
+/// The shapes of the arrays of an archive, by name, from their headers
+/// alone; or what is wrong with it.
+fn read_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>, String> {
+    let mut archive = open_archive(bytes)?;
+    let mut shapes = BTreeMap::new();
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| format!("its entry number {} cannot be opened ({e})", index + 1))?;
+        let (name, key) = entry_key(&entry, &shapes)?;
+        let cannot = |e: std::io::Error| format!("`{name}` cannot be read ({e})");
+        // The magic, the version and the header length, then the header.
+        let mut prefix = Vec::new();
+        (&mut entry)
+            .take(12)
+            .read_to_end(&mut prefix)
+            .map_err(cannot)?;
+        let (start, header_len, _) =
+            preamble(&prefix).map_err(|problem| format!("`{name}` {problem}"))?;
+        if header_len > MAX_HEADER {
+            return Err(format!(
+                "`{name}` announces a header of {header_len} bytes; NumPy writes headers of \
+                 far fewer"
+            ));
+        }
+        let end = start + header_len;
+        (&mut entry)
+            .take(end.saturating_sub(prefix.len()) as u64)
+            .read_to_end(&mut prefix)
+            .map_err(cannot)?;
+        let (header, _) = npy_header(&prefix).map_err(|problem| format!("`{name}` {problem}"))?;
+        shapes.insert(key, header.shape);
+    }
+    Ok(shapes)
+}
+
+/// The arrays of an archive, by name (without `.npy`), inflating at most
+/// `limit` bytes in all; or what is wrong with it.
+fn read_archive(
+    bytes: &[u8],
+    limit: u64,
+) -> Result<BTreeMap<String, ForeignTensor<'static>>, String> {
+    let mut archive = open_archive(bytes)?;
     let mut budget = limit;
     let mut tensors = BTreeMap::new();
     for index in 0..archive.len() {
         let mut entry = archive
             .by_index(index)
             .map_err(|e| format!("its entry number {} cannot be opened ({e})", index + 1))?;
-        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        let Some(key) = name.strip_suffix(".npy") else {
-            return Err(format!(
-                "it holds `{name}`, which is not a `.npy` array (an .npz archive holds only \
-                 `NAME.npy` entries)"
-            ));
-        };
-        if tensors.contains_key(key) {
-            return Err(format!("it holds two entries named `{name}`"));
-        }
-        match entry.compression() {
-            CompressionMethod::Stored | CompressionMethod::Deflated => {}
-            method => {
-                return Err(format!(
-                    "`{name}` is compressed with {method}; NumPy stores or deflates its entries, \
-                     and only those can be read"
-                ));
-            }
-        }
+        let (name, key) = entry_key(&entry, &tensors)?;
         let declared = entry.size();
         if declared > budget {
             return Err(format!(
@@ -172,14 +277,15 @@ fn read_archive(
         }
         budget -= declared;
         let tensor = parse_npy(data).map_err(|problem| format!("`{name}` {problem}"))?;
-        tensors.insert(key.to_owned(), tensor);
+        tensors.insert(key, tensor);
     }
     Ok(tensors)
 }
 
-/// The array of a `.npy` file, its data little-endian in C order; or what
-/// is wrong with it (a phrase that follows the entry's name).
-fn parse_npy(mut data: Vec<u8>) -> Result<ForeignTensor<'static>, String> {
+/// Where the header dict of a `.npy` file starts, how long it says it is,
+/// and whether it is UTF-8 (format 3.0) rather than Latin-1; or what is
+/// wrong with it (a phrase that follows the entry's name).
+fn preamble(data: &[u8]) -> Result<(usize, usize, bool), String> {
     if !data.starts_with(NPY_MAGIC) {
         return Err("is not a .npy array: it does not start with `\\x93NUMPY`".into());
     }
@@ -201,7 +307,13 @@ fn parse_npy(mut data: Vec<u8>) -> Result<ForeignTensor<'static>, String> {
         Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
         _ => return Err("is cut short in its header length".into()),
     };
-    let start = 8 + width;
+    Ok((8 + width, header_len, utf8))
+}
+
+/// The header of a `.npy` file, and where its data start; or what is
+/// wrong with it (a phrase that follows the entry's name).
+fn npy_header(data: &[u8]) -> Result<(Header, usize), String> {
+    let (start, header_len, utf8) = preamble(data)?;
     let Some(header) = start
         .checked_add(header_len)
         .and_then(|end| data.get(start..end))
@@ -220,7 +332,14 @@ fn parse_npy(mut data: Vec<u8>) -> Result<ForeignTensor<'static>, String> {
         header.iter().map(|&b| char::from(b)).collect()
     };
     let header = parse_header(&text).map_err(|problem| format!("has a bad header: {problem}"))?;
-    data.drain(..start + header_len);
+    Ok((header, start + header_len))
+}
+
+/// The array of a `.npy` file, its data little-endian in C order; or what
+/// is wrong with it (a phrase that follows the entry's name).
+fn parse_npy(mut data: Vec<u8>) -> Result<ForeignTensor<'static>, String> {
+    let (header, data_start) = npy_header(&data)?;
+    data.drain(..data_start);
 
     let Some((dtype, item, little)) = float_dtype(&header.descr) else {
         // Any other dtype: the import names it, with the tensor's layer.
@@ -877,6 +996,72 @@ mod tests {
         )
         .unwrap();
         assert_loaded(&net);
+    }
+
+    #[test]
+    fn bytes_load_as_the_file_does_and_errors_name_memory() {
+        let bytes = book_npz(PLAIN, CompressionMethod::Deflated);
+        let mut net = tiny::<f64>();
+        load_npz_from_bytes(&mut net, &bytes, ImportOptions::new()).unwrap();
+        assert_loaded(&net);
+
+        let mut net = tiny::<f64>();
+        let before = book_values(&net);
+        let message = not_npz(load_npz_from_bytes(
+            &mut net,
+            &bytes[..bytes.len() / 2],
+            ImportOptions::new(),
+        ));
+        assert!(message.contains(MEMORY), "{message}");
+        let result = load_npz_from_bytes(&mut tiny::<f32>(), &bytes, ImportOptions::new());
+        let message = result.as_ref().unwrap_err().to_string();
+        assert_eq!(problems(result).len(), 4, "{message}");
+        assert!(message.contains(MEMORY), "{message}");
+        assert_eq!(book_values(&net), before);
+    }
+
+    #[test]
+    fn shapes_are_read_from_the_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("params.npz");
+        for (form, method) in [
+            (PLAIN, CompressionMethod::Stored),
+            (
+                Form {
+                    version: 3,
+                    fortran: true,
+                    ..PLAIN
+                },
+                CompressionMethod::Deflated,
+            ),
+        ] {
+            std::fs::write(&path, book_npz(form, method)).unwrap();
+            let shapes = npz_shapes(&path).unwrap();
+            let expected: BTreeMap<String, Vec<usize>> = arrays()
+                .into_iter()
+                .map(|(name, shape, _)| (name.to_owned(), shape))
+                .collect();
+            assert_eq!(shapes, expected);
+        }
+
+        // A bomb's header is read, not its data.
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1048576,), }";
+        let entries = vec![("W1.npy".to_owned(), npy_raw(1, header, &vec![0; 8 << 20]))];
+        std::fs::write(&path, npz(&entries, CompressionMethod::Deflated)).unwrap();
+        assert_eq!(npz_shapes(&path).unwrap()["W1"], vec![1 << 20]);
+
+        let entries = vec![("W1.npy".to_owned(), b"not an array".to_vec())];
+        std::fs::write(&path, npz(&entries, CompressionMethod::Stored)).unwrap();
+        let message = npz_shapes(&path).unwrap_err().to_string();
+        assert!(
+            message.contains("`W1.npy` is not a .npy array"),
+            "{message}"
+        );
+        std::fs::write(&path, b"").unwrap();
+        let message = npz_shapes(&path).unwrap_err().to_string();
+        assert!(message.ends_with("it is empty"), "{message}");
+        let missing = npz_shapes(dir.path().join("absent.npz")).unwrap_err();
+        assert!(matches!(missing, IoError::Read { .. }), "{missing:?}");
     }
 
     #[test]

@@ -378,6 +378,19 @@ impl<T: Scalar, I: Width, O: Width> Infer<T> for FrozenAffine<T, I, O> {
     }
 }
 
+/// `x·W + b`: ONNX's `Gemm`, `W` `[inputs, outputs]` as in the book.
+impl<T: Scalar, I: Width, O: Width> crate::onnx::Export<T> for AffineLayer<T, I, O> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let w = graph.matrix("W", self.w.as_slice(), self.inputs(), self.outputs());
+        let b = graph.initializer("b", &[self.outputs()], self.b.as_slice());
+        graph.node("Gemm", &[&x.name, &w, &b], &[], vec![self.outputs()])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -420,6 +420,27 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenBatchNorm<T, Const<N>> {
     }
 }
 
+/// ONNX's `BatchNormalization` in inference mode, on the running
+/// statistics, with this layer's ε.
+impl<T: Scalar, const N: usize> crate::onnx::Export<T> for BatchNorm<T, Const<N>> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let [gamma, beta, mean, var] = [
+            ("gamma", &self.gamma),
+            ("beta", &self.beta),
+            ("running_mean", &self.running_mean),
+            ("running_var", &self.running_var),
+        ]
+        .map(|(what, values)| graph.initializer(what, &[N], values));
+        let epsilon = crate::onnx::Attribute::Float("epsilon", self.epsilon as f32);
+        let inputs = [&x.name, &gamma, &beta, &mean, &var].map(String::as_str);
+        graph.node("BatchNormalization", &inputs, &[epsilon], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

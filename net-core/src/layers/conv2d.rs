@@ -593,6 +593,35 @@ where
     }
 }
 
+/// ONNX's `Conv`, the filters `[FN, C, FH, FW]` as in the book.
+impl<T, In, FN, FH, FW, S, P> crate::onnx::Export<T> for Conv2d<T, In, FN, FH, FW, S, P>
+where
+    T: Scalar,
+    In: SlidingWindow<FN, FH, FW, S, P>,
+    FN: Unsigned,
+    FH: Unsigned,
+    FW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let (window, channels) = ([FH::USIZE, FW::USIZE], x.dims[0]);
+        let w = graph.initializer("W", &[FN::USIZE, channels, window[0], window[1]], &self.w);
+        let b = graph.initializer("b", &[FN::USIZE], &self.b);
+        let (attributes, [height, width]) = crate::onnx::window(&x, window, S::USIZE, P::USIZE);
+        graph.node(
+            "Conv",
+            &[&x.name, &w, &b],
+            &attributes,
+            vec![FN::USIZE, height, width],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use typenum::{U1, U2, U3, U4, U5, U6, U7};

@@ -211,6 +211,18 @@ impl<T: Scalar, S: Shape> Infer<T> for FrozenDropout<S> {
     }
 }
 
+/// Dropout in inference mode: `x·(1 − ratio)`, as the book's.
+impl<T: Scalar, S: Shape> crate::onnx::Export<T> for Dropout<T, S> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let keep = graph.initializer("keep", &[], &[T::of_f64(1.0 - self.ratio)]);
+        graph.node("Mul", &[&x.name, &keep], &[], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

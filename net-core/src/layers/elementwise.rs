@@ -144,3 +144,17 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn + Send + Sync> Infer<T> for FrozenEle
         out.map(x, |x| self.f.value(x))
     }
 }
+
+/// The nodes of the function (`Sigmoid`, `Tanh`, `LeakyRelu`): a function
+/// of one's own takes part by implementing [`ExportFn`](crate::onnx::ExportFn).
+impl<T: Scalar, S: Shape, F: ElementwiseFn + crate::onnx::ExportFn> crate::onnx::Export<T>
+    for Elementwise<T, S, F>
+{
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        self.f.export(graph, x)
+    }
+}

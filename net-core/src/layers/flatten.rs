@@ -130,6 +130,22 @@ impl<T: Scalar, S: FixedShape, const N: usize> Infer<T> for FrozenFlatten<S, N> 
     }
 }
 
+/// ONNX's `Flatten` after the batch axis: the same `C × H × W` order.
+impl<T: Scalar, S: FixedShape, const N: usize> crate::onnx::Export<T> for Flatten<T, S, N> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        graph.node(
+            "Flatten",
+            &[&x.name],
+            &[crate::onnx::Attribute::Int("axis", 1)],
+            vec![N],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use typenum::{U2, U3, U4};

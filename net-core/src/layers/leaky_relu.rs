@@ -77,6 +77,17 @@ impl<T: Scalar, S: Shape> LeakyRelu<T, S> {
     }
 }
 
+impl crate::onnx::ExportFn for LeakyReluFn {
+    fn export<T: crate::Scalar>(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let alpha = crate::onnx::Attribute::Float("alpha", self.slope as f32);
+        graph.node("LeakyRelu", &[&x.name], &[alpha], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

@@ -303,6 +303,32 @@ fn halve_plane<T: Scalar>(w: &Window, plane: &[T], out: &mut [T]) {
     }
 }
 
+/// ONNX's `MaxPool` (padding never the maximum, as here).
+impl<T, In, PH, PW, S, P> crate::onnx::Export<T> for MaxPool2d<T, In, PH, PW, S, P>
+where
+    T: Scalar,
+    In: Image + SlidingWindow<<In as Image>::Channels, PH, PW, S, P>,
+    PH: Unsigned,
+    PW: Unsigned,
+    S: Unsigned,
+    P: Unsigned,
+{
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let (attributes, [height, width]) =
+            crate::onnx::window(&x, [PH::USIZE, PW::USIZE], S::USIZE, P::USIZE);
+        graph.node(
+            "MaxPool",
+            &[&x.name],
+            &attributes,
+            vec![x.dims[0], height, width],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use typenum::{U1, U2, U3, U4, U5, U6, U7};

@@ -124,6 +124,16 @@ impl<T: Scalar, S: Shape> Infer<T> for FrozenRelu<S> {
     }
 }
 
+impl<T: Scalar, S: Shape> crate::onnx::Export<T> for Relu<T, S> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        graph.node("Relu", &[&x.name], &[], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

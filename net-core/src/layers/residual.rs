@@ -197,6 +197,21 @@ where
     }
 }
 
+/// The inner layer's nodes, then `Add` of its input: the skip.
+impl<T: Scalar, L: Layer<T> + crate::onnx::Export<T>> crate::onnx::Export<T> for Residual<T, L>
+where
+    L::Out: KeepsShape<L::In, L>,
+{
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        let inner = self.inner.export(graph, x.clone());
+        graph.node("Add", &[&inner.name, &x.name], &[], x.dims)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

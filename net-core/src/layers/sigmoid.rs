@@ -25,6 +25,16 @@ impl ElementwiseFn for SigmoidFn {
     }
 }
 
+impl crate::onnx::ExportFn for SigmoidFn {
+    fn export<T: crate::Scalar>(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        graph.node("Sigmoid", &[&x.name], &[], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

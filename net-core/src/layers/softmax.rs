@@ -153,6 +153,21 @@ impl<T: Scalar, const N: usize> Infer<T> for FrozenSoftmax<N> {
     }
 }
 
+impl<T: Scalar, const N: usize> crate::onnx::Export<T> for Softmax<T, N> {
+    fn export(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        graph.node(
+            "Softmax",
+            &[&x.name],
+            &[crate::onnx::Attribute::Int("axis", 1)],
+            x.dims.clone(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

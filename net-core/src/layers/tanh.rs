@@ -37,6 +37,16 @@ impl ElementwiseFn for TanhFn {
     }
 }
 
+impl crate::onnx::ExportFn for TanhFn {
+    fn export<T: crate::Scalar>(
+        &self,
+        graph: &mut crate::onnx::Graph<T>,
+        x: crate::onnx::Value,
+    ) -> crate::onnx::Value {
+        graph.node("Tanh", &[&x.name], &[], x.dims.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Const, Dyn, OMatrix};

@@ -5,11 +5,12 @@
 //! makes ([`checks`]), the functions of runtime widths ([`runtime`]), and,
 //! after errors, a fallback item ([`fallback`]) so that later uses of the
 //! type add no errors of their own, the inference form ([`freeze`]), and
-//! the network read from a file ([`load`]).
+//! the network read from a file ([`load`]), and its ONNX form ([`export`]).
 //! [`signatures`] spells each trait method once, for the impls and the
 //! fallback alike.
 
 mod checks;
+mod export;
 mod fallback;
 mod freeze;
 mod impls;
@@ -122,6 +123,7 @@ impl<'a> Network<'a> {
         let windows = self.window_checks();
         let checks = self.check_traits();
         let freeze = self.freeze_impl();
+        let export = self.export_impl();
         let load = self.loss.is_some().then(|| self.load_impl());
         quote! {
             #header {
@@ -136,6 +138,7 @@ impl<'a> Network<'a> {
             #checks
             #body
             #freeze
+            #export
             #load
         }
     }

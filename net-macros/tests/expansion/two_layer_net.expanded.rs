@@ -656,6 +656,35 @@ where
         )
     }
 }
+impl<T: ::staticnet::Scalar> ::staticnet::onnx::ExportNetwork<T> for TwoLayerNet<T>
+where
+    ::staticnet::Affine<T, 784, 50>: ::staticnet::onnx::Export<T>,
+    ::staticnet::Relu<T, ::staticnet::Const<50>>: ::staticnet::onnx::Export<T>,
+    ::staticnet::Affine<T, 50, 10>: ::staticnet::onnx::Export<T>,
+{
+    fn export_layers(
+        &self,
+        graph: &mut ::staticnet::onnx::Graph<T>,
+        x: ::staticnet::onnx::Value,
+    ) -> ::staticnet::onnx::Value {
+        let x = graph
+            .scoped(
+                "affine1",
+                |graph| ::staticnet::onnx::Export::<T>::export(&self.affine1, graph, x),
+            );
+        let x = graph
+            .scoped(
+                "relu1",
+                |graph| ::staticnet::onnx::Export::<T>::export(&self.relu1, graph, x),
+            );
+        let x = graph
+            .scoped(
+                "affine2",
+                |graph| ::staticnet::onnx::Export::<T>::export(&self.affine2, graph, x),
+            );
+        x
+    }
+}
 impl<T: ::staticnet::Scalar> TwoLayerNet<T> {
     /// The network a weight file or a checkpoint holds, every
     /// parameter and buffer loaded as
