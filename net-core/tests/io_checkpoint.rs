@@ -320,10 +320,12 @@ fn checkpoint_with(extra: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
     }
     let _ = n;
     // Written as another tool would: the metadata without staticnet's
-    // digest of the tensor data, which these tensors no longer match.
+    // digests of the tensor data and of the header, which these tensors
+    // no longer match.
     let mut metadata = metadata.metadata().clone();
     if let Some(metadata) = &mut metadata {
         metadata.remove("sha256");
+        metadata.remove("header_sha256");
     }
     safetensors::serialize(views, metadata).unwrap()
 }

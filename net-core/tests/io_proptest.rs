@@ -16,18 +16,22 @@ fn weights() -> Vec<u8> {
     to_safetensors_bytes(&random_net::<f64, Net64>(1)).unwrap()
 }
 
-/// `bytes` as a file without the digest of its tensor data (one written
-/// before digests were, or by another tool): the same bytes with the
-/// metadata key renamed, so that a changed value reaches the checks of the
-/// values themselves.
+/// `bytes` as a file without digests (one written before digests were, or
+/// by another tool): the same bytes with the metadata keys of the data's
+/// digest and of the header's renamed, so that a changed value reaches the
+/// checks of the values themselves.
 fn without_digest(mut bytes: Vec<u8>) -> Vec<u8> {
     let end = header_end(&bytes);
-    let key = b"\"sha256\"";
-    let at = bytes[..end]
-        .windows(key.len())
-        .position(|w| w == key)
-        .expect("staticnet's files record a digest");
-    bytes[at..at + key.len()].copy_from_slice(b"\"digest\"");
+    for (key, renamed) in [
+        (&b"\"sha256\""[..], &b"\"digest\""[..]),
+        (b"\"header_sha256\"", b"\"header_digest\""),
+    ] {
+        let at = bytes[..end]
+            .windows(key.len())
+            .position(|w| w == key)
+            .expect("staticnet's files record both digests");
+        bytes[at..at + key.len()].copy_from_slice(renamed);
+    }
     bytes
 }
 

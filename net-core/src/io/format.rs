@@ -8,12 +8,15 @@
 //! prefix, the data length) is checked here, with checked arithmetic:
 //! `SafeTensors::deserialize` itself adds the data length to the header
 //! length unchecked, which a crafted header makes overflow (a panic in
-//! debug builds).
+//! debug builds). So are keys the header repeats, which the parser would
+//! silently drop but for the last, and the two digests of the metadata
+//! (of the data, and of the header's content).
 //!
 //! Files are written here too, rather than by `safetensors::serialize`,
 //! whose `__metadata__` map is a `HashMap` written in random order: here
 //! the header's keys are sorted, so that equal inputs give equal bytes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -90,6 +93,12 @@ pub(crate) fn parse<'a>(
     let (header, data) = rest.split_at(header_len);
     let header = std::str::from_utf8(header)
         .map_err(|_| not_safetensors(path, FormatError::HeaderNotUtf8))?;
+    // A key the header repeats would be dropped by the parser, the last
+    // one kept (and the error it may cause, overlapping offsets, would not
+    // name it): refused first, as the format says.
+    if let Some(detail) = duplicate_key(header) {
+        return Err(not_safetensors(path, FormatError::BadHeader { detail }));
+    }
     let metadata: Metadata = serde_json::from_str(header).map_err(|e| {
         not_safetensors(
             path,
@@ -128,6 +137,36 @@ pub(crate) fn parse<'a>(
         }
     }
 
+    let recorded = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(HEADER_DIGEST_KEY));
+    if let Some(recorded) = recorded {
+        let tensors = metadata.tensors();
+        let actual = header_digest(
+            tensors.iter().map(|(name, info)| {
+                (
+                    name.as_str(),
+                    info.dtype,
+                    info.shape.as_slice(),
+                    info.data_offsets,
+                )
+            }),
+            metadata
+                .metadata()
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        if *recorded != actual {
+            return Err(IoError::HeaderDigestMismatch {
+                path: path.to_path_buf(),
+                recorded: recorded.clone(),
+                actual,
+            });
+        }
+    }
+
     let mut tensors = BTreeMap::new();
     for (name, info) in metadata.tensors() {
         let (start, end) = info.data_offsets;
@@ -150,6 +189,149 @@ pub(crate) fn parse<'a>(
     }
     let metadata = metadata.metadata().clone().unwrap_or_default();
     Ok(Parsed { metadata, tensors })
+}
+
+/// What the JSON `header` repeats, if anything: a tensor's name, a
+/// metadata entry or a field of a tensor's entry, said in a sentence.
+/// Every object's keys are compared as the parser decodes them (`"W1"` and
+/// `"W\u0031"` are the same key). Any text is scanned, valid JSON or not,
+/// in one pass that holds only the keys of the objects still open; a key
+/// that does not decode ends the scan, for the parser to report.
+fn duplicate_key(header: &str) -> Option<String> {
+    /// An object being read: its keys so far, the key it is the value of,
+    /// and whether a key comes next.
+    struct Object<'a> {
+        keys: HashSet<Cow<'a, str>>,
+        owner: Option<Cow<'a, str>>,
+        key_next: bool,
+    }
+    /// The parser's limit: deeper text is refused by it.
+    const MAX_DEPTH: usize = 128;
+    let bytes = header.as_bytes();
+    // `None` for an array.
+    let mut open: Vec<Option<Object<'_>>> = Vec::new();
+    let mut last_key = None;
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'{' | b'[' if open.len() >= MAX_DEPTH => return None,
+            b'{' => {
+                // The value of the last key, or an element of an array.
+                let owner = match open.last() {
+                    Some(Some(_)) => last_key.take(),
+                    _ => None,
+                };
+                open.push(Some(Object {
+                    keys: HashSet::new(),
+                    owner,
+                    key_next: true,
+                }));
+            }
+            b'[' => open.push(None),
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' => {
+                if let Some(Some(object)) = open.last_mut() {
+                    object.key_next = true;
+                }
+            }
+            b'"' => {
+                let end = string_end(bytes, i)?;
+                let depth = open.len();
+                if let Some(Some(object)) = open.last_mut() {
+                    if object.key_next {
+                        object.key_next = false;
+                        let raw = header.get(i..=end)?;
+                        // Borrowed unless it holds an escape.
+                        let key = match raw.get(1..raw.len() - 1) {
+                            Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
+                            _ => Cow::Owned(serde_json::from_str::<String>(raw).ok()?),
+                        };
+                        if object.keys.contains(&key) {
+                            return Some(match (depth, object.owner.as_deref()) {
+                                (1, _) if key == "__metadata__" => {
+                                    "it holds two `__metadata__` maps".to_owned()
+                                }
+                                (1, _) => format!("it names the tensor `{key}` twice"),
+                                (2, Some("__metadata__")) => {
+                                    format!("its metadata entry `{key}` appears twice")
+                                }
+                                (_, Some(owner)) => {
+                                    format!("the key `{key}` appears twice in `{owner}`")
+                                }
+                                (_, None) => format!("the key `{key}` appears twice"),
+                            });
+                        }
+                        object.keys.insert(key.clone());
+                        last_key = Some(key);
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the JSON string opened at `start` closes.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+}
+
+/// The SHA-256 of a header's content in a canonical form: every tensor's
+/// name, dtype, shape and offsets, sorted by name, then every metadata
+/// entry (the data digest among them) but [`HEADER_DIGEST_KEY`], sorted by
+/// key. Each string is preceded by its length, and every number is 8
+/// little-endian bytes, so that no two headers give the same bytes. The
+/// JSON text itself (its spacing, its order of keys, its escapes) is not
+/// covered: what it says is.
+fn header_digest<'a>(
+    tensors: impl IntoIterator<Item = (&'a str, Dtype, &'a [usize], (usize, usize))>,
+    metadata: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
+    fn number(out: &mut Vec<u8>, n: usize) {
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    fn text(out: &mut Vec<u8>, s: &str) {
+        number(out, s.len());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut tensors: Vec<_> = tensors.into_iter().collect();
+    tensors.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut metadata: Vec<_> = metadata
+        .into_iter()
+        .filter(|(key, _)| *key != HEADER_DIGEST_KEY)
+        .collect();
+    metadata.sort_unstable();
+    let mut out = Vec::new();
+    text(&mut out, "staticnet header 1");
+    number(&mut out, tensors.len());
+    for (name, dtype, shape, (start, end)) in tensors {
+        text(&mut out, name);
+        text(&mut out, &dtype.to_string());
+        number(&mut out, shape.len());
+        for &dim in shape {
+            number(&mut out, dim);
+        }
+        number(&mut out, start);
+        number(&mut out, end);
+    }
+    number(&mut out, metadata.len());
+    for (key, value) in metadata {
+        text(&mut out, key);
+        text(&mut out, value);
+    }
+    crate::digest::sha256_hex([out.as_slice()])
 }
 
 /// The header length the 8-byte `prefix` announces, if the `available`
@@ -568,10 +750,16 @@ pub(crate) fn commit<T: Scalar, N: Network<T>>(
 /// The metadata key of the SHA-256 digest of a file's tensor data.
 pub(crate) const DIGEST_KEY: &str = "sha256";
 
+/// The metadata key of the SHA-256 digest of a file's header: its tensors'
+/// names, dtypes, shapes and offsets, and its other metadata entries (see
+/// [`header_digest`]).
+pub(crate) const HEADER_DIGEST_KEY: &str = "header_sha256";
+
 /// Serializes named tensors, laid out in the order given, and a metadata
-/// map into safetensors bytes, with the SHA-256 digest of the tensor data
-/// added to the metadata (`sha256`), which loading verifies. The header's
-/// keys are sorted, so equal inputs give equal bytes.
+/// map into safetensors bytes, with two digests added to the metadata,
+/// which loading verifies: the SHA-256 of the tensor data (`sha256`), and
+/// that of the header's content (`header_sha256`), the first among it. The
+/// header's keys are sorted, so equal inputs give equal bytes.
 pub(crate) fn serialize(
     tensors: &[(String, OwnedTensor)],
     metadata: Option<BTreeMap<String, String>>,
@@ -579,22 +767,36 @@ pub(crate) fn serialize(
 ) -> Result<Vec<u8>, IoError> {
     use serde_json::{Map, Value, json};
 
-    let mut header = Map::new();
+    let mut offsets = Vec::with_capacity(tensors.len());
+    let mut offset = 0usize;
+    for (_, tensor) in tensors {
+        let end = offset + tensor.data.len();
+        offsets.push((offset, end));
+        offset = end;
+    }
     let data = tensors.iter().map(|(_, t)| t.data.as_slice());
     let mut metadata = metadata.unwrap_or_default();
     metadata.insert(DIGEST_KEY.to_owned(), crate::digest::sha256_hex(data));
+    let digest = header_digest(
+        tensors
+            .iter()
+            .zip(&offsets)
+            .map(|((name, t), &span)| (name.as_str(), t.dtype, t.shape.as_slice(), span)),
+        metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    metadata.insert(HEADER_DIGEST_KEY.to_owned(), digest);
+
+    let mut header = Map::new();
     let map: Map<String, Value> = metadata
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     header.insert("__metadata__".to_owned(), Value::Object(map));
-    let mut offset = 0usize;
-    for (name, tensor) in tensors {
-        let end = offset + tensor.data.len();
+    for ((name, tensor), &(start, end)) in tensors.iter().zip(&offsets) {
         let entry = json!({
             "dtype": tensor.dtype.to_string(),
             "shape": tensor.shape,
-            "data_offsets": [offset, end],
+            "data_offsets": [start, end],
         });
         if header.insert(name.clone(), entry).is_some() {
             return Err(IoError::DuplicateName {
@@ -602,7 +804,6 @@ pub(crate) fn serialize(
                 name: name.clone(),
             });
         }
-        offset = end;
     }
     let mut header = Value::Object(header).to_string().into_bytes();
     // Pad with spaces so that the data starts 8-byte aligned, as the

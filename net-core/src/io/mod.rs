@@ -56,12 +56,31 @@
 //!   given by mistake is refused without being read), and built whole in
 //!   memory before it is written. Only regular files are read: a device or
 //!   a pipe is refused with [`IoError::Read`].
-//! - **A digest of the data.** Both savers record the SHA-256 of the tensor
-//!   data in the metadata (`sha256`), and loading verifies it before
-//!   anything else: a file changed after it was written, even to values
-//!   just as finite, is refused as damaged ([`IoError::DigestMismatch`]),
-//!   naming the file. A file without a digest (written before, or by
-//!   another tool) still loads. Other readers ignore the key.
+//! - **Digests of the data and of the header.** Both savers record two
+//!   SHA-256 digests in the metadata, and loading verifies them before it
+//!   reads any tensor: `sha256`, of the tensor data, and `header_sha256`,
+//!   of what the header says (every tensor's name, dtype, shape and
+//!   offsets, sorted by name, and every other metadata entry, `sha256`
+//!   among them). A value changed after the file was written, even to one
+//!   just as finite, is refused as damage ([`IoError::DigestMismatch`]);
+//!   so is a header changed with the data left alone
+//!   ([`IoError::HeaderDigestMismatch`]): two tensors' offsets swapped (W1
+//!   would get b1's bytes), a shape rewritten (`[784, 50]` as `[50, 784]`),
+//!   a tensor renamed, a checkpoint's iteration edited, the data digest
+//!   removed while the header digest stays. Either error names the file.
+//!   The JSON text itself (spacing, order of keys, escapes) is not
+//!   covered, only what it says. A header that names a tensor twice, or repeats any key, is
+//!   refused ([`FormatError::BadHeader`], naming the key), where JSON
+//!   parsers would keep the last one.
+//!
+//!   What is not detected: a file without `header_sha256` loads as one
+//!   written before it was recorded, or by another tool (with `sha256`
+//!   alone, only the data are checked; with neither, nothing is), so
+//!   whoever removes both keys, or the header one alone, removes the
+//!   checks. Nor are the digests signatures: anyone who edits a file on
+//!   purpose can recompute them. They find damage, and edits by tools that
+//!   keep the metadata they do not know; they do not prove who wrote a
+//!   file. Other readers ignore both keys.
 //! - **Buffers.** A layer's persistent state that is not a parameter
 //!   (`BatchNorm`'s `running_mean1`, `running_var1`) is saved and loaded
 //!   beside the parameters; a file written before holds none, loads all the
@@ -142,6 +161,19 @@ pub enum IoError {
         /// The digest in its metadata.
         recorded: String,
         /// The digest of its tensor data.
+        actual: String,
+    },
+    /// The file's header does not match the SHA-256 digest of its content
+    /// recorded in its metadata when it was written: a tensor was renamed,
+    /// retyped, reshaped or moved to other bytes, or a metadata entry was
+    /// changed, added or removed, with the tensor data left as they were.
+    #[error("`{}` is damaged: the header was changed after it was saved: its tensors' names, dtypes, shapes and offsets, or its metadata, do not match the SHA-256 digest recorded when it was written (recorded {recorded}, computed {actual})", path.display())]
+    HeaderDigestMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The digest in its metadata (`header_sha256`).
+        recorded: String,
+        /// The digest of its header's content.
         actual: String,
     },
     /// The network cannot be written in the format asked for.

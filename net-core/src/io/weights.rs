@@ -91,7 +91,9 @@ impl Loaded {
 ///
 /// # Errors
 /// [`IoError::NotSafetensors`] and [`IoError::Truncated`] for a damaged
-/// file; [`IoError::MissingTensor`], [`IoError::UnexpectedTensor`],
+/// file (a header that repeats a key among them);
+/// [`IoError::DigestMismatch`] and [`IoError::HeaderDigestMismatch`] for a
+/// file changed after it was saved; [`IoError::MissingTensor`], [`IoError::UnexpectedTensor`],
 /// [`IoError::WrongShape`], [`IoError::WrongDtype`] and
 /// [`IoError::NonFinite`] for a file that does not fit the network. The
 /// path in the error is [`MEMORY`].
@@ -178,12 +180,12 @@ pub struct TensorHeader {
 
 /// Reads the header of the safetensors file at `path`: its tensors'
 /// shapes and dtypes, and whether it is a checkpoint. The whole file is
-/// checked as a load checks it (framing, offsets, digest).
+/// checked as a load checks it (framing, offsets, repeated keys, digests).
 ///
 /// # Errors
 /// [`IoError::Read`] if the file cannot be read; [`IoError::NotSafetensors`],
-/// [`IoError::Truncated`] and [`IoError::DigestMismatch`] for a damaged
-/// file.
+/// [`IoError::Truncated`], [`IoError::DigestMismatch`] and
+/// [`IoError::HeaderDigestMismatch`] for a damaged file.
 pub fn read_header(path: impl AsRef<Path>) -> Result<FileHeader, IoError> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
