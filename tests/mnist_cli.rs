@@ -427,11 +427,39 @@ fn a_path_that_is_not_what_its_flag_needs_is_said_to_be_so() {
 
 /// Sends SIGINT to `child`, as Ctrl-C does.
 fn interrupt(child: &std::process::Child) {
+    send(child, "INT");
+}
+
+/// Sends the signal `name` (`TERM`, `HUP`, …) to `child`.
+fn send(child: &std::process::Child, name: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([format!("-{name}"), child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
+}
+
+/// The iteration the interruption line of `stderr` names, after checking
+/// it names the signal and the checkpoint `save`.
+fn interrupted_at(stderr: &str, signal: &str, save: &Path) -> u64 {
+    let start = format!("interrupted by {signal}: stopped after iteration ");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("no interruption line in: {stderr}"));
+    let iteration: u64 = line
+        .trim_start_matches(&start)
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(iteration > 0, "{line}");
+    assert!(
+        line.ends_with(&format!("the checkpoint is in {}", save.display())),
+        "{line}"
+    );
+    assert_eq!(metadata(save)["iteration"], iteration.to_string());
+    iteration
 }
 
 /// Starts a long run with `--save`, and waits until it has begun to train
@@ -476,22 +504,7 @@ fn ctrl_c_saves_says_where_and_exits_130() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("interrupted: stopped after iteration "))
-        .unwrap_or_else(|| panic!("no interruption line in: {stderr}"));
-    let iteration: u64 = line
-        .trim_start_matches("interrupted: stopped after iteration ")
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"));
-    assert!(iteration > 0, "{line}");
-    assert!(
-        line.ends_with(&format!("the checkpoint is in {}", save.display())),
-        "{line}"
-    );
-    assert_eq!(metadata(&save)["iteration"], iteration.to_string());
+    interrupted_at(&stderr, "SIGINT (Ctrl-C)", &save);
 
     // Twice: at once, and the checkpoint of the last epoch (if any) is left.
     std::fs::remove_file(&save).unwrap();
@@ -500,6 +513,45 @@ fn ctrl_c_saves_says_where_and_exits_130() {
     interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
+}
+
+/// SIGTERM (what `timeout`, `systemctl stop` and `docker stop` send) and
+/// SIGHUP stop the run as Ctrl-C does — saved, saying where — and exit with
+/// 128 + the signal; the checkpoint resumes.
+#[test]
+fn sigterm_and_sighup_save_say_where_and_the_checkpoint_resumes() {
+    let dir = Scratch::new("sigterm");
+    let data = dir.join("data");
+    synthetic_mnist(&data);
+    for (signal, name, status) in [("TERM", "SIGTERM", 143), ("HUP", "SIGHUP", 129)] {
+        let save = dir.join(&format!("{signal}.safetensors"));
+        let child = long_run(&data, &save);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        send(&child, signal);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(status), "{stderr}");
+        let iteration = interrupted_at(&stderr, name, &save);
+        // The checkpoint resumes, to a few steps further.
+        let further = (iteration + 5).to_string();
+        let output = run(
+            "mnist",
+            &[
+                &"--data",
+                &data,
+                &"--batch",
+                &"10",
+                &"--resume",
+                &save,
+                &"--iters",
+                &further,
+                &"--save",
+                &save,
+            ],
+        );
+        assert_success(&output);
+        assert_eq!(metadata(&save)["iteration"], further);
+    }
 }
 
 /// Files that are not the canonical dataset's are refused before the first

@@ -1,8 +1,8 @@
 //! The command line the training examples share, and the run behind it: a
 //! thin client of `staticnet::train::Fit`. Flags: `--iters`/`--epochs
 //! --batch --lr --optimizer --schedule --warmup --weight-decay --shuffle
-//! --patience --seed --data --dataset --mirror --own-data --save --resume
-//! --plot --quiet`. Every run ends with one line for scripts:
+//! --patience --seed --data --dataset --mirror --download-min-bytes
+//! --download-window --own-data --save --resume --plot --quiet`. Every run ends with one line for scripts:
 //! `RESULT test_acc=<0.xxxx> train_acc=<0.xxxx> train_s=<seconds> total_s=<seconds>`
 //! (`train_s` counts the training steps only, not the evaluations).
 //! Included with `#[path]` by `mnist`, `simple_convnet`, `custom_layer`
@@ -78,6 +78,9 @@ pub struct TrainArgs {
     /// $STATICNET_MIRROR, else the public mirrors).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
+    /// How slow a mirror may be before the next one is tried.
+    #[command(flatten)]
+    pub download: download::DownloadArgs,
     /// The files in --data are data of one's own in the MNIST layout: do
     /// not check them against the SHA-256 of the canonical MNIST or
     /// Fashion-MNIST files.
@@ -214,6 +217,30 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The exit status of a process ended by Ctrl-C: 128 + SIGINT.
 const INTERRUPTED_STATUS: u8 = 130;
 
+/// A signal's name, for the message of a run it stopped.
+fn signal_name(signal: i32) -> String {
+    match signal {
+        1 => "SIGHUP".to_owned(),
+        2 => "SIGINT (Ctrl-C)".to_owned(),
+        15 => "SIGTERM".to_owned(),
+        other => format!("signal {other}"),
+    }
+}
+
+/// The flag the signals asking a program to end (Ctrl-C, SIGTERM, SIGHUP)
+/// raise: a download stops and removes its partial file, a run stops after
+/// the step under way, saved.
+fn signal_flag() -> StopFlag {
+    #[cfg(unix)]
+    let flag = StopFlag::on_termination().map_err(|e| e.to_string());
+    #[cfg(not(unix))]
+    let flag = StopFlag::on_ctrl_c().map_err(|e| e.to_string());
+    flag.unwrap_or_else(|error| {
+        eprintln!("note: a signal will end the run at once, without saving: {error}");
+        StopFlag::new()
+    })
+}
+
 /// Trains `net` as the flags say, and prints the RESULT line: the whole
 /// run of an example, from checking its flags to its exit status.
 pub fn train<N>(example: &Example, args: &TrainArgs, mut net: N) -> ExitCode
@@ -223,12 +250,16 @@ where
 {
     let started = Instant::now();
     example.check_paths(args);
-    match run(example, args, &mut net, started) {
-        Ok(Stopped::Interrupted) => ExitCode::from(INTERRUPTED_STATUS),
+    let stop = signal_flag();
+    match run(example, args, &mut net, started, &stop) {
+        Ok(Stopped::Interrupted) => {
+            ExitCode::from(stop.exit_status().unwrap_or(INTERRUPTED_STATUS))
+        }
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            // A download a signal stopped ends as the signal asks.
+            stop.exit_status().map_or(ExitCode::FAILURE, ExitCode::from)
         }
     }
 }
@@ -238,6 +269,7 @@ fn run<N>(
     args: &TrainArgs,
     net: &mut N,
     started: Instant,
+    stop: &StopFlag,
 ) -> Result<Stopped, BoxError>
 where
     N: Network<f32, Out = Const<10>> + Clone + Send,
@@ -299,16 +331,9 @@ where
         }
         fit = fit.resume(checkpoint);
     }
-    let mnist = load_data(args)?;
-    // Ctrl-C during a download ends the process (its partial file is
-    // removed by the next run); from the first step on, it stops the run
-    // after the step under way, saved.
-    let stop = StopFlag::on_ctrl_c().unwrap_or_else(|error| {
-        eprintln!("note: Ctrl-C will end the run at once, without saving: {error}");
-        StopFlag::new()
-    });
+    let mnist = load_data(args, stop)?;
     let history = match fit
-        .stop_flag(stop)
+        .stop_flag(stop.clone())
         .validation_name("test")
         .validation(&mnist.test_samples())
         .run(net, &mnist.train_samples())
@@ -321,8 +346,11 @@ where
             Some(path) => format!("the checkpoint is in {}", path.display()),
             None => "nothing was saved (no --save)".to_owned(),
         };
+        let by = stop
+            .signal()
+            .map_or(String::new(), |s| format!(" by {}", signal_name(s)));
         eprintln!(
-            "interrupted: stopped after iteration {} of {}; {saved}",
+            "interrupted{by}: stopped after iteration {} of {}; {saved}",
             history.iterations, history.total
         );
         return Ok(Stopped::Interrupted);
@@ -413,12 +441,20 @@ fn dataset(args: &TrainArgs) -> Dataset {
     }
 }
 
-/// The dataset the flags name, downloaded when files are missing, and
-/// checked to be the canonical files unless they are `--own-data`.
-fn load_data(args: &TrainArgs) -> Result<Mnist, BoxError> {
+/// The dataset the flags name, downloaded when files are missing (a
+/// signal stops a download and removes its partial file), and checked to
+/// be the canonical files unless they are `--own-data`.
+fn load_data(args: &TrainArgs, stop: &StopFlag) -> Result<Mnist, BoxError> {
     let dataset = dataset(args);
     let dir = resolve_data_dir(args.data.as_deref(), dataset);
-    download::fetch_missing_files(&dir, dataset, &args.mirrors, args.quiet)?;
+    download::fetch_missing_files(
+        &dir,
+        dataset,
+        &args.mirrors,
+        &args.download,
+        Some(stop),
+        args.quiet,
+    )?;
     // Fashion-MNIST images with MNIST labels, or a damaged file, would
     // train without a word: the files must be the dataset's own.
     if !args.own_data {

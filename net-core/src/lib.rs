@@ -33,6 +33,7 @@ pub mod optim;
 mod param;
 mod scalar;
 mod shape;
+mod stop;
 mod targets;
 pub mod train;
 mod widths;

@@ -38,16 +38,51 @@ impl<T: Scalar, const R: usize, const C: usize> ParamMatrix<T, Const<R>, Const<C
 
 impl<T: Scalar, R: Dim, C: Dim> ParamMatrix<T, R, C> {
     /// A `rows × cols` matrix of zeros.
+    ///
+    /// # Panics
+    /// As [`from_fn_generic`](Self::from_fn_generic).
     pub fn zeros_generic(rows: R, cols: C) -> Self {
         Self::from_fn_generic(rows, cols, |_, _| T::zero())
     }
 
     /// A `rows × cols` matrix whose entry `(i, j)` is `f(i, j)`, filled
     /// column by column.
-    pub fn from_fn_generic(rows: R, cols: C, mut f: impl FnMut(usize, usize) -> T) -> Self {
+    ///
+    /// # Panics
+    /// When the matrix cannot be allocated: its size overflows, or the
+    /// allocator refuses it ([`try_from_fn_generic`](Self::try_from_fn_generic)
+    /// returns `None` instead).
+    pub fn from_fn_generic(rows: R, cols: C, f: impl FnMut(usize, usize) -> T) -> Self {
+        let (r, c) = (rows.value(), cols.value());
+        Self::try_from_fn_generic(rows, cols, f)
+            .unwrap_or_else(|| panic!("a {r} × {c} matrix cannot be allocated"))
+    }
+
+    /// [`from_fn_generic`](Self::from_fn_generic), with the allocation
+    /// tried first: `None`, with nothing kept, when `rows × cols` values
+    /// overflow, take more than `isize::MAX` bytes, or are refused by the
+    /// allocator — an error to return, not an abort.
+    pub fn try_from_fn_generic(
+        rows: R,
+        cols: C,
+        mut f: impl FnMut(usize, usize) -> T,
+    ) -> Option<Self> {
         let r = rows.value();
-        let values = (0..r * cols.value()).map(|k| f(k % r, k / r)).collect();
-        ParamMatrix { values, rows, cols }
+        let len = r.checked_mul(cols.value())?;
+        let mut values = Vec::new();
+        values.try_reserve_exact(len).ok()?;
+        values.extend((0..len).map(|k| f(k % r, k / r)));
+        Some(ParamMatrix {
+            values: values.into_boxed_slice(),
+            rows,
+            cols,
+        })
+    }
+
+    /// A `rows × cols` matrix of zeros, with the allocation tried first, as
+    /// [`try_from_fn_generic`](Self::try_from_fn_generic) does.
+    pub fn try_zeros_generic(rows: R, cols: C) -> Option<Self> {
+        Self::try_from_fn_generic(rows, cols, |_, _| T::zero())
     }
 
     /// The number of rows.
@@ -360,6 +395,20 @@ mod tests {
         let m = HeapMatrix::<f64, 2, 3>::from_fn(|i, j| (10 * i + j) as f64);
         assert_eq!(m.as_slice(), &[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
         assert_eq!(m.view()[(1, 2)], 12.0);
+    }
+
+    #[test]
+    fn a_matrix_too_large_to_allocate_is_none() {
+        use nalgebra::Dyn;
+        let overflowing = ParamMatrix::<f32, Dyn, Dyn>::try_zeros_generic(Dyn(usize::MAX), Dyn(2));
+        assert!(overflowing.is_none());
+        let past_isize = ParamMatrix::<f32, Dyn, Dyn>::try_zeros_generic(Dyn(1 << 62), Dyn(1));
+        assert!(past_isize.is_none());
+        let small = ParamMatrix::<f32, Dyn, Dyn>::try_zeros_generic(Dyn(2), Dyn(3)).unwrap();
+        assert_eq!(
+            (small.nrows(), small.ncols(), small.as_slice()),
+            (2, 3, &[0.0; 6][..])
+        );
     }
 
     #[test]

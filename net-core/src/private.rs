@@ -109,7 +109,9 @@ impl LayerNames<'_> {
     }
 }
 
-pub use crate::widths::{RuntimeWidth, WidthSide, check_widths, widths_from_shapes};
+pub use crate::widths::{
+    RuntimeWidth, WidthSide, check_widths, name_width_error, widths_from_shapes,
+};
 
 /// A bound no type meets: `new` and `init` of a network with widths chosen
 /// at run time require it, so that calling them says how such a network

@@ -35,6 +35,94 @@ pub enum WidthError {
         /// Why not.
         reason: String,
     },
+    /// A width whose layer's weights need more memory than one buffer may
+    /// take: more than `isize::MAX` bytes, the most any allocation can
+    /// hold. How much memory the machine has cannot be known portably, so
+    /// this is the bound checked before anything is allocated; a smaller
+    /// size that the allocator refuses is [`WidthError::OutOfMemory`].
+    #[error(
+        "{width} is {value}: {layer} would need {} for its weights and their gradients, more than the {} bytes one buffer can hold",
+        show_bytes(*bytes),
+        isize::MAX
+    )]
+    TooLarge {
+        /// Which width, as the network's declaration shows it.
+        width: String,
+        /// The width asked for.
+        value: usize,
+        /// The layer whose weights have the width as a size, with its
+        /// field: `` `Affine<784, dyn>` (affine1) ``.
+        layer: String,
+        /// The bytes the layer's weights, biases and their gradients would
+        /// take; `u128::MAX` when even a `u128` cannot count them.
+        bytes: u128,
+    },
+    /// A width whose layer's weights the allocator could not give memory
+    /// for: the allocation was tried, and failed, and nothing is kept.
+    #[error(
+        "{width} is {value}: {layer} would need {} for its weights and their gradients, which could not be allocated",
+        show_bytes(*bytes)
+    )]
+    OutOfMemory {
+        /// Which width, as the network's declaration shows it.
+        width: String,
+        /// The width asked for.
+        value: usize,
+        /// The layer whose weights have the width as a size, with its
+        /// field.
+        layer: String,
+        /// The bytes the layer's weights, biases and their gradients would
+        /// take.
+        bytes: u128,
+    },
+}
+
+/// `3136000000000 bytes`, or words for a count past `u128`.
+fn show_bytes(bytes: u128) -> String {
+    match bytes {
+        u128::MAX => "more bytes than a u128 can count".to_owned(),
+        bytes => format!("{bytes} bytes"),
+    }
+}
+
+/// The bytes an `inputs × outputs` layer's weights, biases and their
+/// gradients take, `size` bytes a value: `None` past `u128`.
+pub(crate) fn layer_bytes(inputs: usize, outputs: usize, size: usize) -> Option<u128> {
+    let values = (inputs as u128)
+        .checked_mul(outputs as u128)?
+        .checked_add(outputs as u128)?;
+    values.checked_mul(2)?.checked_mul(size as u128)
+}
+
+/// `error`, from [`AffineLayer::try_with_widths`](crate::AffineLayer::try_with_widths),
+/// naming the network's width and the layer `layer`: `sides` are the
+/// widths chosen at run time the layer takes, with their values; the
+/// largest is named. Any other error is returned as it is.
+#[doc(hidden)]
+pub fn name_width_error(
+    error: WidthError,
+    layer: &str,
+    sides: &[(&RuntimeWidth, usize)],
+) -> WidthError {
+    let Some(&(declared, chosen)) = sides.iter().max_by_key(|(_, value)| *value) else {
+        return error;
+    };
+    let (name, at) = (declared.name.to_owned(), layer.to_owned());
+    match error {
+        WidthError::TooLarge { bytes, .. } => WidthError::TooLarge {
+            width: name,
+            value: chosen,
+            layer: at,
+            bytes,
+        },
+        WidthError::OutOfMemory { bytes, .. } => WidthError::OutOfMemory {
+            width: name,
+            value: chosen,
+            layer: at,
+            bytes,
+        },
+        other => other,
+    }
 }
 
 /// One side of a width chosen at run time: a layer whose weight matrix

@@ -9,17 +9,24 @@
 //! through the progress callback and the next one is tried; the library
 //! itself never prints.
 //!
-//! No download waits forever: a mirror that sends nothing for
-//! [`DownloadLimits::stall`] (30 s by default), or has not delivered the
-//! whole file by its deadline (60 s + the size at 50 kB/s by default, see
-//! [`DownloadLimits::deadline`]), is given up. The temporary file,
-//! `.<name>.part-<pid>-<n>`, is removed when a download fails; the ones
-//! left by killed runs (whose process is gone) are removed by the next run,
+//! No download waits forever, and none that progresses is cut short: as
+//! curl's `--speed-limit`/`--speed-time`, a mirror is given up when fewer
+//! than [`DownloadLimits::min_bytes`] arrived in the last
+//! [`DownloadLimits::window`] (1,000 bytes in 30 s by default), or when it
+//! does not answer within the window. There is no overall deadline: a
+//! 10 MB file at 20 kB/s takes its eight minutes.
+//!
+//! A download can be interrupted with a [`StopFlag`] (Ctrl-C, SIGTERM),
+//! checked between chunks and while waiting for one: its temporary file,
+//! `.<name>.part-<pid>-<n>`, is removed and the error says so. The
+//! temporary file is removed too when a download fails; the ones left by
+//! killed runs (whose process is gone) are removed by the next run,
 //! whatever its outcome.
 //!
 //! HTTPS uses rustls with the Mozilla roots compiled in (no OpenSSL, no
 //! system certificates needed).
 
+use std::collections::VecDeque;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -33,6 +40,7 @@ use super::{DataError, MissingFiles};
 use crate::files::{
     AtomicFile, WriteError, check_writable, parse_owner, remove_files_of_dead_processes,
 };
+use crate::stop::StopFlag;
 
 /// What a download is doing, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,71 +91,84 @@ pub enum DownloadEvent<'a> {
     },
 }
 
-/// How long to wait for a connection to a mirror (at most; a shorter
-/// [`DownloadLimits::stall`] applies first).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often (in bytes) progress is reported, at most.
 const CHUNK: usize = 64 * 1024;
 /// How many chunks the reading thread may be ahead of the writer.
 const QUEUE: usize = 4;
+/// How often a raised [`StopFlag`] is looked at while no chunk arrives.
+const STOP_POLL: Duration = Duration::from_millis(50);
+/// The number of slices the window is measured in (its resolution).
+const WINDOW_SLICES: u32 = 64;
 
-/// How long a download may take before its mirror is given up.
+/// When a mirror is given up: a low-speed limit, as curl's
+/// `--speed-limit`/`--speed-time`.
 ///
-/// Two bounds apply to every mirror, from the request on: no byte (of the
-/// response or of its body) for [`stall`](Self::stall), and the whole file
-/// not received within [`deadline`](Self::deadline) of its size. The second
-/// catches a mirror trickling a byte now and then, which the first does not.
+/// A mirror fails when fewer than [`min_bytes`](Self::min_bytes) of the
+/// body arrived in the last [`window`](Self::window) — measured from the
+/// response on, so a transfer always has a whole window to reach the rate
+/// —, or when it does not answer (connection and response head) within the
+/// window. There is no overall deadline: a transfer that keeps the rate
+/// runs as long as it needs. The defaults, 1,000 bytes in 30 s, give up a
+/// mirror trickling a byte every few seconds after 30 s, and let a real
+/// 20 kB/s download of 10 MB finish.
 ///
 /// ```
 /// # use std::time::Duration;
 /// # use net_core::data::download::DownloadLimits;
 /// let mut limits = DownloadLimits::default();
-/// limits.stall = Duration::from_secs(10);
-/// assert_eq!(limits.deadline(9_912_422).as_secs(), 60 + 198);
+/// assert_eq!((limits.min_bytes, limits.window), (1_000, Duration::from_secs(30)));
+/// // At least 10 kB in every 5 s.
+/// limits.min_bytes = 10_000;
+/// limits.window = Duration::from_secs(5);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DownloadLimits {
-    /// The longest wait for the next byte before the transfer is declared
-    /// stalled. Default 30 s.
-    pub stall: Duration,
-    /// The time any transfer is allowed on top of its size at
-    /// [`min_rate`](Self::min_rate). Default 60 s.
-    pub base_time: Duration,
-    /// The slowest average rate, in bytes per second, the deadline allows
-    /// for. Default 50 000 (50 kB/s); 0 means no overall deadline.
-    pub min_rate: u64,
+    /// The fewest bytes that must arrive in every [`window`](Self::window).
+    /// Default 1,000. 0 counts as 1: a window without a byte always ends
+    /// the attempt.
+    pub min_bytes: u64,
+    /// The span [`min_bytes`](Self::min_bytes) is counted over, and the
+    /// longest wait for a mirror to answer. Default 30 s; shorter than
+    /// 1 ms counts as 1 ms.
+    pub window: Duration,
 }
 
 impl DownloadLimits {
-    /// The defaults: 30 s without a byte, 60 s + the size at 50 kB/s.
+    /// The defaults: at least 1,000 bytes in every 30 s.
     pub const DEFAULT: Self = DownloadLimits {
-        stall: Duration::from_secs(30),
-        base_time: Duration::from_secs(60),
-        min_rate: 50_000,
+        min_bytes: 1_000,
+        window: Duration::from_secs(30),
     };
 
-    /// The time allowed to receive `size` bytes, from the request on:
-    /// [`base_time`](Self::base_time) + `size` / [`min_rate`](Self::min_rate)
-    /// ([`Duration::MAX`] when `min_rate` is 0). When neither the file's
-    /// size nor the response's `Content-Length` is known, the bytes received
-    /// so far stand for the size.
-    pub fn deadline(&self, size: u64) -> Duration {
-        if self.min_rate == 0 {
-            return Duration::MAX;
-        }
-        let whole = size / self.min_rate;
-        let nanos = u128::from(size % self.min_rate) * 1_000_000_000 / u128::from(self.min_rate);
-        let extra = Duration::from_secs(whole).saturating_add(Duration::from_nanos(
-            u64::try_from(nanos).unwrap_or(u64::MAX),
-        ));
-        self.base_time.saturating_add(extra)
+    /// The limits with these values (the struct is `#[non_exhaustive]`).
+    pub const fn new(min_bytes: u64, window: Duration) -> Self {
+        DownloadLimits { min_bytes, window }
+    }
+
+    /// `min_bytes`, at least 1.
+    fn min_bytes_or_one(&self) -> u64 {
+        self.min_bytes.max(1)
+    }
+
+    /// `window`, at least 1 ms.
+    fn window_or_1ms(&self) -> Duration {
+        self.window.max(Duration::from_millis(1))
     }
 }
 
 impl Default for DownloadLimits {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+impl DataError {
+    /// Whether this is the error of a download interrupted by a raised
+    /// [`StopFlag`] (an [`DataError::Io`] of kind
+    /// [`io::ErrorKind::Interrupted`]); its partial file was removed.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, DataError::Io { source, .. } if source.kind() == io::ErrorKind::Interrupted)
     }
 }
 
@@ -179,19 +200,31 @@ pub fn ensure_downloaded(
     mirrors: &[String],
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<(), DataError> {
-    ensure_downloaded_with(dir, dataset, mirrors, &DownloadLimits::DEFAULT, progress)
+    ensure_downloaded_with(
+        dir,
+        dataset,
+        mirrors,
+        &DownloadLimits::DEFAULT,
+        None,
+        progress,
+    )
 }
 
-/// [`ensure_downloaded`] with other [`DownloadLimits`].
+/// [`ensure_downloaded`] with other [`DownloadLimits`], and a `stop` flag
+/// that interrupts the download under way (see [`download_file_with`]);
+/// the files already downloaded stay.
 ///
 /// # Errors
 /// As [`ensure_downloaded`]; a stalled or too slow mirror is a failed
-/// attempt, listed in [`DataError::Missing`] when no mirror delivered.
+/// attempt, listed in [`DataError::Missing`] when no mirror delivered. A
+/// raised `stop` gives the error of [`download_file_with`]
+/// ([`DataError::is_interrupted`]).
 pub fn ensure_downloaded_with(
     dir: &Path,
     dataset: Dataset,
     mirrors: &[String],
     limits: &DownloadLimits,
+    stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<(), DataError> {
     let mirrors = resolve_mirrors(mirrors, dataset);
@@ -216,7 +249,7 @@ pub fn ensure_downloaded_with(
         check_can_download_into(dir, first.name)?;
     }
     for (k, spec) in missing.iter().enumerate() {
-        match download_file_with(&mirrors, spec, dir, limits, progress) {
+        match download_file_with(&mirrors, spec, dir, limits, stop, progress) {
             Ok(_) => {}
             Err(DataError::Missing(mut m)) => {
                 m.dataset = Some(dataset);
@@ -266,22 +299,40 @@ pub fn download_file(
     dest_dir: &Path,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<PathBuf, DataError> {
-    download_file_with(mirrors, file, dest_dir, &DownloadLimits::DEFAULT, progress)
+    download_file_with(
+        mirrors,
+        file,
+        dest_dir,
+        &DownloadLimits::DEFAULT,
+        None,
+        progress,
+    )
 }
 
-/// [`download_file`] with other [`DownloadLimits`]: a mirror that sends
-/// nothing for `limits.stall`, or has not delivered the file within
-/// `limits.deadline(size)`, fails with a reason saying so (`stalled: no data
-/// for 30 s from URL …`, `too slow: M of N bytes after T s from URL …`) and
-/// its temporary file is removed.
+/// [`download_file`] with other [`DownloadLimits`], and a `stop` flag.
+///
+/// A mirror that delivers fewer than `limits.min_bytes` in the last
+/// `limits.window` fails with a reason saying so (`stalled: no data for
+/// 30 s from URL after M of N bytes`, `too slow: 12 bytes in the last 30 s
+/// from URL (at least 1000 needed) after M of N bytes`, `no response within
+/// 30 s from URL`), its temporary file is removed and the next mirror is
+/// tried.
+///
+/// `stop` is looked at between chunks and, while none arrives, every
+/// 50 ms: once raised, the temporary file is removed and no other mirror
+/// is tried.
 ///
 /// # Errors
-/// As [`download_file`].
+/// As [`download_file`]; when `stop` is raised, a [`DataError::Io`] for the
+/// file of kind [`io::ErrorKind::Interrupted`]
+/// ([`DataError::is_interrupted`]) whose message says so: `interrupted by
+/// SIGTERM: the partial download `DIR/.NAME.part-PID-N` was removed`.
 pub fn download_file_with(
     mirrors: &[String],
     file: &FileSpec<'_>,
     dest_dir: &Path,
     limits: &DownloadLimits,
+    stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<PathBuf, DataError> {
     let dest = dest_dir.join(file.name);
@@ -297,14 +348,15 @@ pub fn download_file_with(
         source,
     })?;
     remove_stale_parts(dest_dir, &[file.name]);
-    // The stall and the deadline are enforced by `try_mirror`, whatever the
-    // socket does. The socket's own timeouts only bound how long the
-    // reading thread outlives an abandoned transfer: a read waits a little
-    // longer than the stall, so that `try_mirror` is the one to notice it.
+    // The limits are enforced by `try_mirror`, whatever the socket does.
+    // The socket's own timeouts only bound how long the reading thread
+    // outlives an abandoned transfer: they are a little longer than the
+    // window, so that `try_mirror` is the one to notice.
+    let window = limits.window_or_1ms();
     let agent = ureq::AgentBuilder::new()
-        .timeout_connect(CONNECT_TIMEOUT.min(limits.stall.max(Duration::from_millis(1))))
-        .timeout_read(limits.stall.saturating_add(Duration::from_secs(1)))
-        .timeout_write(limits.stall.saturating_add(Duration::from_secs(1)))
+        .timeout_connect(window)
+        .timeout_read(window.saturating_add(Duration::from_secs(1)))
+        .timeout_write(window.saturating_add(Duration::from_secs(1)))
         .build();
 
     let mut attempts = Vec::new();
@@ -315,7 +367,7 @@ pub fn download_file_with(
         } else {
             format!("{mirror}/{}", file.name)
         };
-        let reason = match try_mirror(&agent, &url, file, &dest, limits, progress) {
+        let reason = match try_mirror(&agent, &url, file, &dest, limits, stop, progress) {
             Ok(bytes) => {
                 progress(DownloadEvent::Finished {
                     file: file.name,
@@ -439,21 +491,151 @@ fn bytes_of(received: u64, total: Option<u64>) -> String {
     }
 }
 
+/// The bytes received over time, to tell whether the last window holds
+/// enough of them: `(when, bytes received by then)`, oldest first, about a
+/// slice of the window apart (the newest is always current), so that a
+/// window holds some 64 samples whatever the rate.
+struct Rate {
+    window: Duration,
+    slice: Duration,
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Rate {
+    /// From the response on, at `at`, with nothing received.
+    fn new(window: Duration, at: Instant) -> Self {
+        Rate {
+            window,
+            slice: window / WINDOW_SLICES,
+            samples: VecDeque::from([(at, 0)]),
+        }
+    }
+
+    /// `received` bytes in all at `now`.
+    fn record(&mut self, now: Instant, received: u64) {
+        // The newest sample moves on until it is a slice past the one
+        // before it; the first one stays: it is when the window starts.
+        let n = self.samples.len();
+        if n > 1 && now.duration_since(self.samples[n - 2].0) < self.slice {
+            self.samples[n - 1] = (now, received);
+        } else {
+            self.samples.push_back((now, received));
+        }
+    }
+
+    /// Forgets the samples older than the latest one at least a window
+    /// before `now`, which is the start of the last window.
+    fn prune(&mut self, now: Instant) {
+        while self.samples.len() > 1 && self.samples[1].0 + self.window <= now {
+            self.samples.pop_front();
+        }
+    }
+
+    /// When the last window will hold fewer than `min_bytes`, if no more
+    /// bytes arrive: a window after the first sample that less than
+    /// `min_bytes` separate from the bytes received by now.
+    fn fails_at(&self, min_bytes: u64) -> Instant {
+        let received = self.samples.back().map_or(0, |s| s.1);
+        let (at, _) = self
+            .samples
+            .iter()
+            .find(|(_, bytes)| received - bytes < min_bytes)
+            .copied()
+            .unwrap_or((Instant::now(), 0));
+        at + self.window
+    }
+
+    /// The bytes received in the last window, as of `now` (after
+    /// [`prune`](Self::prune)).
+    fn in_window(&self) -> u64 {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(first), Some(last)) => last.1 - first.1,
+            _ => 0,
+        }
+    }
+}
+
+/// The signal that raised `stop`, for messages: ` by SIGTERM`, or nothing.
+fn raised_by(stop: &StopFlag) -> String {
+    match stop.signal() {
+        None => String::new(),
+        Some(1) => " by SIGHUP".to_owned(),
+        Some(2) => " by SIGINT".to_owned(),
+        Some(15) => " by SIGTERM".to_owned(),
+        Some(other) => format!(" by signal {other}"),
+    }
+}
+
+/// The temporary files of `dest` this process has in its directory.
+fn own_parts(dest: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!(".{}.{PART}-{}-", name.to_string_lossy(), std::process::id());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.file_name()
+                .to_str()?
+                .starts_with(&prefix)
+                .then(|| e.path())
+        })
+        .collect()
+}
+
+/// The error of a download that `stop` interrupted: its temporary file
+/// (at `part`, when known) is removed first.
+fn interrupted(
+    stop: &StopFlag,
+    dest: &Path,
+    temp: Option<AtomicFile>,
+    part: Option<&Path>,
+) -> Attempt {
+    let started = temp.is_some();
+    drop(temp);
+    let by = raised_by(stop);
+    let message = match (started, part) {
+        (false, _) => format!("interrupted{by} before any of it was downloaded"),
+        (true, Some(part)) if part.exists() => format!(
+            "interrupted{by}: the partial download `{}` could not be removed",
+            part.display()
+        ),
+        (true, Some(part)) => format!(
+            "interrupted{by}: the partial download `{}` was removed",
+            part.display()
+        ),
+        (true, None) => format!("interrupted{by}: the partial download was removed"),
+    };
+    Attempt::Fatal(DataError::Io {
+        path: dest.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::Interrupted, message),
+    })
+}
+
 fn try_mirror(
     agent: &ureq::Agent,
     url: &str,
     file: &FileSpec<'_>,
     dest: &Path,
     limits: &DownloadLimits,
+    stop: Option<&StopFlag>,
     progress: &mut dyn FnMut(DownloadEvent<'_>),
 ) -> Result<u64, Attempt> {
+    if let Some(stop) = stop.filter(|s| s.is_raised()) {
+        return Err(interrupted(stop, dest, None, None));
+    }
+    let window = limits.window_or_1ms();
+    let min_bytes = limits.min_bytes_or_one();
     let start = Instant::now();
     let (to, from) = mpsc::sync_channel(QUEUE);
     {
         let agent = agent.clone();
         let url = url.to_owned();
         // Detached: when the transfer is given up, the thread ends at its
-        // next read (at most the stall and a second later).
+        // next read (at most the window and a second later).
         std::thread::Builder::new()
             .name("staticnet-download".to_owned())
             .spawn(move || fetch(&agent, &url, &to))
@@ -463,52 +645,51 @@ fn try_mirror(
     // `None` until the response arrives.
     let mut total: Option<Option<u64>> = None;
     let mut temp: Option<AtomicFile> = None;
+    let mut part: Option<PathBuf> = None;
     let mut hasher = Sha256::new();
     let mut received: u64 = 0;
-    let mut last_data = start;
+    // From the response on.
+    let mut rate: Option<Rate> = None;
     loop {
-        // The size the deadline is scaled to: the known size, else the
-        // announced one, else what arrived so far.
-        let size = file
-            .size
-            .or(total.flatten())
-            .unwrap_or(received)
-            .max(received);
-        let deadline = start.checked_add(limits.deadline(size));
-        let stall_at = last_data.checked_add(limits.stall);
         let now = Instant::now();
-        if deadline.is_some_and(|at| now >= at) {
-            let got = match total {
-                None => "no response".to_owned(),
-                Some(announced) => bytes_of(received, file.size.or(announced)),
-            };
-            return Err(Attempt::Failed(format!(
-                "too slow: {got} after {} from {url} (the limit for {size} bytes is {})",
-                seconds(now.duration_since(start)),
-                seconds(limits.deadline(size))
-            )));
+        if let Some(stop) = stop.filter(|s| s.is_raised()) {
+            return Err(interrupted(stop, dest, temp, part.as_deref()));
         }
-        let wake = match (stall_at, deadline) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).unwrap_or(now + Duration::from_secs(3600)),
+        let give_up_at = match rate.as_mut() {
+            None => start + window,
+            Some(rate) => {
+                rate.prune(now);
+                rate.fails_at(min_bytes)
+            }
         };
+        if now >= give_up_at {
+            let reason = match (&rate, total) {
+                (Some(rate), Some(announced)) => {
+                    let got = bytes_of(received, file.size.or(announced));
+                    match rate.in_window() {
+                        0 => format!(
+                            "stalled: no data for {} from {url} after {got}",
+                            seconds(window)
+                        ),
+                        n => format!(
+                            "too slow: {n} byte{} in the last {} from {url} \
+                             (at least {min_bytes} needed) after {got}",
+                            if n == 1 { "" } else { "s" },
+                            seconds(window)
+                        ),
+                    }
+                }
+                _ => format!("no response within {} from {url}", seconds(window)),
+            };
+            return Err(Attempt::Failed(reason));
+        }
+        let mut wake = give_up_at;
+        if stop.is_some() {
+            wake = wake.min(now + STOP_POLL);
+        }
         let message = match from.recv_timeout(wake.saturating_duration_since(now)) {
             Ok(message) => message,
-            Err(RecvTimeoutError::Timeout) => {
-                if stall_at.is_some_and(|at| Instant::now() >= at) {
-                    let context = match total {
-                        None => " (waiting for the response)".to_owned(),
-                        Some(announced) => {
-                            format!(" after {}", bytes_of(received, file.size.or(announced)))
-                        }
-                    };
-                    return Err(Attempt::Failed(format!(
-                        "stalled: no data for {} from {url}{context}",
-                        seconds(limits.stall)
-                    )));
-                }
-                continue;
-            }
+            Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(Attempt::Failed(
                     "the download thread stopped unexpectedly".to_owned(),
@@ -518,7 +699,7 @@ fn try_mirror(
         match message {
             Message::Head(Err(reason)) => return Err(Attempt::Failed(reason)),
             Message::Head(Ok(announced)) => {
-                last_data = Instant::now();
+                rate = Some(Rate::new(window, Instant::now()));
                 if let (Some(size), Some(announced)) = (file.size, announced) {
                     if announced > size {
                         return Err(Attempt::Failed(format!(
@@ -533,11 +714,15 @@ fn try_mirror(
                     url,
                     total: shown,
                 });
+                let before = own_parts(dest);
                 temp = Some(AtomicFile::create_marked(dest, PART).map_err(fatal)?);
+                part = own_parts(dest).into_iter().find(|p| !before.contains(p));
             }
             Message::Data(chunk) => {
-                last_data = Instant::now();
                 received = received.saturating_add(chunk.len() as u64);
+                if let Some(rate) = rate.as_mut() {
+                    rate.record(Instant::now(), received);
+                }
                 if let Some(size) = file.size {
                     if received > size {
                         return Err(Attempt::Failed(format!(
@@ -567,8 +752,7 @@ fn try_mirror(
                 ) =>
             {
                 return Err(Attempt::Failed(format!(
-                    "stalled: no data for {} from {url} after {}",
-                    seconds(last_data.elapsed()),
+                    "stalled: the connection timed out from {url} after {}",
                     bytes_of(received, file.size.or(total.flatten()))
                 )));
             }
@@ -580,6 +764,8 @@ fn try_mirror(
             Message::End => break,
         }
     }
+    // A flag raised after the last chunk stops the next file, not this
+    // one, which is whole.
     let actual = crate::digest::to_hex(&hasher.finalize());
     if !actual.eq_ignore_ascii_case(file.sha256) {
         return Err(Attempt::Mismatch { actual });
@@ -685,17 +871,42 @@ mod tests {
     }
 
     #[test]
-    fn deadlines() {
+    fn the_last_window_is_measured() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut rate = Rate::new(ms(1000), t0);
+        // Nothing yet: given up a window after the response.
+        assert_eq!(rate.fails_at(100), t0 + ms(1000));
+        rate.record(t0 + ms(100), 60);
+        rate.record(t0 + ms(500), 120);
+        // 120 bytes by 0.5 s; under 100 bytes are left once the window
+        // starts after the sample at 0.1 s (60 bytes).
+        assert_eq!(rate.fails_at(100), t0 + ms(1100));
+        // One byte a window is met until a window after the last byte.
+        assert_eq!(rate.fails_at(1), t0 + ms(1500));
+        rate.prune(t0 + ms(1200));
+        assert_eq!(rate.in_window(), 60);
+        rate.prune(t0 + ms(1600));
+        assert_eq!(rate.in_window(), 0);
+        // Samples closer than a slice are merged, the first one kept.
+        let mut rate = Rate::new(ms(640), t0);
+        for k in 1..=100 {
+            rate.record(t0 + ms(k), k);
+        }
+        assert!(rate.samples.len() <= 13, "{}", rate.samples.len());
+        assert_eq!(rate.samples.front(), Some(&(t0, 0)));
+        assert_eq!(rate.samples.back(), Some(&(t0 + ms(100), 100)));
+    }
+
+    #[test]
+    fn limits_defaults_and_bounds() {
         let limits = DownloadLimits::default();
-        assert_eq!(limits.deadline(0), Duration::from_secs(60));
-        assert_eq!(limits.deadline(75_000), Duration::from_millis(61_500));
-        assert_eq!(limits.deadline(26_421_880).as_secs(), 60 + 528);
-        let mut unbounded = limits;
-        unbounded.min_rate = 0;
-        assert_eq!(unbounded.deadline(1), Duration::MAX);
-        let mut huge = limits;
-        huge.min_rate = 1;
-        assert_eq!(huge.deadline(u64::MAX), Duration::MAX);
+        assert_eq!(limits, DownloadLimits::new(1_000, Duration::from_secs(30)));
+        let tiny = DownloadLimits::new(0, Duration::ZERO);
+        assert_eq!(
+            (tiny.min_bytes_or_one(), tiny.window_or_1ms()),
+            (1, Duration::from_millis(1))
+        );
     }
 
     #[test]

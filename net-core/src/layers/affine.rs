@@ -12,9 +12,10 @@ use crate::infer::{Freeze, Infer, Pointwise};
 use crate::kernels::sparse::SparseAffine;
 use crate::kernels::sparse::{row_stride, weight_rows};
 use crate::kernels::{add_row_product, gemm, gemm_nt, gemm_tn, relu_in_place, sum};
+use crate::widths::layer_bytes;
 use crate::{
     Batch, Init, Layer, ParamMatrix, ParamMut, ParamName, ParamRef, ParamShape, ParamUpdate,
-    Scalar, Width,
+    Scalar, Width, WidthError,
 };
 
 /// `y = x·W + b`: `I` inputs, `O` outputs, both compiled in. This is what
@@ -56,16 +57,73 @@ impl<T: Scalar, I: Width, O: Width> AffineLayer<T, I, O> {
     ///
     /// # Panics
     /// When a compiled-in side is given another size (a network's
-    /// `with_widths`, which calls this, has checked the sizes first).
+    /// `with_widths`, which calls this, has checked the sizes first), or
+    /// when the weights cannot be allocated
+    /// ([`try_with_widths`](Self::try_with_widths) returns an error
+    /// instead).
     pub fn with_widths(rng: &mut dyn RngCore, init: Init, inputs: usize, outputs: usize) -> Self {
-        let std = init.std(inputs);
-        let w =
-            ParamMatrix::from_fn_generic(I::from_usize(inputs), O::from_usize(outputs), |_, _| {
-                let z: f64 = StandardNormal.sample(rng);
-                T::of_f64(std * z)
+        Self::try_with_widths(rng, init, inputs, outputs).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// [`with_widths`](Self::with_widths), with the memory the layer needs
+    /// checked before anything is allocated, and the allocation tried: what
+    /// a network's `with_widths` builds its layers with.
+    ///
+    /// # Errors
+    /// [`WidthError::TooLarge`] when the weights, biases and their
+    /// gradients take more bytes than one buffer can hold (`isize::MAX`,
+    /// the allocation limit: how much memory the machine has cannot be
+    /// known portably), or their size overflows; nothing is allocated.
+    /// [`WidthError::OutOfMemory`] when the allocator refuses them; what
+    /// was allocated is freed. The error names the larger side as the
+    /// width (`the outputs of the layer`) and the layer by its sizes; a
+    /// network's `with_widths` names its own width and field instead.
+    ///
+    /// # Panics
+    /// When a compiled-in side is given another size.
+    pub fn try_with_widths(
+        rng: &mut dyn RngCore,
+        init: Init,
+        inputs: usize,
+        outputs: usize,
+    ) -> Result<Self, WidthError> {
+        let (rows, cols) = (I::from_usize(inputs), O::from_usize(outputs));
+        let size = core::mem::size_of::<T>();
+        let bytes = layer_bytes(inputs, outputs, size);
+        let (width, value) = if inputs > outputs {
+            ("the inputs of the layer", inputs)
+        } else {
+            ("the outputs of the layer", outputs)
+        };
+        let (width, layer) = (width.to_owned(), format!("`Affine<{inputs}, {outputs}>`"));
+        // The largest buffer, `W` (or `dW`), must fit in one allocation.
+        let largest = inputs
+            .max(1)
+            .checked_mul(outputs)
+            .and_then(|n| n.checked_mul(size));
+        let total = bytes.unwrap_or(u128::MAX);
+        if largest.is_none_or(|largest| largest > isize::MAX as usize) {
+            return Err(WidthError::TooLarge {
+                width,
+                value,
+                layer,
+                bytes: total,
             });
-        let b = ParamMatrix::zeros_generic(Const::<1>, O::from_usize(outputs));
-        Self::from_params(w, b)
+        }
+        let out_of_memory = || WidthError::OutOfMemory {
+            width: width.clone(),
+            value,
+            layer: layer.clone(),
+            bytes: total,
+        };
+        let std = init.std(inputs);
+        let w = ParamMatrix::try_from_fn_generic(rows, cols, |_, _| {
+            let z: f64 = StandardNormal.sample(rng);
+            T::of_f64(std * z)
+        })
+        .ok_or_else(out_of_memory)?;
+        let b = ParamMatrix::try_zeros_generic(Const::<1>, cols).ok_or_else(out_of_memory)?;
+        Self::try_from_params(w, b).ok_or_else(out_of_memory)
     }
 
     /// The number of inputs.
@@ -120,17 +178,29 @@ impl<T: Scalar, I: Width, O: Width> AffineLayer<T, I, O> {
     }
 
     /// A layer with the given weights and bias.
+    ///
+    /// # Panics
+    /// When the gradients, as large as the weights, cannot be allocated.
     pub fn from_params(w: ParamMatrix<T, I, O>, b: ParamMatrix<T, Const<1>, O>) -> Self {
+        let (rows, cols) = (w.nrows(), w.ncols());
+        Self::try_from_params(w, b).unwrap_or_else(|| {
+            panic!("the gradients of a {rows} × {cols} Affine cannot be allocated")
+        })
+    }
+
+    /// [`from_params`](Self::from_params), with the gradients' allocation
+    /// tried: `None` when it fails.
+    fn try_from_params(w: ParamMatrix<T, I, O>, b: ParamMatrix<T, Const<1>, O>) -> Option<Self> {
         let (rows, cols) = (I::from_usize(w.nrows()), O::from_usize(w.ncols()));
-        AffineLayer {
-            dw: ParamMatrix::zeros_generic(rows, cols),
-            db: ParamMatrix::zeros_generic(Const::<1>, cols),
+        Some(AffineLayer {
+            dw: ParamMatrix::try_zeros_generic(rows, cols)?,
+            db: ParamMatrix::try_zeros_generic(Const::<1>, cols)?,
             out: OMatrix::zeros_generic(Dyn(0), cols),
             dx: OMatrix::zeros_generic(Dyn(0), rows),
             w,
             b,
             sparse: SparseAffine::default(),
-        }
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use crate::network::Network;
 use crate::optim::{Optimizer, weight_decay_penalty};
 use crate::scalar::Scalar;
 use crate::shape::{Batch, BatchStorage, Shape};
+use crate::targets::TargetsError;
 
 /// Why training did not start or did not go on.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -45,6 +46,33 @@ pub enum TrainError {
     /// A batch could not be gathered from the data.
     #[error(transparent)]
     Batch(#[from] BatchError),
+    /// A batch's targets do not fit the network, such as a label that is
+    /// not one of its classes: the step was not taken. A sample is named
+    /// by its index in the data, not in the batch.
+    #[error("iteration {iteration}: {source}")]
+    Targets {
+        /// The iteration (from 0) whose batch it is.
+        iteration: usize,
+        /// What does not fit, the sample named by its index in the data.
+        source: TargetsError,
+    },
+}
+
+/// `error`, a sample of a batch named by its index in the data: the batch
+/// holds the samples `indices`.
+pub(crate) fn in_data(error: TargetsError, indices: &[usize]) -> TargetsError {
+    match error {
+        TargetsError::ClassOutOfRange {
+            sample,
+            class,
+            classes,
+        } => TargetsError::ClassOutOfRange {
+            sample: indices.get(sample).copied().unwrap_or(sample),
+            class,
+            classes,
+        },
+        other => other,
+    }
 }
 
 /// Runs training steps on a network, reusing one set of buffers: after
@@ -110,6 +138,12 @@ impl<T: Scalar, S: Shape, Y: Default> Trainer<T, S, Y> {
     /// `½·λ·ΣW²` added when there is one (as the book's `loss` does).
     ///
     /// A loss that is NaN or infinite stops here, before the update.
+    ///
+    /// # Errors
+    /// A batch that cannot be gathered, targets that do not fit the
+    /// network (a label that is not one of its classes:
+    /// [`TrainError::Targets`], checked before the forward pass), or a
+    /// loss that is not finite; the parameters are left as they were.
     pub fn step<N, D>(&mut self, net: &mut N, data: &D, iteration: usize) -> Result<T, TrainError>
     where
         N: Network<T, In = S>,
@@ -123,6 +157,14 @@ impl<T: Scalar, S: Shape, Y: Default> Trainer<T, S, Y> {
             self.plan.fill(iteration, len, &mut self.indices);
         }
         data.gather(&self.indices, &mut self.x, &mut self.targets)?;
+        // A label the network does not score is an error, not a panic in
+        // the loss.
+        if let Err(error) = self.targets.targets().check(self.x.batch_size()) {
+            return Err(TrainError::Targets {
+                iteration,
+                source: in_data(error, &self.indices),
+            });
+        }
         // The next batch's samples are random reads of a large array: they
         // are asked for now, and arrive while this step computes.
         self.plan.fill(iteration + 1, len, &mut self.next.indices);

@@ -11,9 +11,10 @@ use crate::catalog::Kind;
 use crate::model::dims::Dims;
 use crate::model::{Resolved, RuntimeBoundary};
 
-/// `AffineLayer::with_widths(rng, init, inputs, outputs)` for an `Affine`
-/// with a side chosen at run time, the widths read from `widths`; `None`
-/// for every other layer.
+/// `AffineLayer::try_with_widths(rng, init, inputs, outputs)?` for an
+/// `Affine` with a side chosen at run time, the widths read from `widths`,
+/// an error naming the network's width and the layer; `None` for every
+/// other layer.
 pub(super) fn sized_affine(
     layer: &Resolved<'_>,
     ty: &TokenStream,
@@ -35,7 +36,15 @@ pub(super) fn sized_affine(
         }
     };
     let (inputs, outputs) = (size(input), size(output));
-    Some(quote!(<#ty>::with_widths(#rng, #init, #inputs, #outputs)))
+    let sides = [input, output].into_iter().filter_map(|dims| match dims {
+        Dims::Runtime(k) => Some(quote!((&Self::__RUNTIME_WIDTHS[#k], #widths[#k]))),
+        _ => None,
+    });
+    let name = format!("`{}` ({})", layer.decl.display(), layer.field);
+    Some(quote!(
+        <#ty>::try_with_widths(#rng, #init, #inputs, #outputs)
+            .map_err(|error| ::staticnet::__private::name_width_error(error, #name, &[#(#sides),*]))?
+    ))
 }
 
 /// The inherent functions of a network with widths chosen at run time.
@@ -81,7 +90,14 @@ pub(super) fn runtime_impl(
     let with_doc = format!(
         "The network with the widths it leaves to run time, its weights drawn \
          as `init` says.\n\nThe widths, in the order they are declared:{listed}\n\n\
-         # Errors\n[`WidthError::Zero`](::staticnet::WidthError::Zero) for a width of 0."
+         # Errors\n[`WidthError::Zero`](::staticnet::WidthError::Zero) for a width of 0; \
+         [`WidthError::TooLarge`](::staticnet::WidthError::TooLarge) for a width whose \
+         layer's weights would take more than `isize::MAX` bytes, the most one buffer \
+         can hold (checked before anything is allocated: how much memory the machine \
+         has cannot be known portably); \
+         [`WidthError::OutOfMemory`](::staticnet::WidthError::OutOfMemory) when the \
+         allocator refuses a layer's weights (the allocation is tried, so this is an \
+         error, not an abort). Each names the width, the layer and the bytes."
     );
     let read = boundaries.iter().map(|b| {
         let field = &layers[b.from].field;
@@ -115,7 +131,11 @@ pub(super) fn runtime_impl(
             /// # Errors
             /// Those of `load_weights`, and
             /// [`IoError::Widths`](::staticnet::io::IoError::Widths) when the
-            /// tensors disagree on a width or do not hold it.
+            /// tensors disagree on a width or do not hold it, or when a
+            /// width the file claims is one `with_widths` refuses: 0, or
+            /// too large to allocate (checked and tried before the file's
+            /// values are read, so a header claiming a huge width is an
+            /// error, not an abort).
             pub fn from_weights(
                 path: impl ::core::convert::AsRef<::std::path::Path>,
             ) -> ::core::result::Result<Self, ::staticnet::io::IoError>

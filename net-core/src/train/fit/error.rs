@@ -3,6 +3,7 @@
 use crate::data::BatchError;
 use crate::io::IoError;
 use crate::optim::StateError;
+use crate::targets::TargetsError;
 use crate::train::trainer::TrainError;
 
 /// Why a run did not start, or stopped with an error. A run that stops
@@ -15,6 +16,23 @@ pub enum FitError {
     /// loss diverged.
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// The run is asked for 0 epochs or 0 steps: it would train nothing.
+    #[error("a run of 0 {unit} trains nothing: ask for at least 1")]
+    NothingToTrain {
+        /// `"epochs"` or `"steps"`, as the run was asked.
+        unit: &'static str,
+    },
+    /// The training or the validation data holds targets that do not fit
+    /// the network, such as a label that is not one of its classes:
+    /// checked on every sample before the first step. A sample is named by
+    /// its index in the data.
+    #[error("the {data} data does not fit the network: {source}")]
+    Targets {
+        /// `"training"` or `"validation"`.
+        data: &'static str,
+        /// What does not fit, naming the sample and its label.
+        source: TargetsError,
+    },
     /// The learning-rate schedule's settings are out of range.
     #[error("{0}")]
     Schedule(String),

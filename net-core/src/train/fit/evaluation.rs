@@ -10,11 +10,11 @@ use super::error::FitError;
 use super::progress::Progress;
 use super::records::{EpochRecord, Stopped};
 use super::settings::{EpochCallback, TrainAccuracy};
-use super::stop::StopFlag;
 use crate::data::BatchError;
 use crate::data::Samples;
 use crate::network::Network;
 use crate::scalar::Scalar;
+use crate::stop::StopFlag;
 use crate::train::eval::{evaluate, loss_and_accuracy};
 use crate::train::samples::TargetBatch;
 

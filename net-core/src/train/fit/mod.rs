@@ -11,14 +11,14 @@
 mod early;
 mod error;
 mod evaluation;
+mod labels;
 mod progress;
 mod records;
 mod run;
 mod settings;
-mod stop;
 
+pub use crate::stop::StopFlag;
 pub use early::EarlyStopping;
 pub use error::FitError;
 pub use records::{EpochRecord, History, Stopped};
 pub use settings::{Fit, NoValidation, TrainAccuracy};
-pub use stop::StopFlag;

@@ -9,15 +9,16 @@ use std::time::Instant;
 use super::early::EarlyWatch;
 use super::error::FitError;
 use super::evaluation::{EVAL_CHUNK, Evaluations, Evaluator, Snapshot};
+use super::labels::check_targets;
 use super::progress::Progress;
 use super::records::{EpochRecord, History, Stopped};
 use super::settings::{Fit, TrainAccuracy};
-use super::stop::StopFlag;
 use crate::data::BatchError;
 use crate::data::Samples;
 use crate::io::{CheckpointMeta, save_checkpoint};
 use crate::network::Network;
 use crate::scalar::Scalar;
+use crate::stop::StopFlag;
 use crate::train::batches::iters_per_epoch;
 use crate::train::eval::evaluate;
 use crate::train::samples::TargetBatch;
@@ -30,7 +31,11 @@ impl<T: Scalar, V> Fit<'_, T, V> {
     /// [`Stopped::Interrupted`], after saving its checkpoint.
     ///
     /// # Errors
-    /// A setting out of range (before any step), a checkpoint that cannot
+    /// A setting out of range, 0 epochs or 0 steps included
+    /// ([`FitError::NothingToTrain`]) (before any step), a label of the
+    /// training or the validation data that is not one of the network's
+    /// classes ([`FitError::Targets`], naming the sample and the label:
+    /// every sample is checked before any step), a checkpoint that cannot
     /// be written (its destination is checked before any step), a loss
     /// that is not finite (the parameters keep their values from before
     /// that step), or data that cannot be gathered.
@@ -42,6 +47,10 @@ impl<T: Scalar, V> Fit<'_, T, V> {
         V: Samples<T, N::In, Targets: TargetBatch<T, N::Out>> + Sync,
     {
         self.validate(train.len())?;
+        check_targets::<T, N, D>(train, "training")?;
+        if let Some(validation) = self.validation {
+            check_targets::<T, N, V>(validation, "validation")?;
+        }
         let on_epoch = self.on_epoch.take();
         let mut run = Run::prepare(&self, net, train)?;
         let progress = Progress::new(self.progress, run.total, run.start);

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use super::early::EarlyStopping;
 use super::error::FitError;
 use super::records::EpochRecord;
-use super::stop::StopFlag;
 use crate::data::BatchError;
 use crate::data::Samples;
 use crate::io::{Checkpoint, check_writable};
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
 use crate::shape::{Batch, Shape};
+use crate::stop::StopFlag;
 use crate::train::batches::{Sampling, check_batch_size, iters_per_epoch};
 use crate::train::schedule::Schedule;
 use crate::train::trainer::{TrainError, check_optimizer};
@@ -139,14 +139,16 @@ impl<'a, T: Scalar> Fit<'a, T> {
 
 impl<'a, T: Scalar, V> Fit<'a, T, V> {
     /// Runs `epochs` epochs of the training data (the book's
-    /// `iter_per_epoch = max(train_size / batch_size, 1)` steps each).
+    /// `iter_per_epoch = max(train_size / batch_size, 1)` steps each); at
+    /// least 1 ([`run`](Fit::run) refuses 0 before any step).
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.length = Length::Epochs(epochs);
         self
     }
 
     /// Runs `steps` steps in all (the book's `iters_num`), counting those
-    /// of a checkpoint resumed.
+    /// of a checkpoint resumed; at least 1 ([`run`](Fit::run) refuses 0
+    /// before any step).
     pub fn steps(mut self, steps: usize) -> Self {
         self.length = Length::Steps(steps);
         self
@@ -281,7 +283,17 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
     /// rate, the weight decay, the batch size, the schedule — as
     /// [`run`](Fit::run) does first: a program can refuse bad settings
     /// before it loads anything.
+    ///
+    /// # Errors
+    /// A learning rate that is not positive, a negative weight decay, an
+    /// empty batch, a schedule out of range, or a run of 0 epochs or 0
+    /// steps ([`FitError::NothingToTrain`]).
     pub fn check_settings(&self) -> Result<(), FitError> {
+        match self.length {
+            Length::Epochs(0) => return Err(FitError::NothingToTrain { unit: "epochs" }),
+            Length::Steps(0) => return Err(FitError::NothingToTrain { unit: "steps" }),
+            _ => {}
+        }
         check_optimizer(&self.optimizer)?;
         if self.batch_size == 0 {
             return Err(TrainError::EmptyBatch.into());
