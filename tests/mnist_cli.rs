@@ -515,6 +515,57 @@ fn ctrl_c_saves_says_where_and_exits_130() {
     assert_eq!(output.status.code(), Some(130));
 }
 
+/// A checkpoint at the last iteration a run can count to (`u64::MAX`):
+/// the refusal says so, and blames no flag that was not given.
+#[test]
+fn a_checkpoint_at_the_last_iteration_is_refused_without_blaming_a_flag() {
+    use staticnet::io::{CheckpointMeta, load_checkpoint, save_checkpoint};
+    use staticnet::prelude::*;
+
+    network! {
+        struct TwoLayerNet<Affine<784, dyn>, Relu, Affine<dyn, 10>, SoftmaxWithLoss>
+    }
+
+    let dir = Scratch::new("last-iteration");
+    let data = dir.join("data");
+    synthetic_mnist(&data);
+    let ckpt = dir.join("ckpt.safetensors");
+    let common: [&dyn AsRef<OsStr>; 4] = [&"--data", &data, &"--batch", &"10"];
+    let mut args: Vec<&dyn AsRef<OsStr>> = common.to_vec();
+    args.extend([
+        &"--iters" as &dyn AsRef<OsStr>,
+        &"5",
+        &"--save",
+        &ckpt,
+        &"--quiet",
+    ]);
+    assert_success(&run("mnist", &args));
+    // The same checkpoint, its iteration the largest there is.
+    let mut net = TwoLayerNet::<f32>::from_weights(&ckpt).unwrap();
+    let checkpoint = load_checkpoint(&mut net, &ckpt).unwrap();
+    let meta = CheckpointMeta {
+        iteration: u64::MAX,
+        ..checkpoint.meta()
+    };
+    save_checkpoint(&net, &meta, &checkpoint.state_entries(), &ckpt).unwrap();
+
+    let mut args: Vec<&dyn AsRef<OsStr>> = common.to_vec();
+    args.extend([&"--resume" as &dyn AsRef<OsStr>, &ckpt]);
+    // A usage error (the resume line is on stdout before it).
+    let refused = |args: &[&dyn AsRef<OsStr>]| {
+        let output = run("mnist", args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("no run can go on from it"), "{stderr}");
+        stderr
+    };
+    let stderr = refused(&args);
+    assert!(stderr.contains("(the example's default length"), "{stderr}");
+    assert!(!stderr.contains("--epochs)"), "{stderr}");
+    args.extend([&"--epochs" as &dyn AsRef<OsStr>, &"2"]);
+    assert!(refused(&args).contains("(--epochs 2)"));
+}
+
 /// SIGTERM (what `timeout`, `systemctl stop` and `docker stop` send) and
 /// SIGHUP stop the run as Ctrl-C does — saved, saying where — and exit with
 /// 128 + the signal; the checkpoint resumes.

@@ -415,7 +415,23 @@ fn flag_hint(example: &Example, args: &TrainArgs, error: FitError) -> BoxError {
         FitError::Train(TrainError::BatchLargerThanData { .. } | TrainError::EmptyBatch) => {
             example.usage_error(format!("--batch {}: {error}", args.batch))
         }
-        FitError::AlreadyTrained { .. } => example.usage_error(format!("{error} (--epochs)")),
+        FitError::AlreadyTrained { at, .. } => {
+            // The flag that set the run's length, as given (--iters beyond
+            // the checkpoint is checked before the run).
+            let length = match (args.epochs, args.iters) {
+                (Some(epochs), _) => format!("--epochs {epochs}"),
+                (None, Some(iters)) => format!("--iters {iters}"),
+                (None, None) => {
+                    "the example's default length; give --iters or --epochs beyond it".to_owned()
+                }
+            };
+            let last = if at == u64::MAX {
+                "; its iteration is the largest a run can count to, so no run can go on from it"
+            } else {
+                ""
+            };
+            example.usage_error(format!("{error} ({length}){last}"))
+        }
         error => error.into(),
     }
 }
