@@ -396,147 +396,165 @@ impl<T: ::staticnet::Scalar> ::staticnet::Network<T> for TwoLayerNet<T> {
         ];
         {
             let mut names = ::staticnet::__private::Names::new();
-            let mut layer = names
-                .layer(
-                    "affine1",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_params(&self.affine1, &mut |p| each(p.name))
+            {
+                let mut layer = names
+                    .layer(
+                        "affine1",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_params(&self.affine1, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_params(
+                    &self.affine1,
+                    &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[0usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: false,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_params(
-                &self.affine1,
-                &mut |p: ::staticnet::ParamRef<'_, T>| {
-                    layers[0usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: false,
-                        });
-                },
-            );
-            let mut layer = names
-                .layer(
-                    "relu1",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_params(&self.relu1, &mut |p| each(p.name))
+            }
+            {
+                let mut layer = names
+                    .layer(
+                        "relu1",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_params(&self.relu1, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_params(
+                    &self.relu1,
+                    &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[1usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: false,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_params(
-                &self.relu1,
-                &mut |p: ::staticnet::ParamRef<'_, T>| {
-                    layers[1usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: false,
-                        });
-                },
-            );
-            let mut layer = names
-                .layer(
-                    "affine2",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_params(&self.affine2, &mut |p| each(p.name))
+            }
+            {
+                let mut layer = names
+                    .layer(
+                        "affine2",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_params(&self.affine2, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_params(
+                    &self.affine2,
+                    &mut |mut p: ::staticnet::ParamRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[2usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: false,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_params(
-                &self.affine2,
-                &mut |p: ::staticnet::ParamRef<'_, T>| {
-                    layers[2usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: false,
-                        });
-                },
-            );
+            }
         }
         {
             let mut names = ::staticnet::__private::Names::new();
-            let mut layer = names
-                .layer(
-                    "affine1",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_buffers(&self.affine1, &mut |p| each(p.name))
+            {
+                let mut layer = names
+                    .layer(
+                        "affine1",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_buffers(&self.affine1, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_buffers(
+                    &self.affine1,
+                    &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[0usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: true,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_buffers(
-                &self.affine1,
-                &mut |p: ::staticnet::BufferRef<'_, T>| {
-                    layers[0usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: true,
-                        });
-                },
-            );
-            let mut layer = names
-                .layer(
-                    "relu1",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_buffers(&self.relu1, &mut |p| each(p.name))
+            }
+            {
+                let mut layer = names
+                    .layer(
+                        "relu1",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_buffers(&self.relu1, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_buffers(
+                    &self.relu1,
+                    &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[1usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: true,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_buffers(
-                &self.relu1,
-                &mut |p: ::staticnet::BufferRef<'_, T>| {
-                    layers[1usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: true,
-                        });
-                },
-            );
-            let mut layer = names
-                .layer(
-                    "affine2",
-                    &|each| {
-                        ::staticnet::Layer::<
-                            T,
-                        >::visit_buffers(&self.affine2, &mut |p| each(p.name))
+            }
+            {
+                let mut layer = names
+                    .layer(
+                        "affine2",
+                        &|each| {
+                            ::staticnet::Layer::<
+                                T,
+                            >::visit_buffers(&self.affine2, &mut |p| each(p.name))
+                        },
+                    );
+                ::staticnet::Layer::<
+                    T,
+                >::visit_buffers(
+                    &self.affine2,
+                    &mut |mut p: ::staticnet::BufferRef<'_, T>| {
+                        p.name = layer.name(p.name);
+                        layers[2usize]
+                            .tensors
+                            .push(::staticnet::TensorSpec {
+                                name: p.name,
+                                shape: p.shape,
+                                buffer: true,
+                            });
                     },
                 );
-            ::staticnet::Layer::<
-                T,
-            >::visit_buffers(
-                &self.affine2,
-                &mut |p: ::staticnet::BufferRef<'_, T>| {
-                    layers[2usize]
-                        .tensors
-                        .push(::staticnet::TensorSpec {
-                            name: layer.name(p.name),
-                            shape: p.shape,
-                            buffer: true,
-                        });
-                },
-            );
+            }
         }
         layers.retain(|l| !l.tensors.is_empty());
         layers
