@@ -542,17 +542,7 @@ pub(crate) fn decode<T: Scalar>(
         });
     }
     // The file's values in its (row-major) order, checked to be finite.
-    let native: Vec<f64> = if width == 4 {
-        raw.data
-            .chunks_exact(4)
-            .map(|c| <[u8; 4]>::try_from(c).map_or(f64::NAN, |b| f64::from(f32::from_le_bytes(b))))
-            .collect()
-    } else {
-        raw.data
-            .chunks_exact(8)
-            .map(|c| <[u8; 8]>::try_from(c).map_or(f64::NAN, f64::from_le_bytes))
-            .collect()
-    };
+    let native = file_values(raw.data, width);
     if let Some(k) = native.iter().position(|v| !v.is_finite()) {
         return Err(IoError::NonFinite {
             path: path.to_path_buf(),
@@ -561,14 +551,34 @@ pub(crate) fn decode<T: Scalar>(
             value: native.get(k).copied().unwrap_or(f64::NAN),
         });
     }
-    let values = match shape {
+    Ok(network_order(&native, shape))
+}
+
+/// A tensor's little-endian words of `width` bytes (4: `f32`, else `f64`),
+/// as `f64`, in the file's order.
+pub(crate) fn file_values(data: &[u8], width: usize) -> Vec<f64> {
+    if width == 4 {
+        data.chunks_exact(4)
+            .map(|c| <[u8; 4]>::try_from(c).map_or(f64::NAN, |b| f64::from(f32::from_le_bytes(b))))
+            .collect()
+    } else {
+        data.chunks_exact(8)
+            .map(|c| <[u8; 8]>::try_from(c).map_or(f64::NAN, f64::from_le_bytes))
+            .collect()
+    }
+}
+
+/// Values in the book's row-major order, put in the network's: a
+/// matrix's entry `(i, j)`, at `i·cols + j` in the file, goes to
+/// `j·rows + i`; vectors and filters keep their order.
+pub(crate) fn network_order<T: Scalar>(file: &[f64], shape: ParamShape) -> Vec<T> {
+    match shape {
         ParamShape::Vector(_) | ParamShape::Filters { .. } => {
-            native.iter().map(|&v| T::of_f64(v)).collect()
+            file.iter().map(|&v| T::of_f64(v)).collect()
         }
         ParamShape::Matrix { rows, cols } => {
-            // Entry `(i, j)`, at `i·cols + j` in the file, goes to `j·rows + i`.
-            let mut values = vec![T::zero(); len];
-            for (i, row) in native.chunks_exact(cols.max(1)).enumerate() {
+            let mut values = vec![T::zero(); shape.len()];
+            for (i, row) in file.chunks_exact(cols.max(1)).enumerate() {
                 for (j, &v) in row.iter().enumerate() {
                     if let Some(slot) = values.get_mut(j * rows + i) {
                         *slot = T::of_f64(v);
@@ -577,8 +587,7 @@ pub(crate) fn decode<T: Scalar>(
             }
             values
         }
-    };
-    Ok(values)
+    }
 }
 
 /// A tensor of the network in a file: a parameter, or a buffer (state such

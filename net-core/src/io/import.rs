@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::IoError;
-use super::format::{Staged, book_position, commit};
+use super::format::{Staged, book_position, commit, file_values, network_order};
 use crate::{LayerTensors, Network, ParamShape, Scalar, TensorSpec};
 
 /// What an import does with what the declaration does not settle.
@@ -188,17 +188,7 @@ fn read<T: Scalar>(
             len.saturating_mul(width)
         ));
     }
-    let file: Vec<f64> = if width == 4 {
-        let word = |c: &[u8]| f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        tensor
-            .data
-            .chunks_exact(4)
-            .map(|c| f64::from(word(c)))
-            .collect()
-    } else {
-        let word = |c: &[u8]| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        tensor.data.chunks_exact(8).map(word).collect()
-    };
+    let file = file_values(&tensor.data, width);
     let shape = || crate::io::format::param_shape(&expected).unwrap_or(want.spec.shape);
     if let Some(k) = file.iter().position(|v| !v.is_finite()) {
         return Err(format!(
@@ -219,19 +209,12 @@ fn read<T: Scalar>(
             T::NAME
         ));
     }
-    Ok(match want.spec.shape {
-        // Row `i` of the book's `[rows, cols]` is entry `(i, j)`, at
-        // `j·rows + i` in the network; PyTorch's `[cols, rows]` is the
-        // network's own column-major order.
-        ParamShape::Matrix { rows, cols } if !want.transposed => {
-            let mut values = vec![T::zero(); len];
-            for (i, row) in file.chunks_exact(cols.max(1)).enumerate() {
-                for (j, &v) in row.iter().enumerate() {
-                    values[j * rows + i] = T::of_f64(v);
-                }
-            }
-            values
-        }
-        _ => file.iter().map(|&v| T::of_f64(v)).collect(),
-    })
+    // PyTorch's `[cols, rows]` is the network's own column-major order;
+    // the book's `[rows, cols]` is put in it.
+    let order = if want.transposed {
+        ParamShape::Vector(len)
+    } else {
+        want.spec.shape
+    };
+    Ok(network_order(&file, order))
 }
