@@ -217,16 +217,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The exit status of a process ended by Ctrl-C: 128 + SIGINT.
 const INTERRUPTED_STATUS: u8 = 130;
 
-/// A signal's name, for the message of a run it stopped.
-fn signal_name(signal: i32) -> String {
-    match signal {
-        1 => "SIGHUP".to_owned(),
-        2 => "SIGINT (Ctrl-C)".to_owned(),
-        15 => "SIGTERM".to_owned(),
-        other => format!("signal {other}"),
-    }
-}
-
 /// The flag the signals asking a program to end (Ctrl-C, SIGTERM, SIGHUP)
 /// raise: a download stops and removes its partial file, a run stops after
 /// the step under way, saved.
@@ -347,8 +337,8 @@ where
             None => "nothing was saved (no --save)".to_owned(),
         };
         let by = stop
-            .signal()
-            .map_or(String::new(), |s| format!(" by {}", signal_name(s)));
+            .signal_name()
+            .map_or(String::new(), |name| format!(" by {name}"));
         eprintln!(
             "interrupted{by}: stopped after iteration {} of {}; {saved}",
             history.iterations, history.total

@@ -19,7 +19,7 @@ pub struct StopFlag {
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         1 => "SIGHUP",
-        2 => "SIGINT",
+        2 => "SIGINT (Ctrl-C)",
         15 => "SIGTERM",
         _ => "a signal",
     }
@@ -44,6 +44,12 @@ impl StopFlag {
     /// The signal that raised the flag (`SIGTERM` is 15), if one did.
     pub fn signal(&self) -> Option<i32> {
         Some(self.signal.load(Ordering::SeqCst)).filter(|&s| s != 0)
+    }
+
+    /// The signal that raised the flag, by name (`SIGTERM`, `SIGHUP`,
+    /// `SIGINT (Ctrl-C)`), for a message saying what stopped the run.
+    pub fn signal_name(&self) -> Option<&'static str> {
+        self.signal().map(signal_name)
     }
 
     /// The exit status a program stopped by the flag's signal ends with,
@@ -122,6 +128,7 @@ mod tests {
         assert!(flag.is_raised());
         assert_eq!(flag.signal(), None);
         assert_eq!(flag.exit_status(), None);
+        assert_eq!(flag.signal_name(), None);
     }
 
     #[test]
@@ -131,5 +138,6 @@ mod tests {
         assert!(flag.is_raised());
         assert_eq!(flag.signal(), Some(15));
         assert_eq!(flag.exit_status(), Some(143));
+        assert_eq!(flag.signal_name(), Some("SIGTERM"));
     }
 }

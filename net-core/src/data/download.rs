@@ -557,13 +557,8 @@ impl Rate {
 
 /// The signal that raised `stop`, for messages: ` by SIGTERM`, or nothing.
 fn raised_by(stop: &StopFlag) -> String {
-    match stop.signal() {
-        None => String::new(),
-        Some(1) => " by SIGHUP".to_owned(),
-        Some(2) => " by SIGINT".to_owned(),
-        Some(15) => " by SIGTERM".to_owned(),
-        Some(other) => format!(" by signal {other}"),
-    }
+    stop.signal_name()
+        .map_or(String::new(), |name| format!(" by {name}"))
 }
 
 /// The temporary files of `dest` this process has in its directory.
