@@ -200,7 +200,9 @@ fn a_resumed_run_ends_as_an_unbroken_one() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the checkpoint was trained on halves, but this run's data is other: resume it on the same data"
+        "the checkpoint was made with other settings than this run's: dataset halves in the \
+         checkpoint, other in this run; resume it with the checkpoint's settings, or allow each \
+         change on purpose"
     );
 }
 

@@ -671,7 +671,7 @@ fn a_checkpoint_is_not_resumed_on_other_data() {
     let output = run("mnist", &second);
     assert_usage_error(
         &output,
-        "was trained on own data (--dataset mnist), but this run's data is own data (--dataset fashion)",
+        "dataset: own data (--dataset mnist) in the checkpoint, own data (--dataset fashion) in this run (--dataset, --own-data)",
     );
     assert_eq!(
         std::fs::read(&ckpt).unwrap(),

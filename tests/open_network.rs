@@ -891,6 +891,8 @@ fn batch_norm_running_statistics_survive_a_checkpoint() {
         seed: 15,
         optimizer: "sgd",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     let bytes = staticnet::io::checkpoint_to_bytes(&net, &meta, &[]).unwrap();
     let mut loaded = NormSaved::<f64>::init(&mut StdRng::seed_from_u64(97), Init::Xavier);

@@ -148,6 +148,8 @@ fn straight_and_resumed(optimizer: Optimizer<f32>) -> (Vec<Vec<f32>>, Vec<Vec<f3
             seed: SEED,
             optimizer: optimizer.method().name(),
             dataset: None,
+            settings: &[],
+            evaluation: None,
         };
         let state = trainer.optimizer().state_tensors();
         assert_eq!(
@@ -213,6 +215,8 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         seed: 7,
         optimizer: "momentum",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("momentum.safetensors");

@@ -2,7 +2,8 @@
 //! thin client of `staticnet::train::Fit`. Flags: `--iters`/`--epochs
 //! --batch --lr --optimizer --schedule --warmup --weight-decay --shuffle
 //! --patience --seed --data --dataset --mirror --download-min-bytes
-//! --download-window --own-data --save --resume --plot --quiet`. Every run ends with one line for scripts:
+//! --download-window --own-data --save --overwrite --resume --change --plot
+//! --quiet`. Every run ends with one line for scripts:
 //! `RESULT test_acc=<0.xxxx> train_acc=<0.xxxx> train_s=<seconds> total_s=<seconds>`
 //! (`train_s` counts the training steps only, not the evaluations).
 //! Included with `#[path]` by `mnist`, `simple_convnet`, `custom_layer`
@@ -20,8 +21,8 @@ use staticnet::io::{Checkpoint, load_checkpoint};
 use staticnet::optim::Method;
 use staticnet::prelude::*;
 use staticnet::train::{
-    EarlyStopping, Fit, FitError, ImageSamples, Samples, Sampling, Schedule, StopFlag, Stopped,
-    TrainAccuracy, TrainError,
+    EarlyStopping, Fit, FitError, ImageSamples, Replacement, Samples, Sampling, Schedule, Setting,
+    SettingChange, StopFlag, Stopped, TrainAccuracy, TrainError,
 };
 
 #[path = "paths.rs"]
@@ -87,14 +88,31 @@ pub struct TrainArgs {
     #[arg(long)]
     pub own_data: bool,
     /// Write a checkpoint (the weights under the book's names, the
-    /// optimizer's state, the iteration and the seed) here at every epoch
-    /// and at the end.
+    /// optimizer's state, the iteration and the run's settings) here at
+    /// every epoch and at the end. A file already there is refused unless
+    /// it is the one --resume names, or --overwrite is given; a run that
+    /// ends worse on the test set than the file it replaces leaves that
+    /// file in place and its own checkpoint beside it (NAME.worse.EXT).
     #[arg(long, value_name = "PATH")]
     pub save: Option<PathBuf>,
-    /// Continue from a checkpoint written by --save, with the same
-    /// --optimizer, up to an --iters beyond the checkpoint's iteration.
+    /// Let --save write over a checkpoint this run does not resume.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue from a checkpoint written by --save, up to an --iters
+    /// beyond the checkpoint's iteration, with the settings it was made
+    /// with (batch, sampling, seed, optimizer, lr, weight decay, schedule,
+    /// dataset); another value of any of them is refused unless --change
+    /// names it.
     #[arg(long, value_name = "PATH")]
     pub resume: Option<PathBuf>,
+    /// With --resume: change this setting on purpose (may be repeated).
+    #[arg(
+        long = "change",
+        value_enum,
+        value_name = "SETTING",
+        requires = "resume"
+    )]
+    pub changes: Vec<ChangeArg>,
     /// Write the loss and accuracy curves to this PNG.
     #[arg(long, value_name = "PATH")]
     pub plot: Option<PathBuf>,
@@ -121,6 +139,67 @@ pub enum DatasetArg {
     Mnist,
     /// Zalando's Fashion-MNIST.
     Fashion,
+}
+
+/// `--change`: a setting a resume may change, named by its flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChangeArg {
+    /// --batch.
+    Batch,
+    /// --shuffle.
+    Sampling,
+    /// --seed.
+    Seed,
+    /// --optimizer.
+    Optimizer,
+    /// --lr.
+    Lr,
+    /// --weight-decay.
+    WeightDecay,
+    /// --schedule and --warmup.
+    Schedule,
+    /// --dataset and --own-data.
+    Dataset,
+}
+
+impl ChangeArg {
+    const ALL: [(ChangeArg, Setting, &'static str); 8] = [
+        (ChangeArg::Batch, Setting::BatchSize, "--batch"),
+        (ChangeArg::Sampling, Setting::Sampling, "--shuffle"),
+        (ChangeArg::Seed, Setting::Seed, "--seed"),
+        (ChangeArg::Optimizer, Setting::Optimizer, "--optimizer"),
+        (ChangeArg::Lr, Setting::LearningRate, "--lr"),
+        (
+            ChangeArg::WeightDecay,
+            Setting::WeightDecay,
+            "--weight-decay",
+        ),
+        (
+            ChangeArg::Schedule,
+            Setting::Schedule,
+            "--schedule, --warmup",
+        ),
+        (
+            ChangeArg::Dataset,
+            Setting::Dataset,
+            "--dataset, --own-data",
+        ),
+    ];
+
+    /// The library's setting the flag value names.
+    fn setting(self) -> Setting {
+        Self::ALL
+            .iter()
+            .find(|(arg, ..)| *arg == self)
+            .map_or(Setting::BatchSize, |&(_, setting, _)| setting)
+    }
+
+    /// The `--change` value and the flags of a library setting.
+    fn of(setting: Setting) -> Option<(String, &'static str)> {
+        let &(arg, _, flags) = Self::ALL.iter().find(|(_, s, _)| *s == setting)?;
+        let name = arg.to_possible_value()?.get_name().to_owned();
+        Some((name, flags))
+    }
 }
 
 /// `--init`, for the examples that have it.
@@ -273,7 +352,6 @@ where
     }
     .with_warmup(args.warmup);
     let optimizer = Optimizer::new(args.optimizer, args.lr).with_weight_decay(args.weight_decay);
-    let data_name = data_name(args);
     let mut fit = Fit::new(optimizer)
         .batch_size(args.batch)
         .sampling(if args.shuffle {
@@ -288,7 +366,7 @@ where
         } else {
             TrainAccuracy::AtEnd
         })
-        .data_name(data_name.clone())
+        .data_name(data_name(args))
         .progress(!args.quiet);
     fit = match args.epochs {
         Some(epochs) => fit.epochs(epochs),
@@ -298,28 +376,30 @@ where
         fit = fit.early_stopping(EarlyStopping::after(patience));
     }
     if let Some(path) = &args.save {
-        fit = fit.checkpoint(path);
-    }
-    // Settings out of range are refused before any data is read.
-    if let Err(error) = fit.check_settings() {
-        example.usage_error(error);
+        fit = fit.checkpoint(path).overwrite(args.overwrite);
     }
     // The checkpoint is read before the data: a resume with nothing to do
-    // is refused before anything is downloaded or loaded.
+    // or with other settings is refused before anything is downloaded.
+    let mut resumed_at = None;
     if let Some(path) = &args.resume {
         let checkpoint = load_checkpoint(net, path)?;
-        check_resume(example, args, path, &checkpoint, &data_name);
+        check_resume(example, args, path, &checkpoint);
         if let Some(note) = checkpoint.loaded.note() {
             eprintln!("note: {note}");
         }
-        if !args.quiet {
-            println!(
-                "resumed from {} at iteration {}",
-                path.display(),
-                checkpoint.iteration
-            );
-        }
+        resumed_at = Some(checkpoint.iteration);
         fit = fit.resume(checkpoint);
+        for change in &args.changes {
+            fit = fit.allow_change(change.setting());
+        }
+    }
+    // Settings out of range, a resume that changes one, a checkpoint that
+    // would be lost: refused before any data is read.
+    if let Err(error) = fit.check_settings() {
+        example.usage_error(settings_message(args, error));
+    }
+    if let (Some(path), Some(at), false) = (&args.resume, resumed_at, args.quiet) {
+        println!("resumed from {} at iteration {at}", path.display());
     }
     let mnist = load_data(args, stop)?;
     let history = match fit
@@ -332,9 +412,14 @@ where
         Err(error) => return Err(flag_hint(example, args, error)),
     };
     if history.stopped == Stopped::Interrupted {
-        let saved = match &args.save {
-            Some(path) => format!("the checkpoint is in {}", path.display()),
-            None => "nothing was saved (no --save)".to_owned(),
+        let saved = match (&args.save, &history.replacement) {
+            (Some(path), Some(Replacement::Pending { previous })) => format!(
+                "the checkpoint is in {} (resume it with --resume; the one it replaced waits in {} until a run ends at least as well)",
+                path.display(),
+                previous.display()
+            ),
+            (Some(path), _) => format!("the checkpoint is in {}", path.display()),
+            (None, _) => "nothing was saved (no --save)".to_owned(),
         };
         let by = stop
             .signal_name()
@@ -352,8 +437,8 @@ where
             );
         }
     }
-    if let (Some(path), false) = (&args.save, args.quiet) {
-        println!("saved the weights to {}", path.display());
+    if let Some(path) = &args.save {
+        report_saved(path, history.replacement.as_ref(), args.quiet);
     }
     if let Some(path) = &args.plot {
         let points: Vec<plot::EpochRecord> = history.epochs.iter().map(Into::into).collect();
@@ -373,15 +458,9 @@ where
     Ok(history.stopped)
 }
 
-/// Refuses, as usage errors, a resume that would train nothing or train
-/// on other data; the file is left as it is.
-fn check_resume(
-    example: &Example,
-    args: &TrainArgs,
-    path: &Path,
-    checkpoint: &Checkpoint<f32>,
-    data_name: &str,
-) {
+/// Refuses, as a usage error, a resume that would train nothing; the file
+/// is left as it is.
+fn check_resume(example: &Example, args: &TrainArgs, path: &Path, checkpoint: &Checkpoint<f32>) {
     let at = checkpoint.iteration;
     if let Some(iters) = args.iters.filter(|&iters| iters as u64 <= at) {
         example.usage_error(format!(
@@ -390,11 +469,76 @@ fn check_resume(
             path.display(),
         ));
     }
-    if let Some(recorded) = checkpoint.dataset.as_deref().filter(|&r| r != data_name) {
-        example.usage_error(format!(
-            "`{}` was trained on {recorded}, but this run's data is {data_name}: resume it on the same data",
-            path.display()
+}
+
+/// The usage error of settings the run refuses, in the flags' words.
+fn settings_message(args: &TrainArgs, error: FitError) -> String {
+    match error {
+        FitError::SettingsChanged { changes } => {
+            let path = args
+                .resume
+                .as_deref()
+                .unwrap_or(Path::new("the checkpoint"));
+            changed_settings_message(path, &changes)
+        }
+        FitError::WouldOverwrite { .. } => format!(
+            "--save: {error}; --overwrite replaces it, --resume {} continues it",
+            args.save.as_deref().unwrap_or(Path::new("PATH")).display()
+        ),
+        error => error.to_string(),
+    }
+}
+
+/// `` `a.ckpt` was made with other settings than this run's: `` and one
+/// line per change with its flag, then how to go on.
+fn changed_settings_message(path: &Path, changes: &[SettingChange]) -> String {
+    let mut message = format!(
+        "`{}` was made with other settings than this run's:",
+        path.display()
+    );
+    let mut names = Vec::new();
+    for change in changes {
+        let (name, flags) = ChangeArg::of(change.setting).unwrap_or_default();
+        message.push_str(&format!(
+            "\n  {}: {} in the checkpoint, {} in this run ({flags})",
+            change.setting, change.recorded, change.this_run
         ));
+        names.push(format!("--change {name}"));
+    }
+    message.push_str(&format!(
+        "\ngive the checkpoint's settings to continue it as it was made, or {} to change them on purpose",
+        names.join(" ")
+    ));
+    message
+}
+
+/// Says where the weights are, and which checkpoint stays at `path` when
+/// the run replaced one.
+fn report_saved(path: &Path, replacement: Option<&Replacement>, quiet: bool) {
+    match replacement {
+        Some(Replacement::KeptPrevious {
+            this_run,
+            previous,
+            ended,
+        }) => eprintln!(
+            "warning: this run ended worse on the {} set than the checkpoint it would replace \
+             ({} against {}): {} keeps that checkpoint; this run's is in {}",
+            ended.data,
+            scores(ended),
+            scores(previous),
+            path.display(),
+            this_run.display()
+        ),
+        _ if !quiet => println!("saved the weights to {}", path.display()),
+        _ => {}
+    }
+}
+
+/// `accuracy 0.1000, loss 2.3026`.
+fn scores(evaluation: &staticnet::io::RecordedEvaluation) -> String {
+    match evaluation.accuracy {
+        Some(accuracy) => format!("accuracy {accuracy:.4}, loss {:.4}", evaluation.loss),
+        None => format!("loss {:.4}", evaluation.loss),
     }
 }
 

@@ -47,6 +47,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser};
+use staticnet::data::{Dataset, dataset_of_file};
 
 use inputs::{read_idx_image, read_png};
 use two_layer_nets::parse_hidden;
@@ -149,6 +150,9 @@ fn run(args: &Args) -> Result<String, Failure> {
             ));
         }
     };
+    if let Some(warning) = other_data_warning(args, weights.dataset.as_deref()) {
+        eprintln!("warning: {warning}");
+    }
     let (scores, dtype) = classify(&args.weights, &weights, &pixels)?;
 
     let mut out = String::new();
@@ -172,4 +176,29 @@ fn run(args: &Args) -> Result<String, Failure> {
     }
     show::write_prediction(&mut out, &scores, truth);
     Ok(out)
+}
+
+/// A warning when the weights record that they were trained on other data
+/// than the image asked about: an IDX file of the other canonical dataset,
+/// or a PNG (a digit, as this program reads it) given to weights trained
+/// on the other one. Data of one's own is not judged.
+fn other_data_warning(args: &Args, trained_on: Option<&str>) -> Option<String> {
+    let trained_on = trained_on.filter(|&name| Dataset::ALL.iter().any(|d| d.name() == name))?;
+    let (asked, what) = match &args.idx {
+        // A file that is none of the canonical ones says nothing.
+        Some(idx) => (
+            dataset_of_file(idx).ok()??.name(),
+            format!("`{}` is a file of", idx.display()),
+        ),
+        None => (
+            Dataset::Mnist.name(),
+            "a PNG is read as a digit, as in".to_owned(),
+        ),
+    };
+    (trained_on != asked).then(|| {
+        format!(
+            "`{}` was trained on {trained_on}, but {what} {asked}: its answer is a class of {trained_on}",
+            args.weights.display()
+        )
+    })
 }

@@ -93,6 +93,8 @@ pub struct WeightsInfo {
     pub checkpoint: bool,
     /// A checkpoint's iteration.
     pub iteration: Option<u64>,
+    /// What a checkpoint records it was trained on, such as `"MNIST"`.
+    pub dataset: Option<String>,
 }
 
 impl WeightsInfo {
@@ -109,6 +111,7 @@ impl WeightsInfo {
 /// Reads the header of the weight file: the hidden size, the dtype, and
 /// whether it is a checkpoint.
 pub fn inspect_weights(path: &Path, format: Format) -> Result<WeightsInfo, Failure> {
+    let mut dataset = None;
     let (first, shape, dtype, checkpoint, iteration) = match format {
         Format::Staticnet => {
             let header = read_header(path).map_err(|e| e.to_string())?;
@@ -120,6 +123,7 @@ pub fn inspect_weights(path: &Path, format: Format) -> Result<WeightsInfo, Failu
             })?;
             let dtype = stored_as(&w1.dtype, "W1", path)?;
             let shape = w1.shape.clone();
+            dataset = header.dataset.clone();
             (
                 "W1".to_owned(),
                 shape,
@@ -180,6 +184,7 @@ pub fn inspect_weights(path: &Path, format: Format) -> Result<WeightsInfo, Failu
         dtype,
         checkpoint,
         iteration,
+        dataset,
     })
 }
 

@@ -160,6 +160,8 @@ fn seeds_of<T: Scalar, N: Network<T>>(
                 seed,
                 optimizer,
                 dataset: Some("mnist"),
+                settings: &[],
+                evaluation: None,
             };
             let entries: Vec<(&str, ParamShape, &[T])> = state
                 .iter()
@@ -1647,6 +1649,8 @@ fn large_inputs() -> Result<Vec<(String, Vec<u8>)>, IoError> {
         seed: 1,
         optimizer: "adam",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     let values = vec![0.5f32; 1 << 20];
     let big = [(

@@ -16,6 +16,8 @@ const META: CheckpointMeta<'static> = CheckpointMeta {
     seed: 42,
     optimizer: "momentum",
     dataset: None,
+    settings: &[],
+    evaluation: None,
 };
 
 /// Momentum-like state: one velocity per parameter, `optimizer.v.<param>`.
@@ -90,6 +92,8 @@ fn round_trip_f32_through_a_file() {
         seed: 0,
         optimizer: "sgd",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     save_checkpoint(&net, &meta, &entries(&state), &path).unwrap();
 
@@ -148,6 +152,8 @@ fn an_sgd_checkpoint_has_no_state_and_its_weights_load_as_weights() {
         seed: 1,
         optimizer: "sgd",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     save_checkpoint(&net, &meta, &[], &path).unwrap();
     let mut other: Net64 = random_net(7);

@@ -24,6 +24,8 @@ const META: CheckpointMeta<'static> = CheckpointMeta {
     seed: 42,
     optimizer: "momentum",
     dataset: Some("mnist"),
+    settings: &[],
+    evaluation: None,
 };
 
 /// The header of a file as a JSON object, and the tensor data after it.

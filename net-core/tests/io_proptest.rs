@@ -43,6 +43,8 @@ fn checkpoint() -> Vec<u8> {
         seed: 3,
         optimizer: "momentum",
         dataset: None,
+        settings: &[],
+        evaluation: None,
     };
     checkpoint_to_bytes(
         &net,

@@ -79,6 +79,21 @@ fn dataset_of(stem: &str, digest: &str) -> Option<Dataset> {
         .map(|c| c.dataset)
 }
 
+/// Which dataset the file at `path` is a canonical file of (any of the
+/// four, compressed or raw), by its SHA-256: `None` for any other file.
+/// A program can tell what it is asked about, such as a Fashion-MNIST test
+/// file given to a model trained on MNIST.
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be read.
+pub fn dataset_of_file(path: &Path) -> Result<Option<Dataset>, DataError> {
+    let digest = file_digest(path)?;
+    Ok(CANONICAL
+        .iter()
+        .find(|c| c.gz == digest || c.raw == digest)
+        .map(|c| c.dataset))
+}
+
 /// The SHA-256 of the file at `path`, in lowercase hex.
 fn file_digest(path: &Path) -> Result<String, DataError> {
     use std::io::Read;

@@ -27,7 +27,7 @@ mod samples;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use canonical::check_canonical;
+pub use canonical::{check_canonical, dataset_of_file};
 pub use dataset::{
     Dataset, FileSpec, MIRROR_ENV, check_data_dir, file_kind, locate_file, resolve_data_dir,
     resolve_mirrors,

@@ -2,7 +2,7 @@
 //! safetensors file.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::format::{
     commit, decode, encode, encode_params, header_limit, param_shape, parse, read_file, serialize,
@@ -18,9 +18,13 @@ const FORMAT: &str = "staticnet.checkpoint";
 /// The `format_version` entry this code writes and reads.
 const FORMAT_VERSION: &str = "1";
 
+/// The metadata key prefix of a checkpoint's recorded settings:
+/// `setting.batch_size`.
+const SETTING_PREFIX: &str = "setting.";
+
 /// What a checkpoint records besides tensors; stored in the file's
-/// `__metadata__` map as decimal strings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `__metadata__` map as text.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CheckpointMeta<'a> {
     /// The number of training iterations done.
     pub iteration: u64,
@@ -31,6 +35,74 @@ pub struct CheckpointMeta<'a> {
     /// What the network was trained on, such as `"mnist"`, so that a run
     /// can refuse to resume it on other data; `None` if not said.
     pub dataset: Option<&'a str>,
+    /// How the weights were made besides the seed, the optimizer's name
+    /// and the dataset: named settings as text, such as
+    /// `("batch_size", "100")`, so that a resume can refuse to change
+    /// them (the training driver records its own; see
+    /// `train::Setting`).
+    pub settings: &'a [(&'a str, String)],
+    /// How the weights did on held-out data, when the writer measured
+    /// these very weights.
+    pub evaluation: Option<&'a RecordedEvaluation>,
+}
+
+/// How a checkpoint's weights did on held-out data when it was written:
+/// what a run compares itself with before it replaces the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedEvaluation {
+    /// The data evaluated on, such as `"test"`.
+    pub data: String,
+    /// The mean loss on it.
+    pub loss: f64,
+    /// The accuracy on it, for a classifier.
+    pub accuracy: Option<f64>,
+}
+
+impl RecordedEvaluation {
+    /// The metadata entries of the evaluation.
+    fn entries(&self) -> Vec<(String, String)> {
+        let mut entries = vec![
+            ("evaluation.data".to_owned(), self.data.clone()),
+            ("evaluation.loss".to_owned(), self.loss.to_string()),
+        ];
+        if let Some(accuracy) = self.accuracy {
+            entries.push(("evaluation.accuracy".to_owned(), accuracy.to_string()));
+        }
+        entries
+    }
+
+    /// The evaluation a file's metadata records, if any.
+    ///
+    /// # Errors
+    /// [`IoError::BadMetadata`] for an evaluation whose loss or accuracy
+    /// is not a number.
+    pub(crate) fn of_metadata(
+        metadata: &HashMap<String, String>,
+        path: &Path,
+    ) -> Result<Option<RecordedEvaluation>, IoError> {
+        let number = |key: &'static str| -> Result<Option<f64>, IoError> {
+            metadata
+                .get(key)
+                .map(|text| {
+                    text.parse::<f64>().map_err(|_| IoError::BadMetadata {
+                        path: path.to_path_buf(),
+                        key,
+                        problem: format!("{text:?} is not a number"),
+                    })
+                })
+                .transpose()
+        };
+        let (Some(data), Some(loss)) =
+            (metadata.get("evaluation.data"), number("evaluation.loss")?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RecordedEvaluation {
+            data: data.clone(),
+            loss,
+            accuracy: number("evaluation.accuracy")?,
+        }))
+    }
 }
 
 /// An optimizer state tensor read from a checkpoint.
@@ -65,6 +137,14 @@ pub struct Checkpoint<T> {
     /// What the network was trained on, when the checkpoint says (files
     /// written before it did say nothing).
     pub dataset: Option<String>,
+    /// The settings it records (see [`CheckpointMeta::settings`]), by
+    /// name; empty for files written before checkpoints recorded them.
+    pub settings: BTreeMap<String, String>,
+    /// How its weights did on held-out data, when the writer measured it.
+    pub evaluation: Option<RecordedEvaluation>,
+    /// The file it was loaded from (`None` when loaded from bytes), so
+    /// that a run can tell a resume of a file from a write over another.
+    pub source: Option<PathBuf>,
     /// The optimizer state tensors, in the order they were saved.
     pub state: Vec<StateTensor<T>>,
     /// The network's buffers the checkpoint lacks (see
@@ -73,13 +153,16 @@ pub struct Checkpoint<T> {
 }
 
 impl<T> Checkpoint<T> {
-    /// The metadata, as [`save_checkpoint`] takes it.
+    /// The metadata, as [`save_checkpoint`] takes it (the recorded
+    /// settings aside: [`settings`](Checkpoint::settings) owns them).
     pub fn meta(&self) -> CheckpointMeta<'_> {
         CheckpointMeta {
             iteration: self.iteration,
             seed: self.seed,
             optimizer: &self.optimizer,
             dataset: self.dataset.as_deref(),
+            settings: &[],
+            evaluation: self.evaluation.as_ref(),
         }
     }
 
@@ -156,6 +239,14 @@ fn checkpoint_bytes<T: Scalar, N: Network<T>>(
     if let Some(dataset) = meta.dataset {
         metadata.insert("dataset".to_owned(), dataset.to_owned());
     }
+    for (name, value) in meta.settings {
+        metadata.insert(format!("{SETTING_PREFIX}{name}"), value.clone());
+    }
+    metadata.extend(
+        meta.evaluation
+            .map(RecordedEvaluation::entries)
+            .unwrap_or_default(),
+    );
     serialize(&tensors, Some(metadata), path)
 }
 
@@ -169,7 +260,13 @@ fn checkpoint_bytes<T: Scalar, N: Network<T>>(
 /// ```no_run
 /// # use net_core::io::{CheckpointMeta, save_checkpoint};
 /// # fn demo<N: net_core::Network<f32>>(net: &N) -> Result<(), net_core::io::IoError> {
-/// let meta = CheckpointMeta { iteration: 1000, seed: 42, optimizer: "sgd", dataset: Some("mnist") };
+/// let meta = CheckpointMeta {
+///     iteration: 1000,
+///     seed: 42,
+///     optimizer: "sgd",
+///     dataset: Some("mnist"),
+///     ..CheckpointMeta::default()
+/// };
 /// save_checkpoint(net, &meta, &[], std::path::Path::new("run.ckpt.safetensors"))?;
 /// # Ok(()) }
 /// ```
@@ -201,7 +298,10 @@ pub fn load_checkpoint_from_bytes<T: Scalar, N: Network<T>>(
     net: &mut N,
     bytes: &[u8],
 ) -> Result<Checkpoint<T>, IoError> {
-    load_bytes(net, bytes, Path::new(MEMORY))
+    load_bytes(net, bytes, Path::new(MEMORY)).map(|checkpoint| Checkpoint {
+        source: None,
+        ..checkpoint
+    })
 }
 
 /// Loads a checkpoint from the file at `path` (see
@@ -261,6 +361,15 @@ fn load_bytes<T: Scalar, N: Network<T>>(
     let seed = number("seed")?;
     let optimizer = entry("optimizer")?.clone();
     let dataset = parsed.metadata.get("dataset").cloned();
+    let settings = parsed
+        .metadata
+        .iter()
+        .filter_map(|(key, value)| {
+            let name = key.strip_prefix(SETTING_PREFIX)?;
+            Some((name.to_owned(), value.clone()))
+        })
+        .collect();
+    let evaluation = RecordedEvaluation::of_metadata(&parsed.metadata, path)?;
 
     let staged = stage_params(net, &parsed, |name| name.starts_with(STATE_PREFIX), path)?;
     let mut state_raw: Vec<_> = parsed
@@ -300,6 +409,9 @@ fn load_bytes<T: Scalar, N: Network<T>>(
         seed,
         optimizer,
         dataset,
+        settings,
+        evaluation,
+        source: Some(path.to_path_buf()),
         state,
         loaded,
     })

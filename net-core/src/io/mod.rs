@@ -102,8 +102,8 @@ mod weights;
 use std::path::{Path, PathBuf};
 
 pub use checkpoint::{
-    Checkpoint, CheckpointMeta, STATE_PREFIX, StateTensor, checkpoint_to_bytes, load_checkpoint,
-    load_checkpoint_from_bytes, save_checkpoint,
+    Checkpoint, CheckpointMeta, RecordedEvaluation, STATE_PREFIX, StateTensor, checkpoint_to_bytes,
+    load_checkpoint, load_checkpoint_from_bytes, save_checkpoint,
 };
 // Where they always were for programs that save networks; they live in
 // `files`, which `data` uses too.

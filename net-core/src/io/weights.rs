@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::checkpoint::{STATE_PREFIX, is_checkpoint};
+use super::checkpoint::{RecordedEvaluation, STATE_PREFIX, is_checkpoint};
 use super::format::{
     commit, encode_params, header_limit, parse, read_file, serialize, specs, stage_params,
 };
@@ -154,7 +154,7 @@ pub fn tensor_shapes(path: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<usiz
 /// what a program needs to pick the network (its widths, its scalar type)
 /// and the loader ([`load_weights`] or
 /// [`load_checkpoint`](super::load_checkpoint)).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileHeader {
     /// Every tensor, by name.
@@ -166,6 +166,11 @@ pub struct FileHeader {
     pub checkpoint: bool,
     /// A checkpoint's iteration, when its metadata states one.
     pub iteration: Option<u64>,
+    /// What a checkpoint's weights were trained on, when it says (such as
+    /// `"MNIST"`).
+    pub dataset: Option<String>,
+    /// How a checkpoint's weights did on held-out data, when it says.
+    pub evaluation: Option<RecordedEvaluation>,
 }
 
 /// One tensor of a [`FileHeader`].
@@ -191,11 +196,21 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<FileHeader, IoError> {
     let bytes = read_file(path)?;
     // Any header the format allows: the network's size is not known yet.
     let parsed = parse(&bytes, u64::MAX, path)?;
+    let checkpoint = is_checkpoint(&parsed.metadata);
+    let evaluation = if checkpoint {
+        RecordedEvaluation::of_metadata(&parsed.metadata, path)?
+    } else {
+        None
+    };
     Ok(FileHeader {
-        checkpoint: is_checkpoint(&parsed.metadata),
-        iteration: is_checkpoint(&parsed.metadata)
+        checkpoint,
+        iteration: checkpoint
             .then(|| parsed.metadata.get("iteration")?.parse().ok())
             .flatten(),
+        dataset: checkpoint
+            .then(|| parsed.metadata.get("dataset").cloned())
+            .flatten(),
+        evaluation,
         tensors: parsed
             .tensors
             .into_iter()

@@ -1,6 +1,10 @@
 //! Why a run did not start, or stopped with an error.
 
+use std::path::PathBuf;
+
+use super::recipe::SettingChange;
 use crate::data::BatchError;
+use crate::files::LockError;
 use crate::io::IoError;
 use crate::optim::StateError;
 use crate::targets::TargetsError;
@@ -53,15 +57,44 @@ pub enum FitError {
         /// The run's last step.
         total: usize,
     },
-    /// The checkpoint to resume from was trained on other data.
+    /// The checkpoint to resume from was made with other settings than
+    /// this run's (its batch size, sampling, seed, optimizer, learning
+    /// rate, weight decay, schedule or dataset), and the run was not
+    /// allowed to change them ([`Fit::allow_change`](super::Fit::allow_change)).
     #[error(
-        "the checkpoint was trained on {recorded}, but this run's data is {this}: resume it on the same data"
+        "the checkpoint was made with other settings than this run's: {}; resume it with the checkpoint's settings, or allow each change on purpose",
+        list(changes)
     )]
-    OtherData {
-        /// The data the checkpoint records.
-        recorded: String,
-        /// The data of this run.
-        this: String,
+    SettingsChanged {
+        /// Every setting that differs, in the order of [`Setting::ALL`](super::Setting::ALL).
+        changes: Vec<SettingChange>,
+    },
+    /// The checkpoint path holds a checkpoint this run does not resume
+    /// from, and the run was not allowed to write over it
+    /// ([`Fit::overwrite`](super::Fit::overwrite)).
+    #[error(
+        "{} holds a checkpoint{} that this run does not resume from: writing over it would lose it; resume it, write elsewhere, or allow overwriting it",
+        .path.display(),
+        .iteration.map_or(String::new(), |at| format!(" at iteration {at}"))
+    )]
+    WouldOverwrite {
+        /// The checkpoint path.
+        path: PathBuf,
+        /// The existing checkpoint's iteration, when its header says.
+        iteration: Option<u64>,
+    },
+    /// Another run writes the same checkpoint.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A checkpoint file could not be kept aside or put back.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    File {
+        /// What was being done, such as `"remove"`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
     },
     /// An evaluation could not gather its samples.
     #[error("evaluation failed: {0}")]
@@ -69,4 +102,10 @@ pub enum FitError {
     /// The thread that evaluates stopped without a result (it panicked).
     #[error("the evaluating thread stopped unexpectedly")]
     EvaluationThread,
+}
+
+/// `a; b; c`.
+fn list(changes: &[SettingChange]) -> String {
+    let texts: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    texts.join("; ")
 }

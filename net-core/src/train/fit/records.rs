@@ -1,6 +1,9 @@
 //! What a run measured at each evaluation, and how it ended.
 
 use std::fmt;
+use std::path::PathBuf;
+
+use crate::io::RecordedEvaluation;
 
 /// What one evaluation measured, at an epoch's end (and before the first
 /// step).
@@ -70,6 +73,33 @@ pub enum Stopped {
     Interrupted,
 }
 
+/// What became of the file a run's checkpoint replaced.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Replacement {
+    /// The run ended at least as well as the file it replaced (or one of
+    /// them was not measured): the run's checkpoint is in its place.
+    Replaced,
+    /// The run ended worse than the file it would have replaced: that file
+    /// is back in its place, and the run's own checkpoint is at
+    /// `this_run`.
+    KeptPrevious {
+        /// Where the run's checkpoint is.
+        this_run: PathBuf,
+        /// How the kept file did.
+        previous: RecordedEvaluation,
+        /// How the run ended.
+        ended: RecordedEvaluation,
+    },
+    /// The run stopped before its end: its checkpoint is in place, to be
+    /// resumed, and the file it replaces waits at `previous` until a run
+    /// ends; that run compares itself with it.
+    Pending {
+        /// Where the replaced file waits.
+        previous: PathBuf,
+    },
+}
+
 /// What a run did: one record per evaluation, and how it ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
@@ -85,6 +115,9 @@ pub struct History {
     pub train_seconds: f64,
     /// Why the run ended.
     pub stopped: Stopped,
+    /// What became of the checkpoint file the run wrote over, when there
+    /// was one.
+    pub replacement: Option<Replacement>,
 }
 
 impl History {

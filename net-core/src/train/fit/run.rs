@@ -2,10 +2,10 @@
 //! phases — preparing (or resuming), the steps with an evaluation at each
 //! epoch's start, the checkpoints, the last evaluation, and the end.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::Instant;
 
+use super::destination::Destination;
 use super::early::EarlyWatch;
 use super::error::FitError;
 use super::evaluation::{EVAL_CHUNK, Evaluations, Evaluator, Snapshot};
@@ -15,7 +15,7 @@ use super::records::{EpochRecord, History, Stopped};
 use super::settings::{Fit, TrainAccuracy};
 use crate::data::BatchError;
 use crate::data::Samples;
-use crate::io::{CheckpointMeta, save_checkpoint};
+use crate::io::{CheckpointMeta, RecordedEvaluation, save_checkpoint};
 use crate::network::Network;
 use crate::scalar::Scalar;
 use crate::stop::StopFlag;
@@ -83,8 +83,13 @@ struct Run<'r, T: Scalar, N: Network<T>, D: Samples<T, N::In>> {
     base_rate: f64,
     train_accuracy: TrainAccuracy,
     stop: &'r StopFlag,
-    checkpoint: Option<&'r Path>,
+    checkpoint: Option<Destination>,
+    /// The settings the checkpoints record, by name.
+    settings: Vec<(&'static str, String)>,
     data_name: Option<&'r str>,
+    /// What the validation set is called, in the evaluations the
+    /// checkpoints record.
+    validation_name: &'static str,
     /// The seed of the batches, which the checkpoints record.
     seed: u64,
     /// The step the run started from (0, or a checkpoint's).
@@ -108,10 +113,12 @@ where
     D::Targets: TargetBatch<T, N::Out>,
 {
     /// The run that `fit` sets on `net` and `train`, the optimizer
-    /// restored from the checkpoint it resumes.
+    /// restored from the checkpoint it resumes, its checkpoint file
+    /// locked.
     fn prepare<V>(fit: &'r Fit<'_, T, V>, net: &'r mut N, train: &'r D) -> Result<Self, FitError> {
         let len = train.len();
-        let (start, seed) = fit.start();
+        let start = fit.start();
+        let seed = fit.seed;
         let mut optimizer = fit.optimizer.clone();
         if let Some(checkpoint) = &fit.resume {
             optimizer.restore(
@@ -131,8 +138,14 @@ where
             base_rate,
             train_accuracy: fit.train_accuracy,
             stop: &fit.stop,
-            checkpoint: fit.checkpoint.as_deref(),
+            checkpoint: fit
+                .checkpoint
+                .as_deref()
+                .map(Destination::open)
+                .transpose()?,
+            settings: fit.run_settings().recorded(),
             data_name: fit.data_name.as_deref(),
+            validation_name: fit.validation_name,
             seed,
             start,
             total: fit.total_steps(len),
@@ -198,7 +211,7 @@ where
                     return Ok(None);
                 }
                 if self.done > self.start {
-                    self.checkpoint()?;
+                    self.checkpoint(None)?;
                 }
             }
             self.step(iteration, progress)?;
@@ -266,25 +279,39 @@ where
     }
 
     /// Writes the checkpoint of the steps done, when the run has a path
-    /// for one.
-    fn checkpoint(&self) -> Result<(), FitError> {
-        let Some(path) = self.checkpoint else {
+    /// for one, with how these weights did when that is known.
+    fn checkpoint(&self, evaluation: Option<&RecordedEvaluation>) -> Result<(), FitError> {
+        let Some(destination) = &self.checkpoint else {
             return Ok(());
         };
+        destination.before_write()?;
         let optimizer = self.trainer.optimizer();
         let meta = CheckpointMeta {
             iteration: self.done as u64,
             seed: self.seed,
             optimizer: optimizer.method().name(),
             dataset: self.data_name,
+            settings: &self.settings,
+            evaluation,
         };
-        save_checkpoint(&*self.net, &meta, &optimizer.state_tensors(), path)?;
+        save_checkpoint(
+            &*self.net,
+            &meta,
+            &optimizer.state_tensors(),
+            destination.path(),
+        )?;
         Ok(())
     }
 
-    /// The end: the last checkpoint, and the history.
-    fn finish(self, stopped: Stopped, epochs: Vec<EpochRecord>) -> Result<History, FitError> {
-        self.checkpoint()?;
+    /// The end: the last checkpoint, which file stays at its path, and
+    /// the history.
+    fn finish(mut self, stopped: Stopped, epochs: Vec<EpochRecord>) -> Result<History, FitError> {
+        let ended = self.final_evaluation(stopped, &epochs);
+        self.checkpoint(ended.as_ref())?;
+        let replacement = match self.checkpoint.take() {
+            Some(destination) => destination.settle(stopped, ended.as_ref())?,
+            None => None,
+        };
         Ok(History {
             epochs,
             start: self.start,
@@ -292,6 +319,29 @@ where
             total: self.total,
             train_seconds: self.train_seconds,
             stopped,
+            replacement,
+        })
+    }
+
+    /// How the weights the run ends with did on the validation set: those
+    /// of the last evaluation, or of the best one when early stopping
+    /// brought them back; unknown when the run was interrupted.
+    fn final_evaluation(
+        &self,
+        stopped: Stopped,
+        epochs: &[EpochRecord],
+    ) -> Option<RecordedEvaluation> {
+        let record = match stopped {
+            Stopped::Finished => epochs.last(),
+            Stopped::EarlyStopping { best_epoch } => {
+                epochs.iter().find(|record| record.epoch == best_epoch)
+            }
+            Stopped::Interrupted => None,
+        }?;
+        Some(RecordedEvaluation {
+            data: self.validation_name.to_owned(),
+            loss: record.val_loss?,
+            accuracy: record.val_acc,
         })
     }
 }

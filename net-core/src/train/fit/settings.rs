@@ -1,13 +1,15 @@
 //! A run's settings: [`Fit`], its builder methods, and their checks.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use super::early::EarlyStopping;
 use super::error::FitError;
+use super::recipe::{RunSettings, Setting};
 use super::records::EpochRecord;
 use crate::data::BatchError;
 use crate::data::Samples;
-use crate::io::{Checkpoint, check_writable};
+use crate::io::{Checkpoint, check_writable, read_header};
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
 use crate::shape::{Batch, Shape};
@@ -54,6 +56,8 @@ pub struct Fit<'a, T: Scalar, V = NoValidation> {
     pub(super) early_stopping: Option<EarlyStopping>,
     pub(super) checkpoint: Option<PathBuf>,
     pub(super) resume: Option<Checkpoint<T>>,
+    pub(super) allowed_changes: BTreeSet<Setting>,
+    pub(super) overwrite: bool,
     pub(super) data_name: Option<String>,
     pub(super) progress: bool,
     pub(super) stop: StopFlag,
@@ -129,6 +133,8 @@ impl<'a, T: Scalar> Fit<'a, T> {
             early_stopping: None,
             checkpoint: None,
             resume: None,
+            allowed_changes: BTreeSet::new(),
+            overwrite: false,
             data_name: None,
             progress: true,
             stop: StopFlag::new(),
@@ -195,6 +201,8 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
             early_stopping: self.early_stopping,
             checkpoint: self.checkpoint,
             resume: self.resume,
+            allowed_changes: self.allowed_changes,
+            overwrite: self.overwrite,
             data_name: self.data_name,
             progress: self.progress,
             stop: self.stop,
@@ -225,26 +233,57 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
         self
     }
 
-    /// Writes a checkpoint (weights, optimizer state, iteration, seed) to
-    /// `path` after each epoch, at the end, and when stopped by the
-    /// [`StopFlag`]. That `path` can be written is checked before the
-    /// first step.
+    /// Writes a checkpoint (weights, optimizer state, the settings of
+    /// [`Setting`], and how the weights did on the validation set when
+    /// they were measured) to `path` after each epoch, at the end, and
+    /// when stopped by the [`StopFlag`].
+    ///
+    /// The file is locked for the run: a second run writing it is refused
+    /// before any step, naming the holder. A file already at `path` is
+    /// refused before any step too, unless the run resumes it or is
+    /// allowed to [`overwrite`](Fit::overwrite) it; the file it replaces
+    /// is kept beside it (`run.previous.ckpt`) until the run ends, and
+    /// stays in place, the run's own checkpoint moved to
+    /// `run.worse.ckpt`, when the run ends worse on the validation set (by
+    /// more than a percentage point of accuracy, or 10 % of loss without
+    /// accuracies): [`History::replacement`](super::History::replacement)
+    /// says which. That `path` can be written is checked before the first
+    /// step.
     pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
         self.checkpoint = Some(path.into());
         self
     }
 
+    /// Lets the run write its checkpoint over a file it does not resume
+    /// from (`false` by default).
+    pub fn overwrite(mut self, allowed: bool) -> Self {
+        self.overwrite = allowed;
+        self
+    }
+
     /// Continues from `checkpoint`, loaded into the network with
     /// [`load_checkpoint`](crate::io::load_checkpoint): its optimizer
-    /// state, its iteration and its seed. The run then takes the same
-    /// batches, at the same rates, as one that never stopped.
+    /// state and its iteration. The run then takes the same batches, at
+    /// the same rates, as one that never stopped: a run whose settings
+    /// differ from those the checkpoint records (see [`Setting`]) is
+    /// refused before any step with [`FitError::SettingsChanged`], naming
+    /// each difference, unless each is allowed with
+    /// [`allow_change`](Fit::allow_change).
     pub fn resume(mut self, checkpoint: Checkpoint<T>) -> Self {
         self.resume = Some(checkpoint);
         self
     }
 
-    /// Names the training data (such as `"MNIST"`) in the checkpoints, and
-    /// refuses to resume a checkpoint that names other data.
+    /// Lets a resumed run change `setting` on purpose (a smaller learning
+    /// rate to fine-tune, another dataset); may be called for several.
+    pub fn allow_change(mut self, setting: Setting) -> Self {
+        self.allowed_changes.insert(setting);
+        self
+    }
+
+    /// Names the training data (such as `"MNIST"`) in the checkpoints; a
+    /// resume of a checkpoint that names other data is refused unless
+    /// allowed ([`Setting::Dataset`]).
     pub fn data_name(mut self, name: impl Into<String>) -> Self {
         self.data_name = Some(name.into());
         self
@@ -280,14 +319,16 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
     }
 
     /// Checks the settings that do not depend on the data — the learning
-    /// rate, the weight decay, the batch size, the schedule — as
-    /// [`run`](Fit::run) does first: a program can refuse bad settings
-    /// before it loads anything.
+    /// rate, the weight decay, the batch size, the schedule, the resume,
+    /// the checkpoint path — as [`run`](Fit::run) does first: a program can
+    /// refuse bad settings before it loads anything.
     ///
     /// # Errors
     /// A learning rate that is not positive, a negative weight decay, an
-    /// empty batch, a schedule out of range, or a run of 0 epochs or 0
-    /// steps ([`FitError::NothingToTrain`]).
+    /// empty batch, a schedule out of range, a run of 0 epochs or 0
+    /// steps ([`FitError::NothingToTrain`]), a resume that changes a
+    /// setting ([`FitError::SettingsChanged`]), a checkpoint path holding a
+    /// file the run may not write over ([`FitError::WouldOverwrite`]).
     pub fn check_settings(&self) -> Result<(), FitError> {
         match self.length {
             Length::Epochs(0) => return Err(FitError::NothingToTrain { unit: "epochs" }),
@@ -298,19 +339,60 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
         if self.batch_size == 0 {
             return Err(TrainError::EmptyBatch.into());
         }
-        self.schedule.validate().map_err(FitError::Schedule)
+        self.schedule.validate().map_err(FitError::Schedule)?;
+        if let Some(checkpoint) = &self.resume {
+            let changes = self
+                .run_settings()
+                .changes_from(checkpoint, &self.allowed_changes);
+            if !changes.is_empty() {
+                return Err(FitError::SettingsChanged { changes });
+            }
+        }
+        match &self.checkpoint {
+            Some(path) => self.check_overwrite(path),
+            None => Ok(()),
+        }
     }
 
-    /// The step and the seed the run starts from: 0 and the seed set, or
-    /// those of the checkpoint it resumes.
-    pub(super) fn start(&self) -> (usize, u64) {
-        match &self.resume {
-            Some(checkpoint) => (
-                usize::try_from(checkpoint.iteration).unwrap_or(usize::MAX),
-                checkpoint.seed,
-            ),
-            None => (0, self.seed),
+    /// Refuses a checkpoint path that holds a file this run neither
+    /// resumes nor may overwrite.
+    fn check_overwrite(&self, path: &Path) -> Result<(), FitError> {
+        // Anything but a file is for `check_writable` to word.
+        if self.overwrite || !path.is_file() {
+            return Ok(());
         }
+        let resumed = self
+            .resume
+            .as_ref()
+            .and_then(|checkpoint| checkpoint.source.as_deref())
+            .is_some_and(|source| is_same_file(source, path));
+        if resumed {
+            return Ok(());
+        }
+        Err(FitError::WouldOverwrite {
+            path: path.to_path_buf(),
+            iteration: read_header(path).ok().and_then(|header| header.iteration),
+        })
+    }
+
+    /// The settings its checkpoints record.
+    pub(super) fn run_settings(&self) -> RunSettings<'_, T> {
+        RunSettings {
+            batch_size: self.batch_size,
+            sampling: self.sampling,
+            seed: self.seed,
+            optimizer: &self.optimizer,
+            schedule: &self.schedule,
+            data_name: self.data_name.as_deref(),
+        }
+    }
+
+    /// The step the run starts from: 0, or the iteration of the
+    /// checkpoint it resumes.
+    pub(super) fn start(&self) -> usize {
+        self.resume.as_ref().map_or(0, |checkpoint| {
+            usize::try_from(checkpoint.iteration).unwrap_or(usize::MAX)
+        })
     }
 
     /// Checks every setting against a training set of `train_len` samples.
@@ -325,18 +407,18 @@ impl<'a, T: Scalar, V> Fit<'a, T, V> {
                     total,
                 });
             }
-            if let (Some(recorded), Some(this)) = (&checkpoint.dataset, &self.data_name) {
-                if recorded != this {
-                    return Err(FitError::OtherData {
-                        recorded: recorded.clone(),
-                        this: this.clone(),
-                    });
-                }
-            }
         }
         if let Some(path) = &self.checkpoint {
             check_writable(path)?;
         }
         Ok(())
+    }
+}
+
+/// Whether two existing paths name one file.
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }

@@ -1,0 +1,239 @@
+//! How a run's checkpoints say their weights were made — batch size,
+//! sampling, seed, optimizer and its settings, schedule, dataset — and the
+//! list of what a resume would change.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::io::Checkpoint;
+use crate::optim::{Method, Optimizer};
+use crate::scalar::Scalar;
+use crate::train::batches::Sampling;
+use crate::train::schedule::{Decay, Schedule};
+
+/// A setting of a run that its checkpoints record, and that a resume must
+/// keep unless allowed to change it
+/// ([`Fit::allow_change`](super::Fit::allow_change)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The batch size.
+    BatchSize,
+    /// How batches are drawn.
+    Sampling,
+    /// The seed of the batches.
+    Seed,
+    /// The optimizer's method and its settings (such as Adam's β₁, β₂).
+    Optimizer,
+    /// The optimizer's base learning rate.
+    LearningRate,
+    /// The optimizer's weight decay.
+    WeightDecay,
+    /// The learning-rate schedule, its warm-up included.
+    Schedule,
+    /// What the training data is called.
+    Dataset,
+}
+
+impl Setting {
+    /// Every setting, in the order messages list them.
+    pub const ALL: [Setting; 8] = [
+        Setting::BatchSize,
+        Setting::Sampling,
+        Setting::Seed,
+        Setting::Optimizer,
+        Setting::LearningRate,
+        Setting::WeightDecay,
+        Setting::Schedule,
+        Setting::Dataset,
+    ];
+
+    /// The setting in words, as messages name it: `"batch size"`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Setting::BatchSize => "batch size",
+            Setting::Sampling => "sampling",
+            Setting::Seed => "seed",
+            Setting::Optimizer => "optimizer",
+            Setting::LearningRate => "learning rate",
+            Setting::WeightDecay => "weight decay",
+            Setting::Schedule => "schedule",
+            Setting::Dataset => "dataset",
+        }
+    }
+
+    /// Its name in a checkpoint's recorded settings, for those recorded
+    /// there (the seed and the dataset have entries of their own).
+    fn key(self) -> Option<&'static str> {
+        Some(match self {
+            Setting::BatchSize => "batch_size",
+            Setting::Sampling => "sampling",
+            Setting::Optimizer => "optimizer",
+            Setting::LearningRate => "learning_rate",
+            Setting::WeightDecay => "weight_decay",
+            Setting::Schedule => "schedule",
+            Setting::Seed | Setting::Dataset => return None,
+        })
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// A setting that a resume would change: its value in the checkpoint and
+/// in this run, as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingChange {
+    /// Which setting.
+    pub setting: Setting,
+    /// Its value in the checkpoint.
+    pub recorded: String,
+    /// Its value in this run.
+    pub this_run: String,
+}
+
+impl fmt::Display for SettingChange {
+    /// `batch size 50 in the checkpoint, 100 in this run`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} in the checkpoint, {} in this run",
+            self.setting, self.recorded, self.this_run
+        )
+    }
+}
+
+/// A run's settings, as its checkpoints record them.
+pub(super) struct RunSettings<'a, T: Scalar> {
+    pub(super) batch_size: usize,
+    pub(super) sampling: Sampling,
+    pub(super) seed: u64,
+    pub(super) optimizer: &'a Optimizer<T>,
+    pub(super) schedule: &'a Schedule,
+    pub(super) data_name: Option<&'a str>,
+}
+
+impl<T: Scalar> RunSettings<'_, T> {
+    /// The value of `setting`, as checkpoints record it (`None`: a
+    /// dataset the run does not name).
+    fn value_of(&self, setting: Setting) -> Option<String> {
+        Some(match setting {
+            Setting::BatchSize => self.batch_size.to_string(),
+            Setting::Sampling => sampling_text(self.sampling).to_owned(),
+            Setting::Seed => self.seed.to_string(),
+            Setting::Optimizer => method_text(self.optimizer.method()),
+            Setting::LearningRate => self.optimizer.learning_rate().to_string(),
+            Setting::WeightDecay => self.optimizer.weight_decay().to_string(),
+            Setting::Schedule => schedule_text(self.schedule),
+            Setting::Dataset => self.data_name?.to_owned(),
+        })
+    }
+
+    /// The settings a checkpoint records under names of their own (the
+    /// seed and the dataset aside).
+    pub(super) fn recorded(&self) -> Vec<(&'static str, String)> {
+        Setting::ALL
+            .into_iter()
+            .filter_map(|setting| Some((setting.key()?, self.value_of(setting)?)))
+            .collect()
+    }
+
+    /// What resuming `checkpoint` would change, the `allowed` changes
+    /// aside; a setting the checkpoint does not record (a file from before
+    /// they were recorded) is not compared.
+    pub(super) fn changes_from(
+        &self,
+        checkpoint: &Checkpoint<T>,
+        allowed: &BTreeSet<Setting>,
+    ) -> Vec<SettingChange> {
+        Setting::ALL
+            .into_iter()
+            .filter(|setting| !allowed.contains(setting))
+            .filter_map(|setting| {
+                let recorded = recorded_value(checkpoint, setting)?;
+                let this_run = self.value_of(setting)?;
+                (recorded != this_run).then_some(SettingChange {
+                    setting,
+                    recorded,
+                    this_run,
+                })
+            })
+            .collect()
+    }
+}
+/// The value of `setting` that `checkpoint` records.
+fn recorded_value<T>(checkpoint: &Checkpoint<T>, setting: Setting) -> Option<String> {
+    match setting.key() {
+        Some(key) => checkpoint.settings.get(key).cloned(),
+        None if setting == Setting::Seed => Some(checkpoint.seed.to_string()),
+        None => checkpoint.dataset.clone(),
+    }
+}
+
+fn sampling_text(sampling: Sampling) -> &'static str {
+    match sampling {
+        Sampling::Draws => "random draws",
+        Sampling::Shuffled => "shuffled epochs",
+    }
+}
+
+/// `adam (β₁ 0.9, β₂ 0.999)`, `sgd`.
+fn method_text(method: Method) -> String {
+    let name = method.name();
+    match method {
+        Method::Momentum { momentum } | Method::Nesterov { momentum } => {
+            format!("{name} (momentum {momentum})")
+        }
+        Method::RmsProp { decay_rate } => format!("{name} (decay rate {decay_rate})"),
+        Method::Adam { beta1, beta2 } => format!("{name} (β₁ {beta1}, β₂ {beta2})"),
+        _ => name.to_owned(),
+    }
+}
+
+/// `cosine down to 0×, after 100 warm-up steps`.
+fn schedule_text(schedule: &Schedule) -> String {
+    let decay = match schedule.decay {
+        Decay::Constant => "constant".to_owned(),
+        Decay::Step { epochs, factor } => format!("×{factor} every {epochs} epochs"),
+        Decay::Cosine { floor } => format!("cosine down to {floor}×"),
+    };
+    match schedule.warmup {
+        0 => decay,
+        steps => format!("{decay}, after {steps} warm-up steps"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_as_a_person_writes_them() {
+        let optimizer = Optimizer::<f32>::adam(0.001).with_weight_decay(0.01);
+        let settings = RunSettings {
+            batch_size: 50,
+            sampling: Sampling::Shuffled,
+            seed: 0,
+            optimizer: &optimizer,
+            schedule: &Schedule::cosine().with_warmup(100),
+            data_name: Some("MNIST"),
+        };
+        assert_eq!(
+            settings.recorded(),
+            [
+                ("batch_size", "50".to_owned()),
+                ("sampling", "shuffled epochs".to_owned()),
+                ("optimizer", "adam (β₁ 0.9, β₂ 0.999)".to_owned()),
+                ("learning_rate", "0.001".to_owned()),
+                ("weight_decay", "0.01".to_owned()),
+                (
+                    "schedule",
+                    "cosine down to 0×, after 100 warm-up steps".to_owned()
+                ),
+            ]
+        );
+    }
+}
