@@ -66,6 +66,10 @@ where
     W: Unsigned + 'static,
 {
     type Batch<T: Scalar> = ImageBatch<T, Self>;
+
+    fn known_dims() -> Option<Vec<usize>> {
+        Some(<Self as FixedShape>::dims())
+    }
 }
 
 impl<C, H, W> FixedShape for Chw<C, H, W>

@@ -6,6 +6,7 @@ use crate::init::{Init, InitBefore};
 use crate::param::{BufferMut, BufferRef, ParamMut, ParamRef};
 use crate::scalar::Scalar;
 use crate::shape::{Batch, Shape};
+use crate::summary::{Description, SampleShape};
 
 /// A layer with a forward pass and a backward pass, as in the chapter: the
 /// one contract every layer of a network implements — the built-in ones,
@@ -150,6 +151,32 @@ pub trait Layer<T: Scalar>: Sized {
     /// Calls `f` on each persistent buffer, mutably (for loading).
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
         let _ = f;
+    }
+
+    /// What this layer shows in a network's [summary](crate::summary),
+    /// from its type alone, given the shape of its input: its output shape,
+    /// parameters, multiply-adds and activations per sample, and, for a
+    /// block, its layers.
+    ///
+    /// An optional hook: every built-in layer, `Residual` and every
+    /// network `network!` declares has its own. The default,
+    /// [`Description::undescribed`], gives a layer of one's own a row with
+    /// its output as its type says and its parameters and multiply-adds
+    /// unknown (`?`).
+    fn describe(input: &SampleShape) -> Description {
+        Description::undescribed::<Self::In, Self::Out>(input)
+    }
+
+    /// [`describe`](Layer::describe) for this built layer, whose widths
+    /// chosen at run time are known. The default is `describe`, with the
+    /// parameters it leaves unknown counted through
+    /// [`visit_params`](Layer::visit_params).
+    fn describe_built(&self, input: &SampleShape) -> Description {
+        Self::describe(input).or_counted_params(|| {
+            let mut count = 0;
+            self.visit_params(&mut |p| count += p.value.len());
+            count
+        })
     }
 }
 

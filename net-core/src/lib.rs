@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod diagram;
 mod digest;
 pub mod files;
 mod gradient_check;
@@ -34,6 +35,7 @@ mod param;
 mod scalar;
 mod shape;
 mod stop;
+pub mod summary;
 mod targets;
 pub mod train;
 mod widths;

@@ -15,6 +15,14 @@ use crate::Scalar;
 pub trait Shape: 'static {
     /// How a batch of samples of this shape is stored.
     type Batch<T: Scalar>: BatchStorage<T>;
+
+    /// The axes of one sample when the compiler knows them, as
+    /// [`FixedShape::dims`] gives them; `None` for a width chosen at run
+    /// time ([`Dyn`]). What a network's [summary](crate::summary) shows of
+    /// a layer that does not describe its own output.
+    fn known_dims() -> Option<Vec<usize>> {
+        None
+    }
 }
 
 /// A shape whose size the compiler knows: every shape but [`Dyn`].
@@ -31,6 +39,10 @@ pub trait FixedShape: Shape {
 
 impl<const N: usize> Shape for Const<N> {
     type Batch<T: Scalar> = OMatrix<T, Dyn, Const<N>>;
+
+    fn known_dims() -> Option<Vec<usize>> {
+        Some(vec![N])
+    }
 }
 
 impl<const N: usize> FixedShape for Const<N> {

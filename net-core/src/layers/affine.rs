@@ -208,6 +208,20 @@ impl<T: Scalar, I: Width, O: Width> Layer<T> for AffineLayer<T, I, O> {
     type In = I;
     type Out = O;
 
+    /// `I·O` weights and `O` biases; `I·O` multiply-adds per sample, the
+    /// product `x·W`. A width chosen at run time is the input's, when
+    /// known, for `I`, and unknown for `O`.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        let inputs = I::try_to_usize().or_else(|| input.numel());
+        affine_description(input, inputs, O::try_to_usize())
+    }
+
+    /// [`describe`](Layer::describe) with the widths this layer was built
+    /// with.
+    fn describe_built(&self, input: &crate::summary::SampleShape) -> crate::summary::Description {
+        affine_description(input, Some(self.inputs()), Some(self.outputs()))
+    }
+
     /// # Panics
     /// When a width is chosen at run time ([`Dyn`]): such a layer is built
     /// with [`AffineLayer::with_widths`], as `network!`'s `with_widths` does.
@@ -446,6 +460,24 @@ impl<T: Scalar, I: Width, O: Width> Infer<T> for FrozenAffine<T, I, O> {
         }
         true
     }
+}
+
+/// The row of an `Affine` of `inputs` inputs and `outputs` outputs, each
+/// `None` when not known.
+fn affine_description(
+    input: &crate::summary::SampleShape,
+    inputs: Option<usize>,
+    outputs: Option<usize>,
+) -> crate::summary::Description {
+    let weights = inputs.zip(outputs).and_then(|(i, o)| i.checked_mul(o));
+    let output = outputs.map_or_else(crate::summary::SampleShape::runtime_width, |o| {
+        crate::summary::SampleShape::known(&[o])
+    });
+    let params = weights.zip(outputs).and_then(|(w, o)| w.checked_add(o));
+    let mut description =
+        crate::summary::Description::new(input, output, params, weights.map(|w| w as u64));
+    description.product = Some(crate::summary::Product { inputs, outputs });
+    description
 }
 
 /// `x·W + b`: ONNX's `Gemm`, `W` `[inputs, outputs]` as in the book.

@@ -151,6 +151,12 @@ impl<T: Scalar, S: FixedShape> Default for BatchNorm<T, S> {
 impl<T: Scalar, const N: usize> Layer<T> for BatchNorm<T, Const<N>> {
     type In = Const<N>;
     type Out = Const<N>;
+
+    /// `γ` and `β`, `N` each (the running statistics are buffers, not
+    /// parameters); a scale and a shift per value, no products.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::new(input, input.clone(), Some(2 * N), Some(0))
+    }
     const INIT_BEFORE: InitBefore = InitBefore::LookPast;
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {

@@ -379,6 +379,16 @@ where
     type In = In;
     type Out = WindowOut<In, FN, FH, FW, S, P>;
 
+    /// `FN·C·FH·FW` weights and `FN` biases; per sample, each of the
+    /// `out_h·out_w·FN` outputs is a dot product of `C·FH·FW` terms.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        let output = crate::summary::SampleShape::of::<Self::Out>();
+        let filter = In::Channels::USIZE * FH::USIZE * FW::USIZE;
+        let params = FN::USIZE * filter + FN::USIZE;
+        let macs = output.numel().map(|n| n as u64 * filter as u64);
+        crate::summary::Description::new(input, output, Some(params), macs)
+    }
+
     fn init(rng: &mut dyn RngCore, init: Init) -> Self {
         // Xavier and He count the inputs of one output: a patch.
         let std = init.std(Self::WINDOW.patch_len());

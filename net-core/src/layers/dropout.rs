@@ -107,6 +107,11 @@ impl<T: Scalar, S: Shape> Dropout<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for Dropout<T, S> {
     type In = S;
     type Out = S;
+
+    /// Keeps its input's shape; no parameters or products.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::elementwise(input)
+    }
     const INIT_BEFORE: InitBefore = InitBefore::LookPast;
 
     /// Seeds the layer's mask generator with one draw from `rng` (so the

@@ -90,6 +90,11 @@ impl<T: Scalar, S: Shape, F: ElementwiseFn> Default for Elementwise<T, S, F> {
 impl<T: Scalar, S: Shape, F: ElementwiseFn> Layer<T> for Elementwise<T, S, F> {
     type In = S;
     type Out = S;
+
+    /// Keeps its input's shape; no parameters or products.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::elementwise(input)
+    }
     const INIT_BEFORE: InitBefore = F::INIT_BEFORE;
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {

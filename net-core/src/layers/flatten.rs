@@ -65,6 +65,16 @@ impl<T: Scalar, S: FixedShape, const N: usize> Layer<T> for Flatten<T, S, N> {
     type In = S;
     type Out = Const<N>;
 
+    /// A copy, no products or parameters.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::new(
+            input,
+            crate::summary::SampleShape::known(&[N]),
+            Some(0),
+            Some(0),
+        )
+    }
+
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()
     }

@@ -110,6 +110,16 @@ where
     type In = In;
     type Out = PoolOut<In, PH, PW, S, P>;
 
+    /// Comparisons, no products or parameters.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::new(
+            input,
+            crate::summary::SampleShape::of::<Self::Out>(),
+            Some(0),
+            Some(0),
+        )
+    }
+
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()
     }

@@ -50,6 +50,11 @@ impl<T: Scalar, S: Shape> Default for Relu<T, S> {
 impl<T: Scalar, S: Shape> Layer<T> for Relu<T, S> {
     type In = S;
     type Out = S;
+
+    /// Keeps its input's shape; no parameters or products.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::elementwise(input)
+    }
     const INIT_BEFORE: InitBefore = InitBefore::Is(Init::He);
 
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {

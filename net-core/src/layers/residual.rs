@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use rand::RngCore;
 
 use crate::infer::{FoldList, Freeze, Infer, Output};
+use crate::summary::{Description, SampleShape};
 use crate::{
     Batch, BatchStorage, BufferMut, BufferRef, Init, Layer, ParamMut, ParamRef, ParamUpdate,
     Scalar, Shape,
@@ -133,6 +134,15 @@ where
 
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
         self.inner.visit_buffers_mut(f);
+    }
+
+    /// The inner layer's row (a block's layers under it), with the skip.
+    fn describe(input: &SampleShape) -> Description {
+        Description::residual(input, L::describe(input))
+    }
+
+    fn describe_built(&self, input: &SampleShape) -> Description {
+        Description::residual(input, self.inner.describe_built(input))
     }
 }
 

@@ -61,6 +61,11 @@ impl<T: Scalar, const N: usize> Layer<T> for Softmax<T, N> {
     type In = Const<N>;
     type Out = Const<N>;
 
+    /// Keeps its input's shape; no parameters or products.
+    fn describe(input: &crate::summary::SampleShape) -> crate::summary::Description {
+        crate::summary::Description::elementwise(input)
+    }
+
     fn init(_rng: &mut dyn RngCore, _init: Init) -> Self {
         Self::new()
     }

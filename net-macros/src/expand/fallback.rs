@@ -44,7 +44,7 @@ pub(super) fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStre
                 #methods
             }
         };
-        (struct_header(decl, &all, None), quote!(T), body)
+        (struct_header(decl, &all, None, None), quote!(T), body)
     } else {
         let methods = layer_methods(|_| unimplemented.clone());
         let body = quote! {
@@ -56,7 +56,7 @@ pub(super) fn fallback(decl: &NetworkDecl, layers: &[Resolved<'_>]) -> TokenStre
             }
         };
         (
-            struct_header(decl, &all, Some(&guess_in)),
+            struct_header(decl, &all, Some(&guess_in), None),
             quote!((T, S)),
             body,
         )

@@ -174,6 +174,7 @@ impl Network<'_> {
             LayerMethod::Visit(visit) => self.visit(visit),
         });
         let where_clause = &self.decl.where_clause;
+        let describe = self.describe_methods();
         quote! {
             impl<T: ::staticnet::Scalar, S> ::staticnet::Layer<T> for #name<T, S> #where_clause {
                 type In = #first_in;
@@ -181,6 +182,7 @@ impl Network<'_> {
                 const INIT_BEFORE: ::staticnet::InitBefore = <#first_ty as ::staticnet::Layer<T>>::INIT_BEFORE;
 
                 #methods
+                #describe
             }
         }
     }

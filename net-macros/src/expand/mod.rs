@@ -5,7 +5,8 @@
 //! makes ([`checks`]), the functions of runtime widths ([`runtime`]), and,
 //! after errors, a fallback item ([`fallback`]) so that later uses of the
 //! type add no errors of their own, the inference form ([`freeze`]), and
-//! the network read from a file ([`load`]), and its ONNX form ([`export`]).
+//! the network read from a file ([`load`]), its ONNX form ([`export`]), and
+//! its summary and the rustdoc table of it ([`summary`]).
 //! [`signatures`] spells each trait method once, for the impls and the
 //! fallback alike.
 
@@ -19,6 +20,7 @@ mod passes;
 mod runtime;
 mod signatures;
 mod structure;
+mod summary;
 #[cfg(test)]
 mod tests;
 mod visits;
@@ -105,14 +107,21 @@ impl<'a> Network<'a> {
             quote!(#[doc = #doc] pub #field: #ty,)
         });
         let first_in = self.first_in();
+        let table = self.doc_table();
+        let table = Some(table.as_str());
         let (header, input_field, body) = match self.loss {
             Some(loss) => (
-                struct_header(decl, &self.all().collect::<Vec<_>>(), None),
+                struct_header(decl, &self.all().collect::<Vec<_>>(), None, table),
                 None,
                 self.network_impl(loss, &first_in),
             ),
             None => (
-                struct_header(decl, &self.all().collect::<Vec<_>>(), Some(&first_in)),
+                struct_header(
+                    decl,
+                    &self.all().collect::<Vec<_>>(),
+                    Some(&first_in),
+                    table,
+                ),
                 Some(quote!(__input: ::core::marker::PhantomData<fn() -> S>,)),
                 self.layer_impl(&first_in),
             ),
@@ -125,6 +134,7 @@ impl<'a> Network<'a> {
         let freeze = self.freeze_impl();
         let export = self.export_impl();
         let load = self.loss.is_some().then(|| self.load_impl());
+        let summary = self.summary_impl(&first_in);
         quote! {
             #header {
                 #(#fields)*
@@ -140,6 +150,7 @@ impl<'a> Network<'a> {
             #freeze
             #export
             #load
+            #summary
         }
     }
 

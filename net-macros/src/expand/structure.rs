@@ -35,10 +35,14 @@ pub(super) fn field_doc(layer: &Resolved<'_>) -> String {
 /// for a network without a loss layer, `struct Name<T, S = Input>`, where
 /// `S` takes the shape of the layer before it in another network (see
 /// `expand`).
+///
+/// `table`, when given, is the network's summary in Markdown, shown under a
+/// heading of its own.
 pub(super) fn struct_header(
     decl: &NetworkDecl,
     layers: &[&Resolved<'_>],
     input: Option<&TokenStream>,
+    table: Option<&str>,
 ) -> TokenStream {
     let (attrs, vis, name) = (&decl.attrs, &decl.vis, &decl.name);
     let where_clause = &decl.where_clause;
@@ -58,10 +62,21 @@ pub(super) fn struct_header(
         .collect();
     let derive = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
     let input_param = input.map(|input| quote!(, S = #input));
+    let table = table.map(|table| {
+        let text = format!(
+            "\n# Summary\n\n{table}\nPer sample (`N` is the batch): the output's shape, and the \
+             multiply-adds of the products (`Affine<I, O>`: `I·O`; `Conv2d`: \
+             `out_h·out_w·FN·C·FH·FW`; other layers 0). A `?` is a count only the compiler \
+             knows (a layer of one's own, a nested network, a named constant): \
+             `{name}::summary()` has it, and the memory of training and inference."
+        );
+        quote!(#[doc = ""] #[doc = #text])
+    });
     quote! {
         #(#attrs)*
         #separator
         #[doc = #summary]
+        #table
         #derive
         #vis struct #name<T: ::staticnet::Scalar = f32 #input_param> #where_clause
     }

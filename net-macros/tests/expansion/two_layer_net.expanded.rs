@@ -1,4 +1,17 @@
 ///Declared with `network!` as `TwoLayerNet<Affine<784, 50>, Relu, Affine<50, 10>, SoftmaxWithLoss>`.
+///
+/**
+# Summary
+
+| layer | declared | output | params | MACs/sample |
+| --- | --- | --- | ---: | ---: |
+| `affine1` | `Affine<784, 50>` | N×50 | 39,250 | 39,200 |
+| `relu1` | `Relu` | N×50 | 0 | 0 |
+| `affine2` | `Affine<50, 10>` | N×10 | 510 | 500 |
+| `loss` | `SoftmaxWithLoss` | loss | 0 | 0 |
+| total | | | 39,760 | 39,700 |
+
+Per sample (`N` is the batch): the output's shape, and the multiply-adds of the products (`Affine<I, O>`: `I·O`; `Conv2d`: `out_h·out_w·FN·C·FH·FW`; other layers 0). A `?` is a count only the compiler knows (a layer of one's own, a nested network, a named constant): `TwoLayerNet::summary()` has it, and the memory of training and inference.*/
 #[derive(Clone, Debug)]
 pub struct TwoLayerNet<T: ::staticnet::Scalar = f32> {
     ///`Affine<784, 50>`: 784 → 50.
@@ -748,5 +761,108 @@ impl<T: ::staticnet::Scalar> TwoLayerNet<T> {
     {
         let net = Self::from_weights(path)?;
         ::core::result::Result::Ok(::staticnet::FreezeNetwork::freeze(&net))
+    }
+}
+#[allow(dead_code)]
+impl TwoLayerNet {
+    /// The table of this struct's rustdoc, in Markdown: what
+    /// `network!` works out from the declaration alone, as
+    /// [`Summary::markdown`](::staticnet::summary::Summary::markdown)
+    /// writes it (a count it cannot see is `?`).
+    pub const SUMMARY_DOC: &'static str = "| layer | declared | output | params | MACs/sample |\n| --- | --- | --- | ---: | ---: |\n| `affine1` | `Affine<784, 50>` | N×50 | 39,250 | 39,200 |\n| `relu1` | `Relu` | N×50 | 0 | 0 |\n| `affine2` | `Affine<50, 10>` | N×10 | 510 | 500 |\n| `loss` | `SoftmaxWithLoss` | loss | 0 | 0 |\n| total | | | 39,760 | 39,700 |\n";
+    /// This network's summary, from its declaration alone, for the
+    /// default scalar `f32` (see
+    /// [`declared_summary`](Self::declared_summary), and
+    /// [`Summary::for_scalar`](::staticnet::summary::Summary::for_scalar)
+    /// for another scalar's memory). `println!("{}", Net::summary())`
+    /// prints the table.
+    pub fn summary() -> ::staticnet::summary::Summary {
+        Self::declared_summary()
+    }
+}
+#[allow(dead_code)]
+impl<T: ::staticnet::Scalar> TwoLayerNet<T> {
+    /// This network's summary, from its declaration alone, for
+    /// the scalar `T`: per layer its field, declaration, output
+    /// shape, parameters, multiply-adds and activations per
+    /// sample, the totals, and the memory of a training step and
+    /// an inference call (see [`staticnet::summary`](::staticnet::summary)).
+    /// A width chosen at run time shows as `dyn`, and what depends
+    /// on it as `?`; [`built_summary`](Self::built_summary) has
+    /// their values.
+    pub fn declared_summary() -> ::staticnet::summary::Summary {
+        let input = &::staticnet::summary::SampleShape::of::<::staticnet::Const<784>>();
+        ::staticnet::summary::Summary::new::<
+            T,
+        >(
+            "TwoLayerNet",
+            ::core::clone::Clone::clone(input),
+            {
+                let mut rows = ::std::vec::Vec::new();
+                let shape = ::core::clone::Clone::clone(input);
+                let d = <::staticnet::Affine<
+                    T,
+                    784,
+                    50,
+                > as ::staticnet::Layer<T>>::describe(&shape);
+                let shape = d.output.clone();
+                rows.push(
+                    ::staticnet::summary::Row::layer("affine1", "Affine<784, 50>", d),
+                );
+                let d = <::staticnet::Relu<
+                    T,
+                    ::staticnet::Const<50>,
+                > as ::staticnet::Layer<T>>::describe(&shape);
+                let shape = d.output.clone();
+                rows.push(::staticnet::summary::Row::layer("relu1", "Relu", d));
+                let d = <::staticnet::Affine<
+                    T,
+                    50,
+                    10,
+                > as ::staticnet::Layer<T>>::describe(&shape);
+                let shape = d.output.clone();
+                rows.push(
+                    ::staticnet::summary::Row::layer("affine2", "Affine<50, 10>", d),
+                );
+                rows.push(
+                    ::staticnet::summary::Row::loss("loss", "SoftmaxWithLoss", &shape),
+                );
+                rows
+            },
+        )
+    }
+    /// The summary of this built network, for its scalar `T`:
+    /// as `declared_summary()`, with the widths chosen at run
+    /// time at the values it was built with, and the parameters
+    /// of layers that do not describe themselves counted.
+    pub fn built_summary(&self) -> ::staticnet::summary::Summary {
+        let input = &::staticnet::summary::SampleShape::of::<::staticnet::Const<784>>();
+        ::staticnet::summary::Summary::new::<
+            T,
+        >(
+            "TwoLayerNet",
+            ::core::clone::Clone::clone(input),
+            {
+                let mut rows = ::std::vec::Vec::new();
+                let shape = ::core::clone::Clone::clone(input);
+                let d = ::staticnet::Layer::<T>::describe_built(&self.affine1, &shape);
+                let shape = d.output.clone();
+                rows.push(
+                    ::staticnet::summary::Row::layer("affine1", "Affine<784, 50>", d),
+                );
+                let d = ::staticnet::Layer::<T>::describe_built(&self.relu1, &shape);
+                let shape = d.output.clone();
+                rows.push(::staticnet::summary::Row::layer("relu1", "Relu", d));
+                let d = ::staticnet::Layer::<T>::describe_built(&self.affine2, &shape);
+                let shape = d.output.clone();
+                rows.push(
+                    ::staticnet::summary::Row::layer("affine2", "Affine<50, 10>", d),
+                );
+                rows.push(
+                    ::staticnet::summary::Row::loss("loss", "SoftmaxWithLoss", &shape),
+                );
+                rows
+            },
+        )
     }
 }
