@@ -1,5 +1,5 @@
 //! The book's two-layer net, its hidden width chosen at run time. The
-//! `mnist` and `predict` examples include this file with `#[path]`.
+//! `mnist`, `predict` and `serve` examples include this file with `#[path]`.
 
 use staticnet::prelude::*;
 
