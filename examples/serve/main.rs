@@ -23,7 +23,9 @@
 //!   JSON, a broken PNG), 413 (a body over 1 MiB, or a PNG over
 //!   2048×2048), 415 (another Content-Type), 404, 405, 408 (a body slower
 //!   than 10 s) or 503 (the queue full).
-//! - `GET /diagram.svg`: the network's diagram.
+//! - `GET /diagram.svg`: the network's diagram, as `staticnet::diagram`
+//!   draws it (shapes forward and backward, with the widths of the net
+//!   served).
 //!
 //! One frozen model serves `--workers` threads, each with its own scratch
 //! memory. SIGINT (Ctrl-C), SIGTERM or SIGHUP stop the server: it accepts
@@ -32,9 +34,8 @@
 //!
 //! The modules: `http` (the server, routes and bounds), `request` (the
 //! bodies and their checks), `pool` (the predicting threads), `model`
-//! (loading or training the net), `diagram`, and `page.html`.
+//! (loading or training the net), and `page.html`.
 
-mod diagram;
 mod http;
 mod model;
 mod pool;
@@ -145,7 +146,8 @@ fn run(args: &Args, stop: &StopFlag) -> Result<(), String> {
             }
         }
     };
-    let diagram = diagram::svg(&net);
+    // The library's drawing of the net, with the widths it was built with.
+    let diagram = staticnet::diagram::network_svg(&net.built_summary());
     let model = net.freeze();
     // The training struct's copy of the weights and its buffers: not served.
     drop(net);
