@@ -300,11 +300,7 @@ const INTERRUPTED_STATUS: u8 = 130;
 /// raise: a download stops and removes its partial file, a run stops after
 /// the step under way, saved.
 fn signal_flag() -> StopFlag {
-    #[cfg(unix)]
-    let flag = StopFlag::on_termination().map_err(|e| e.to_string());
-    #[cfg(not(unix))]
-    let flag = StopFlag::on_ctrl_c().map_err(|e| e.to_string());
-    flag.unwrap_or_else(|error| {
+    StopFlag::on_termination().unwrap_or_else(|error| {
         eprintln!("note: a signal will end the run at once, without saving: {error}");
         StopFlag::new()
     })

@@ -117,11 +117,7 @@ fn main() -> ExitCode {
 /// The flag the signals asking a program to end raise; the server then
 /// stops accepting and finishes what it has.
 fn signal_flag() -> StopFlag {
-    #[cfg(unix)]
-    let flag = StopFlag::on_termination().map_err(|e| e.to_string());
-    #[cfg(not(unix))]
-    let flag = StopFlag::on_ctrl_c().map_err(|e| e.to_string());
-    flag.unwrap_or_else(|error| {
+    StopFlag::on_termination().unwrap_or_else(|error| {
         eprintln!("note: a signal will end the server at once: {error}");
         StopFlag::new()
     })

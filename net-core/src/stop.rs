@@ -114,6 +114,17 @@ impl StopFlag {
             })?;
         Ok(flag)
     }
+
+    /// Where there are no Unix signals: the flag Ctrl-C raises, as
+    /// [`on_ctrl_c`](Self::on_ctrl_c) gives it, so that a program asks for
+    /// one constructor on every platform.
+    ///
+    /// # Errors
+    /// When a handler is already set, or the platform refuses one.
+    #[cfg(all(not(unix), feature = "ctrl-c"))]
+    pub fn on_termination() -> std::io::Result<Self> {
+        Self::on_ctrl_c().map_err(|error| std::io::Error::other(error.to_string()))
+    }
 }
 
 #[cfg(test)]

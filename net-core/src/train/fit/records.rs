@@ -68,7 +68,7 @@ pub enum Stopped {
         /// The epoch of the lowest validation loss.
         best_epoch: usize,
     },
-    /// Its [`StopFlag`](super::stop::StopFlag) was raised (Ctrl-C); it stopped after the step
+    /// Its [`StopFlag`](crate::stop::StopFlag) was raised (Ctrl-C, SIGTERM); it stopped after the step
     /// under way and saved its checkpoint.
     Interrupted,
 }
