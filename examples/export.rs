@@ -15,6 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
+use residual_nets::ResidualMlp;
 use staticnet::data::ImageSamples;
 use staticnet::io::{OnnxOptions, export_onnx};
 use staticnet::onnx::ExportNetwork;
@@ -22,22 +23,14 @@ use staticnet::prelude::*;
 
 #[path = "convnets/nets.rs"]
 mod convnets;
+#[path = "common/residual_nets.rs"]
+mod residual_nets;
 #[path = "common/two_layer_nets.rs"]
 mod two_layer_nets;
 
 network! {
     /// Batch normalization between two `Affine`s.
     pub struct BatchNormMlp<Affine<784, 100>, BatchNorm, Relu, Affine<100, 10>, SoftmaxWithLoss>
-}
-
-network! {
-    /// The inner function of a residual block: keeps its input's width.
-    pub struct Block<Affine<100, 100>, Relu, Affine<100, 100>>
-}
-
-network! {
-    /// An MLP with one skip connection, `relu(h + f(h))`.
-    pub struct ResidualMlp<Affine<784, 100>, Relu, Residual<Block>, Relu, Affine<100, 10>, SoftmaxWithLoss>
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -1,6 +1,6 @@
 //! The residual MLP of the `residual_mlp` example: a block declared
-//! without a loss layer, wrapped in `Residual`. The `residual_mlp` and
-//! `summary` examples include this file with `#[path]`.
+//! without a loss layer, wrapped in `Residual`. The `residual_mlp`,
+//! `export` and `summary` examples include this file with `#[path]`.
 #![allow(dead_code)]
 
 use staticnet::prelude::*;
