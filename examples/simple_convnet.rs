@@ -23,7 +23,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use staticnet::prelude::*;
 
 #[path = "convnets/nets.rs"]
@@ -47,9 +47,9 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let (args, command) = train_cli::parse::<Args>(&[]);
     let example = Example {
-        command: Args::command(),
+        command,
         default_iters: 6000,
         // A pass over the 60,000 training images costs as much as 1,000
         // steps: measured once, at the end.

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{CommandFactory, Parser};
 use staticnet::prelude::*;
 
 #[path = "train_cli.rs"]
@@ -27,9 +27,7 @@ pub fn main<N>(name: &'static str, about: &'static str, before: impl FnOnce(&N, 
 where
     N: Network<f32, In = Const<784>, Out = Const<10>> + Clone + Send,
 {
-    let command = Args::command().name(name).about(about);
-    let matches = command.clone().get_matches();
-    let args = Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let (args, command) = train_cli::parse_command::<Args>(Args::command().name(name).about(about));
     let example = Example {
         command,
         default_iters: 10_000,

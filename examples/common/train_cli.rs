@@ -13,16 +13,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::Instant;
 
+use clap::parser::ValueSource;
 use clap::{Command, ValueEnum};
 use staticnet::data::{Dataset, Mnist, check_canonical, load_mnist, resolve_data_dir};
 use staticnet::io::{Checkpoint, load_checkpoint};
 use staticnet::optim::Method;
 use staticnet::prelude::*;
 use staticnet::train::{
-    EarlyStopping, Fit, FitError, ImageSamples, Replacement, Samples, Sampling, Schedule, Setting,
-    SettingChange, StopFlag, Stopped, TrainAccuracy, TrainError,
+    EarlyStopping, Fit, FitError, ImageSamples, RecordedSettings, Replacement, Samples, Sampling,
+    Schedule, Setting, SettingChange, StopFlag, Stopped, TrainAccuracy, TrainError,
 };
 
 #[path = "paths.rs"]
@@ -101,8 +103,8 @@ pub struct TrainArgs {
     /// Continue from a checkpoint written by --save, up to an --iters
     /// beyond the checkpoint's iteration, with the settings it was made
     /// with (batch, sampling, seed, optimizer, lr, weight decay, schedule,
-    /// dataset); another value of any of them is refused unless --change
-    /// names it.
+    /// dataset): the flags not given take the checkpoint's values, and one
+    /// given with another value is refused unless --change names it.
     #[arg(long, value_name = "PATH")]
     pub resume: Option<PathBuf>,
     /// With --resume: change this setting on purpose (may be repeated).
@@ -286,9 +288,89 @@ pub fn parse<A: clap::Parser>(defaults: &[(&'static str, &'static str)]) -> (A, 
     for &(id, value) in defaults {
         command = command.mut_arg(id, |arg| arg.default_value(value));
     }
+    parse_command(command)
+}
+
+/// Parses the command line with `command` (`A`'s, renamed or changed),
+/// noting which flags it gives; returns the arguments and the command.
+pub fn parse_command<A: clap::FromArgMatches>(command: Command) -> (A, Command) {
     let matches = command.clone().get_matches();
     let args = A::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let given = matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.as_str().to_owned())
+        .collect();
+    let _ = GIVEN_FLAGS.set(given);
     (args, command)
+}
+
+/// The flags the command line gave (by clap's id, such as `batch`), as
+/// opposed to those left at their default: a resume takes the
+/// checkpoint's settings for the latter.
+static GIVEN_FLAGS: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Whether the command line gave the flag `id`; every flag counts as given
+/// when the command line was not parsed by [`parse`] or [`parse_command`],
+/// so that a resume then takes nothing from the checkpoint unasked (and
+/// refuses what differs).
+fn given(id: &str) -> bool {
+    GIVEN_FLAGS
+        .get()
+        .is_none_or(|given| given.iter().any(|g| g == id))
+}
+
+/// The settings of a run that a checkpoint records: those the flags give,
+/// and for a resume the checkpoint's for each flag not given, so that
+/// `--resume run.ckpt --iters N` continues the run as it was made. A flag
+/// given with another value than the checkpoint's is a change the library
+/// refuses unless `--change` names it.
+struct RunSettings {
+    batch: usize,
+    sampling: Sampling,
+    seed: u64,
+    method: Method,
+    lr: f64,
+    weight_decay: f64,
+    schedule: Schedule,
+}
+
+impl RunSettings {
+    fn of(args: &TrainArgs, checkpoint: Option<&Checkpoint<f32>>) -> RunSettings {
+        let recorded = checkpoint.map(RecordedSettings::of).unwrap_or_default();
+        let schedule = match args.schedule {
+            ScheduleArg::Constant => Schedule::constant(),
+            ScheduleArg::Cosine => Schedule::cosine(),
+            // Three decays' worth of run: ×0.1 at each third.
+            ScheduleArg::Step => {
+                Schedule::step_decay(args.epochs.unwrap_or(3).div_ceil(3).max(1), 0.1)
+            }
+        }
+        .with_warmup(args.warmup);
+        let sampling = if args.shuffle {
+            Sampling::Shuffled
+        } else {
+            Sampling::Draws
+        };
+        RunSettings {
+            batch: pick(&["batch"], args.batch, recorded.batch_size),
+            sampling: pick(&["shuffle"], sampling, recorded.sampling),
+            seed: pick(&["seed"], args.seed, recorded.seed),
+            method: pick(&["optimizer"], args.optimizer, recorded.method),
+            lr: pick(&["lr"], args.lr, recorded.learning_rate),
+            weight_decay: pick(&["weight_decay"], args.weight_decay, recorded.weight_decay),
+            schedule: pick(&["schedule", "warmup"], schedule, recorded.schedule),
+        }
+    }
+}
+
+/// The flags' value when one of `ids` is given, else the recorded one
+/// when there is one.
+fn pick<V>(ids: &[&str], flags: V, recorded: Option<V>) -> V {
+    match recorded {
+        Some(recorded) if !ids.iter().any(|&id| given(id)) => recorded,
+        _ => flags,
+    }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -340,23 +422,27 @@ where
     N: Network<f32, Out = Const<10>> + Clone + Send,
     for<'a> ImageSamples<'a>: Samples<f32, N::In, Targets = Vec<usize>>,
 {
-    let schedule = match args.schedule {
-        ScheduleArg::Constant => Schedule::constant(),
-        ScheduleArg::Cosine => Schedule::cosine(),
-        // Three decays' worth of run: ×0.1 at each third.
-        ScheduleArg::Step => Schedule::step_decay(args.epochs.unwrap_or(3).div_ceil(3).max(1), 0.1),
-    }
-    .with_warmup(args.warmup);
-    let optimizer = Optimizer::new(args.optimizer, args.lr).with_weight_decay(args.weight_decay);
+    // The checkpoint is read before the data: a resume with nothing to do
+    // or with other settings is refused before anything is downloaded.
+    let checkpoint = match &args.resume {
+        Some(path) => {
+            let checkpoint = load_checkpoint(net, path)?;
+            check_resume(example, args, path, &checkpoint);
+            if let Some(note) = checkpoint.loaded.note() {
+                eprintln!("note: {note}");
+            }
+            Some(checkpoint)
+        }
+        None => None,
+    };
+    let settings = RunSettings::of(args, checkpoint.as_ref());
+    let optimizer =
+        Optimizer::new(settings.method, settings.lr).with_weight_decay(settings.weight_decay);
     let mut fit = Fit::new(optimizer)
-        .batch_size(args.batch)
-        .sampling(if args.shuffle {
-            Sampling::Shuffled
-        } else {
-            Sampling::Draws
-        })
-        .seed(args.seed)
-        .schedule(schedule)
+        .batch_size(settings.batch)
+        .sampling(settings.sampling)
+        .seed(settings.seed)
+        .schedule(settings.schedule)
         .train_accuracy(if example.train_acc_each_epoch {
             TrainAccuracy::EachEpoch
         } else {
@@ -374,16 +460,8 @@ where
     if let Some(path) = &args.save {
         fit = fit.checkpoint(path).overwrite(args.overwrite);
     }
-    // The checkpoint is read before the data: a resume with nothing to do
-    // or with other settings is refused before anything is downloaded.
-    let mut resumed_at = None;
-    if let Some(path) = &args.resume {
-        let checkpoint = load_checkpoint(net, path)?;
-        check_resume(example, args, path, &checkpoint);
-        if let Some(note) = checkpoint.loaded.note() {
-            eprintln!("note: {note}");
-        }
-        resumed_at = Some(checkpoint.iteration);
+    let resumed_at = checkpoint.as_ref().map(|checkpoint| checkpoint.iteration);
+    if let Some(checkpoint) = checkpoint {
         fit = fit.resume(checkpoint);
         for change in &args.changes {
             fit = fit.allow_change(change.setting());
@@ -395,7 +473,10 @@ where
         example.usage_error(settings_message(args, error));
     }
     if let (Some(path), Some(at), false) = (&args.resume, resumed_at, args.quiet) {
-        println!("resumed from {} at iteration {at}", path.display());
+        println!(
+            "resumed from {} at iteration {at}, with the settings it records for the flags not given",
+            path.display()
+        );
     }
     let mnist = load_data(args, stop)?;
     let history = match fit
@@ -405,7 +486,7 @@ where
         .run(net, &mnist.train_samples())
     {
         Ok(history) => history,
-        Err(error) => return Err(flag_hint(example, args, error)),
+        Err(error) => return Err(flag_hint(example, args, settings.batch, error)),
     };
     if history.stopped == Stopped::Interrupted {
         let saved = match (&args.save, &history.replacement) {
@@ -540,10 +621,10 @@ fn scores(evaluation: &staticnet::io::RecordedEvaluation) -> String {
 
 /// A run's error, with the flag to change where one is to blame: settings
 /// out of range are usage errors.
-fn flag_hint(example: &Example, args: &TrainArgs, error: FitError) -> BoxError {
+fn flag_hint(example: &Example, args: &TrainArgs, batch: usize, error: FitError) -> BoxError {
     match error {
         FitError::Train(TrainError::BatchLargerThanData { .. } | TrainError::EmptyBatch) => {
-            example.usage_error(format!("--batch {}: {error}", args.batch))
+            example.usage_error(format!("--batch {batch}: {error}"))
         }
         FitError::AlreadyTrained { at, .. } => {
             // The flag that set the run's length, as given (--iters beyond

@@ -15,7 +15,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use staticnet::prelude::*;
 
 #[path = "../common/train_cli.rs"]
@@ -43,9 +43,9 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let (args, command) = train_cli::parse::<Args>(&[]);
     let example = Example {
-        command: Args::command(),
+        command,
         default_iters: 10_000,
         train_acc_each_epoch: true,
     };

@@ -22,8 +22,8 @@ mod trainer;
 pub use batches::{BatchOf, Batches, Sampling};
 pub use eval::{evaluate, loss_and_accuracy, mean_loss};
 pub use fit::{
-    EarlyStopping, EpochRecord, Fit, FitError, History, NoValidation, Replacement, Setting,
-    SettingChange, StopFlag, Stopped, TrainAccuracy, previous_path,
+    EarlyStopping, EpochRecord, Fit, FitError, History, NoValidation, RecordedSettings,
+    Replacement, Setting, SettingChange, StopFlag, Stopped, TrainAccuracy, previous_path,
 };
 // Where they always were for training code; they live in `data`, which
 // implements them for MNIST.

@@ -24,6 +24,6 @@ pub use crate::stop::StopFlag;
 pub use destination::previous_path;
 pub use early::EarlyStopping;
 pub use error::FitError;
-pub use recipe::{Setting, SettingChange};
+pub use recipe::{RecordedSettings, Setting, SettingChange};
 pub use records::{EpochRecord, History, Replacement, Stopped};
 pub use settings::{Fit, NoValidation, TrainAccuracy};

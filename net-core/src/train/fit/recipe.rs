@@ -106,6 +106,47 @@ impl fmt::Display for SettingChange {
     }
 }
 
+/// The settings a checkpoint records, read back: what a program that
+/// resumes it can take for the settings its user did not give, so that
+/// the resumed run is the run the checkpoint came from. A setting the file
+/// does not record (or records in words this version does not read) is
+/// `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedSettings {
+    /// The batch size.
+    pub batch_size: Option<usize>,
+    /// How batches were drawn.
+    pub sampling: Option<Sampling>,
+    /// The seed of the batches.
+    pub seed: Option<u64>,
+    /// The optimizer's method with its settings.
+    pub method: Option<Method>,
+    /// The optimizer's base learning rate.
+    pub learning_rate: Option<f64>,
+    /// The optimizer's weight decay.
+    pub weight_decay: Option<f64>,
+    /// The learning-rate schedule, with its warm-up.
+    pub schedule: Option<Schedule>,
+}
+
+impl RecordedSettings {
+    /// The settings `checkpoint` records.
+    pub fn of<T>(checkpoint: &Checkpoint<T>) -> RecordedSettings {
+        let text = |setting: Setting| setting.key().and_then(|key| checkpoint.settings.get(key));
+        let number = |setting| text(setting)?.parse().ok();
+        RecordedSettings {
+            batch_size: text(Setting::BatchSize).and_then(|t| t.parse().ok()),
+            sampling: text(Setting::Sampling).and_then(|t| parse_sampling(t)),
+            seed: Some(checkpoint.seed),
+            method: text(Setting::Optimizer).and_then(|t| parse_method(t)),
+            learning_rate: number(Setting::LearningRate),
+            weight_decay: number(Setting::WeightDecay),
+            schedule: text(Setting::Schedule).and_then(|t| parse_schedule(t)),
+        }
+    }
+}
+
 /// A run's settings, as its checkpoints record them.
 pub(super) struct RunSettings<'a, T: Scalar> {
     pub(super) batch_size: usize,
@@ -206,6 +247,60 @@ fn schedule_text(schedule: &Schedule) -> String {
     }
 }
 
+fn parse_sampling(text: &str) -> Option<Sampling> {
+    [Sampling::Draws, Sampling::Shuffled]
+        .into_iter()
+        .find(|&sampling| sampling_text(sampling) == text)
+}
+
+/// The method [`method_text`] wrote.
+fn parse_method(text: &str) -> Option<Method> {
+    let (name, numbers) = match text.split_once(" (") {
+        Some((name, rest)) => (name, numbers_in(rest.strip_suffix(')')?)?),
+        None => (text, Vec::new()),
+    };
+    let method = match (Method::from_name(name)?, &numbers[..]) {
+        (Method::Momentum { .. }, &[momentum]) => Method::Momentum { momentum },
+        (Method::Nesterov { .. }, &[momentum]) => Method::Nesterov { momentum },
+        (Method::RmsProp { .. }, &[decay_rate]) => Method::RmsProp { decay_rate },
+        (Method::Adam { .. }, &[beta1, beta2]) => Method::Adam { beta1, beta2 },
+        (method @ (Method::Sgd | Method::AdaGrad), []) => method,
+        _ => return None,
+    };
+    // Only what `method_text` writes is read back.
+    (method_text(method) == text).then_some(method)
+}
+
+/// The numbers of `β₁ 0.9, β₂ 0.999`: the last word of each part.
+fn numbers_in(text: &str) -> Option<Vec<f64>> {
+    text.split(", ")
+        .map(|part| part.rsplit(' ').next()?.parse().ok())
+        .collect()
+}
+
+/// The schedule [`schedule_text`] wrote.
+fn parse_schedule(text: &str) -> Option<Schedule> {
+    let (decay, warmup) = match text.split_once(", after ") {
+        Some((decay, rest)) => (decay, rest.strip_suffix(" warm-up steps")?.parse().ok()?),
+        None => (text, 0),
+    };
+    let decay = if decay == "constant" {
+        Decay::Constant
+    } else if let Some(floor) = decay.strip_prefix("cosine down to ") {
+        Decay::Cosine {
+            floor: floor.strip_suffix('×')?.parse().ok()?,
+        }
+    } else {
+        let (factor, epochs) = decay.strip_prefix('×')?.split_once(" every ")?;
+        Decay::Step {
+            epochs: epochs.strip_suffix(" epochs")?.parse().ok()?,
+            factor: factor.parse().ok()?,
+        }
+    };
+    let schedule = Schedule { warmup, decay };
+    (schedule_text(&schedule) == text).then_some(schedule)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +330,40 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn what_is_recorded_reads_back() {
+        let methods = [
+            Method::Sgd,
+            Method::Momentum { momentum: 0.95 },
+            Method::Nesterov { momentum: 0.9 },
+            Method::AdaGrad,
+            Method::RmsProp { decay_rate: 0.99 },
+            Method::Adam {
+                beta1: 0.8,
+                beta2: 0.999,
+            },
+        ];
+        for method in methods {
+            assert_eq!(parse_method(&method_text(method)), Some(method));
+        }
+        let schedules = [
+            Schedule::constant(),
+            Schedule::cosine().with_warmup(100),
+            Schedule {
+                warmup: 0,
+                decay: Decay::Cosine { floor: 0.05 },
+            },
+            Schedule::step_decay(3, 0.1).with_warmup(7),
+        ];
+        for schedule in schedules {
+            assert_eq!(parse_schedule(&schedule_text(&schedule)), Some(schedule));
+        }
+        for sampling in [Sampling::Draws, Sampling::Shuffled] {
+            assert_eq!(parse_sampling(sampling_text(sampling)), Some(sampling));
+        }
+        assert_eq!(parse_method("adam (β₁ 0.9)"), None);
+        assert_eq!(parse_schedule("linear"), None);
     }
 }
