@@ -558,9 +558,12 @@ fn settings_message(args: &TrainArgs, error: FitError) -> String {
                 .unwrap_or(Path::new("the checkpoint"));
             changed_settings_message(path, &changes)
         }
-        FitError::WouldOverwrite { .. } => format!(
-            "--save: {error}; --overwrite replaces it, --resume {} continues it",
-            args.save.as_deref().unwrap_or(Path::new("PATH")).display()
+        FitError::WouldOverwrite { path, iteration } => format!(
+            "--save {path}: it holds a checkpoint{at} that this run does not resume, and \
+             writing over it would lose it: --resume {path} continues it, --overwrite replaces \
+             it, or give --save another path",
+            path = path.display(),
+            at = iteration.map_or(String::new(), |at| format!(" at iteration {at}")),
         ),
         error => error.to_string(),
     }

@@ -143,8 +143,8 @@ fn is_same_file(file: &File, path: &Path) -> bool {
     }
 }
 
-/// Writes who holds the lock: `process 4242 (mnist), since 1765110000
-/// (seconds since 1970)`.
+/// Writes who holds the lock: `process 4242 (mnist), since 2026-12-07
+/// 16:50:11 UTC`.
 fn write_holder(file: &mut File) -> io::Result<()> {
     let program = std::env::args_os()
         .next()
@@ -157,10 +157,39 @@ fn write_holder(file: &mut File) -> io::Result<()> {
     file.set_len(0)?;
     write!(
         file,
-        "process {} ({program}), since {since} (seconds since 1970)",
-        std::process::id()
+        "process {} ({program}), since {}",
+        std::process::id(),
+        utc_time(since)
     )?;
     file.flush()
+}
+
+/// `seconds` since 1970 as a UTC date and time, `2026-12-07 16:50:11 UTC`
+/// (the proleptic Gregorian calendar, from the days since 1970).
+fn utc_time(seconds: u64) -> String {
+    let (days, time) = (seconds / 86_400, seconds % 86_400);
+    // Days to a civil date, counting from 0000-03-01 so that a leap day
+    // ends each four-year cycle (H. Hinnant's `civil_from_days`).
+    let shifted = days + 719_468;
+    let era = shifted / 146_097;
+    let day_of_era = shifted % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        time / 3600,
+        time / 60 % 60,
+        time % 60
+    )
 }
 
 /// What the holder wrote, or a placeholder when it wrote nothing yet.
@@ -175,6 +204,14 @@ fn holder_of(file: &File) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_time(1_796_662_611), "2026-12-07 16:56:51 UTC");
+        assert_eq!(utc_time(4_107_542_399), "2100-02-28 23:59:59 UTC");
+    }
 
     #[test]
     fn a_second_lock_is_refused_naming_the_holder_and_free_after_the_first_is_dropped() {
