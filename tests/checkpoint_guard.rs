@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 
-use staticnet::io::{RecordedEvaluation, load_checkpoint, read_header};
+use staticnet::io::{RecordedEvaluation, load_checkpoint, read_header, save_checkpoint};
 use staticnet::prelude::*;
 use staticnet::train::{
     Fit, FitError, InMemory, Labels, Replacement, Sampling, Setting, SettingChange, Stopped,
@@ -72,6 +72,20 @@ fn a_resume_that_changes_settings_is_refused_naming_each() {
     let checkpoint = load_checkpoint(&mut resumed, &path).unwrap();
     assert_eq!(checkpoint.settings["batch_size"], "20");
     assert_eq!(checkpoint.settings["optimizer"], "momentum (momentum 0.9)");
+    // Saved again from what it loaded, a checkpoint keeps its record.
+    let copy = dir.path().join("copy.ckpt");
+    save_checkpoint(
+        &resumed,
+        &checkpoint.meta(),
+        &checkpoint.state_entries(),
+        &copy,
+    )
+    .unwrap();
+    let reloaded = load_checkpoint(&mut net(), &copy).unwrap();
+    assert_eq!(
+        (&reloaded.settings, &reloaded.evaluation),
+        (&checkpoint.settings, &checkpoint.evaluation)
+    );
     let error = fit(0.1, 600, &path, &data)
         .batch_size(50)
         .seed(3)

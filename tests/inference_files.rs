@@ -63,7 +63,7 @@ fn a_weight_file_and_a_checkpoint_load_frozen_as_the_net_that_wrote_them() {
         seed: 1,
         optimizer: "adam",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     save_checkpoint(&net, &meta, &adam.state_tensors(), &checkpoint).unwrap();

@@ -891,7 +891,7 @@ fn batch_norm_running_statistics_survive_a_checkpoint() {
         seed: 15,
         optimizer: "sgd",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     let bytes = staticnet::io::checkpoint_to_bytes(&net, &meta, &[]).unwrap();

@@ -148,7 +148,7 @@ fn straight_and_resumed(optimizer: Optimizer<f32>) -> (Vec<Vec<f32>>, Vec<Vec<f3
             seed: SEED,
             optimizer: optimizer.method().name(),
             dataset: None,
-            settings: &[],
+            settings: None,
             evaluation: None,
         };
         let state = trainer.optimizer().state_tensors();
@@ -215,7 +215,7 @@ fn a_checkpoint_resumes_only_with_its_own_optimizer() {
         seed: 7,
         optimizer: "momentum",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -160,7 +160,7 @@ fn seeds_of<T: Scalar, N: Network<T>>(
                 seed,
                 optimizer,
                 dataset: Some("mnist"),
-                settings: &[],
+                settings: None,
                 evaluation: None,
             };
             let entries: Vec<(&str, ParamShape, &[T])> = state
@@ -1649,7 +1649,7 @@ fn large_inputs() -> Result<Vec<(String, Vec<u8>)>, IoError> {
         seed: 1,
         optimizer: "adam",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     let values = vec![0.5f32; 1 << 20];

@@ -16,7 +16,7 @@ const META: CheckpointMeta<'static> = CheckpointMeta {
     seed: 42,
     optimizer: "momentum",
     dataset: None,
-    settings: &[],
+    settings: None,
     evaluation: None,
 };
 
@@ -92,7 +92,7 @@ fn round_trip_f32_through_a_file() {
         seed: 0,
         optimizer: "sgd",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     save_checkpoint(&net, &meta, &entries(&state), &path).unwrap();
@@ -152,7 +152,7 @@ fn an_sgd_checkpoint_has_no_state_and_its_weights_load_as_weights() {
         seed: 1,
         optimizer: "sgd",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     save_checkpoint(&net, &meta, &[], &path).unwrap();

@@ -24,7 +24,7 @@ const META: CheckpointMeta<'static> = CheckpointMeta {
     seed: 42,
     optimizer: "momentum",
     dataset: Some("mnist"),
-    settings: &[],
+    settings: None,
     evaluation: None,
 };
 

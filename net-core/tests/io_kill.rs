@@ -73,7 +73,7 @@ fn save(net: &mut Big, g: u64, path: &Path) {
         seed: 7,
         optimizer: "momentum",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     save_checkpoint(net, &meta, &[(STATE, STATE_SHAPE, &state)], path).expect("saves");

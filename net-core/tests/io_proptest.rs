@@ -43,7 +43,7 @@ fn checkpoint() -> Vec<u8> {
         seed: 3,
         optimizer: "momentum",
         dataset: None,
-        settings: &[],
+        settings: None,
         evaluation: None,
     };
     checkpoint_to_bytes(

@@ -37,10 +37,9 @@ pub struct CheckpointMeta<'a> {
     pub dataset: Option<&'a str>,
     /// How the weights were made besides the seed, the optimizer's name
     /// and the dataset: named settings as text, such as
-    /// `("batch_size", "100")`, so that a resume can refuse to change
-    /// them (the training driver records its own; see
-    /// `train::Setting`).
-    pub settings: &'a [(&'a str, String)],
+    /// `batch_size` → `100`, so that a resume can refuse to change them
+    /// (the training driver records its own; see `train::Setting`).
+    pub settings: Option<&'a BTreeMap<String, String>>,
     /// How the weights did on held-out data, when the writer measured
     /// these very weights.
     pub evaluation: Option<&'a RecordedEvaluation>,
@@ -153,15 +152,15 @@ pub struct Checkpoint<T> {
 }
 
 impl<T> Checkpoint<T> {
-    /// The metadata, as [`save_checkpoint`] takes it (the recorded
-    /// settings aside: [`settings`](Checkpoint::settings) owns them).
+    /// The metadata, as [`save_checkpoint`] takes it.
     pub fn meta(&self) -> CheckpointMeta<'_> {
         CheckpointMeta {
             iteration: self.iteration,
             seed: self.seed,
             optimizer: &self.optimizer,
             dataset: self.dataset.as_deref(),
-            settings: &[],
+            // No settings and an empty map write the same file.
+            settings: (!self.settings.is_empty()).then_some(&self.settings),
             evaluation: self.evaluation.as_ref(),
         }
     }
@@ -239,7 +238,7 @@ fn checkpoint_bytes<T: Scalar, N: Network<T>>(
     if let Some(dataset) = meta.dataset {
         metadata.insert("dataset".to_owned(), dataset.to_owned());
     }
-    for (name, value) in meta.settings {
+    for (name, value) in meta.settings.into_iter().flatten() {
         metadata.insert(format!("{SETTING_PREFIX}{name}"), value.clone());
     }
     metadata.extend(

@@ -2,7 +2,7 @@
 //! sampling, seed, optimizer and its settings, schedule, dataset — and the
 //! list of what a resume would change.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::io::Checkpoint;
@@ -175,10 +175,10 @@ impl<T: Scalar> RunSettings<'_, T> {
 
     /// The settings a checkpoint records under names of their own (the
     /// seed and the dataset aside).
-    pub(super) fn recorded(&self) -> Vec<(&'static str, String)> {
+    pub(super) fn recorded(&self) -> BTreeMap<String, String> {
         Setting::ALL
             .into_iter()
-            .filter_map(|setting| Some((setting.key()?, self.value_of(setting)?)))
+            .filter_map(|setting| Some((setting.key()?.to_owned(), self.value_of(setting)?)))
             .collect()
     }
 
@@ -316,20 +316,16 @@ mod tests {
             schedule: &Schedule::cosine().with_warmup(100),
             data_name: Some("MNIST"),
         };
-        assert_eq!(
-            settings.recorded(),
-            [
-                ("batch_size", "50".to_owned()),
-                ("sampling", "shuffled epochs".to_owned()),
-                ("optimizer", "adam (β₁ 0.9, β₂ 0.999)".to_owned()),
-                ("learning_rate", "0.001".to_owned()),
-                ("weight_decay", "0.01".to_owned()),
-                (
-                    "schedule",
-                    "cosine down to 0×, after 100 warm-up steps".to_owned()
-                ),
-            ]
-        );
+        let expected = [
+            ("batch_size", "50"),
+            ("sampling", "shuffled epochs"),
+            ("optimizer", "adam (β₁ 0.9, β₂ 0.999)"),
+            ("learning_rate", "0.001"),
+            ("weight_decay", "0.01"),
+            ("schedule", "cosine down to 0×, after 100 warm-up steps"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+        assert_eq!(settings.recorded(), BTreeMap::from(expected));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! phases — preparing (or resuming), the steps with an evaluation at each
 //! epoch's start, the checkpoints, the last evaluation, and the end.
 
+use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -85,7 +86,7 @@ struct Run<'r, T: Scalar, N: Network<T>, D: Samples<T, N::In>> {
     stop: &'r StopFlag,
     checkpoint: Option<Destination>,
     /// The settings the checkpoints record, by name.
-    settings: Vec<(&'static str, String)>,
+    settings: BTreeMap<String, String>,
     data_name: Option<&'r str>,
     /// What the validation set is called, in the evaluations the
     /// checkpoints record.
@@ -291,7 +292,7 @@ where
             seed: self.seed,
             optimizer: optimizer.method().name(),
             dataset: self.data_name,
-            settings: &self.settings,
+            settings: Some(&self.settings),
             evaluation,
         };
         save_checkpoint(
