@@ -165,42 +165,40 @@ pub enum ChangeArg {
 }
 
 impl ChangeArg {
-    const ALL: [(ChangeArg, Setting, &'static str); 8] = [
-        (ChangeArg::Batch, Setting::BatchSize, "--batch"),
-        (ChangeArg::Sampling, Setting::Sampling, "--shuffle"),
-        (ChangeArg::Seed, Setting::Seed, "--seed"),
-        (ChangeArg::Optimizer, Setting::Optimizer, "--optimizer"),
-        (ChangeArg::Lr, Setting::LearningRate, "--lr"),
-        (
-            ChangeArg::WeightDecay,
-            Setting::WeightDecay,
-            "--weight-decay",
-        ),
-        (
-            ChangeArg::Schedule,
-            Setting::Schedule,
-            "--schedule, --warmup",
-        ),
-        (
-            ChangeArg::Dataset,
-            Setting::Dataset,
-            "--dataset, --own-data",
-        ),
-    ];
-
     /// The library's setting the flag value names.
     fn setting(self) -> Setting {
-        Self::ALL
-            .iter()
-            .find(|(arg, ..)| *arg == self)
-            .map_or(Setting::BatchSize, |&(_, setting, _)| setting)
+        match self {
+            ChangeArg::Batch => Setting::BatchSize,
+            ChangeArg::Sampling => Setting::Sampling,
+            ChangeArg::Seed => Setting::Seed,
+            ChangeArg::Optimizer => Setting::Optimizer,
+            ChangeArg::Lr => Setting::LearningRate,
+            ChangeArg::WeightDecay => Setting::WeightDecay,
+            ChangeArg::Schedule => Setting::Schedule,
+            ChangeArg::Dataset => Setting::Dataset,
+        }
+    }
+
+    /// The flags that set it.
+    fn flags(self) -> &'static str {
+        match self {
+            ChangeArg::Batch => "--batch",
+            ChangeArg::Sampling => "--shuffle",
+            ChangeArg::Seed => "--seed",
+            ChangeArg::Optimizer => "--optimizer",
+            ChangeArg::Lr => "--lr",
+            ChangeArg::WeightDecay => "--weight-decay",
+            ChangeArg::Schedule => "--schedule, --warmup",
+            ChangeArg::Dataset => "--dataset, --own-data",
+        }
     }
 
     /// The `--change` value and the flags of a library setting.
     fn of(setting: Setting) -> Option<(String, &'static str)> {
-        let &(arg, _, flags) = Self::ALL.iter().find(|(_, s, _)| *s == setting)?;
-        let name = arg.to_possible_value()?.get_name().to_owned();
-        Some((name, flags))
+        let arg = Self::value_variants()
+            .iter()
+            .find(|arg| arg.setting() == setting)?;
+        Some((arg.to_possible_value()?.get_name().to_owned(), arg.flags()))
     }
 }
 
